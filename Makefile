@@ -1,0 +1,139 @@
+# dcform build.  `make` builds build/dcform and build/dcform-emulator;
+# `make test` builds a separate AddressSanitizer + UndefinedBehaviorSanitizer
+# tree under build/asan/ and runs every unit and integration test on it.
+
+PREFIX   ?= /usr/local
+CC       ?= cc
+O        ?= build
+SAN      ?=
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+PKGS     := yaml-0.1 libcurl jansson libgit2 libmicrohttpd openssl
+DEB_PKGS := build-essential pkg-config git clang libclang-rt-14-dev \
+	    libyaml-dev libcurl4-openssl-dev libjansson-dev libgit2-dev \
+	    libcmocka-dev libmicrohttpd-dev libssl-dev man-db
+
+WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wformat-security \
+	    -Wno-missing-field-initializers
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+	    -I. -I$(O)/gen -DDCFORM_VERSION=\"$(VERSION)\" \
+	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+ifneq ($(SAN),)
+CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+LIB_SRC  := $(sort $(wildcard core/*.c core/*/*.c providers/*.c \
+	     providers/*/*.c))
+CMD_SRC  := $(sort $(wildcard cmd/*.c))
+EMU_SRC  := $(sort $(wildcard emulator/*.c))
+SCHEMAS  := $(sort $(wildcard schemas/*.json))
+GEN_SRC  := $(O)/gen/schemas_embedded.c
+
+LIB_OBJ  := $(patsubst %.c,$(O)/obj/%.o,$(LIB_SRC)) $(O)/obj/gen/schemas_embedded.o
+CMD_OBJ  := $(patsubst %.c,$(O)/obj/%.o,$(CMD_SRC))
+EMU_OBJ  := $(patsubst %.c,$(O)/obj/%.o,$(EMU_SRC))
+LIB      := $(O)/libdcform.a
+
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c \
+	     tests/unit/*/*/*.c))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRC))
+ITEST_SRC := $(sort $(wildcard tests/integration/*.c))
+ITEST_BIN := $(patsubst tests/integration/%.c,$(O)/tests/integration/%,$(ITEST_SRC))
+TEST_HELPERS := $(sort $(wildcard tests/lib/*.c))
+TEST_HELPER_OBJ := $(patsubst %.c,$(O)/obj/%.o,$(TEST_HELPERS))
+
+.PHONY: all deps test unit integration check-docs docs install clean style \
+	fuzz bench soak demo tests-bin
+all: $(O)/dcform $(O)/dcform-emulator
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/obj/gen/%.o: $(O)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GEN_SRC): $(SCHEMAS) core/schema/embed.sh
+	@mkdir -p $(dir $@)
+	sh core/schema/embed.sh $(SCHEMAS) > $@.tmp && mv $@.tmp $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/dcform: $(CMD_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIB) $(LDLIBS)
+
+$(O)/dcform-emulator: $(EMU_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(EMU_OBJ) $(LIB) $(LDLIBS)
+
+# Each unit test is one cmocka binary per file, linked against the library.
+$(O)/tests/unit/%: tests/unit/%.c $(LIB) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJ) $(LIB) \
+		$(LDLIBS) -lcmocka
+
+$(O)/tests/integration/%: tests/integration/%.c $(LIB) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJ) $(LIB) \
+		$(LDLIBS) -lcmocka
+
+tests-bin: $(O)/dcform $(O)/dcform-emulator $(UNIT_BIN) $(ITEST_BIN)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "all build dependencies present"; fi
+
+# The sanitizer tree is a separate build; tests run against it.
+test:
+	$(MAKE) O=build/asan SAN=1 tests-bin
+	O=build/asan sh tests/run.sh
+
+unit:
+	$(MAKE) O=build/asan SAN=1 tests-bin
+	O=build/asan sh tests/run.sh unit
+
+integration:
+	$(MAKE) O=build/asan SAN=1 tests-bin
+	O=build/asan sh tests/run.sh integration
+
+docs: $(O)/dcform
+	sh docs/gen.sh $(O)/dcform
+
+check-docs: $(O)/dcform
+	sh docs/gen.sh --check $(O)/dcform
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(O)/dcform $(O)/dcform-emulator $(DESTDIR)$(PREFIX)/bin/
+	if [ -f docs/dcform.1 ]; then install -m 0644 docs/dcform.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man1/; fi
+
+style:
+	@files=$$(git ls-files '*.c' '*.h'); \
+	bad=0; for f in $$files; do \
+		clang-format --dry-run --Werror $$f >/dev/null 2>&1 || \
+		{ echo "style: $$f"; bad=1; }; \
+	done; exit $$bad
+
+fuzz:
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+demo: deps all
+	sh examples/demo.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,28 @@
+/*
+ * json.h: small helpers over jansson.
+ *
+ * Getters return borrowed values (or a default when the key is missing or
+ * of another type); they never take or give references.
+ */
+#ifndef DCFORM_JSON_H
+#define DCFORM_JSON_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "buf.h"
+#include "err.h"
+
+const char *json_get_str(const json_t *obj, const char *key, const char *def);
+int64_t json_get_int(const json_t *obj, const char *key, int64_t def);
+int json_get_bool(const json_t *obj, const char *key, int def);
+/* Borrowed value at a dotted path such as "a.b.0.c" (numbers index arrays). */
+json_t *json_path_get(const json_t *root, const char *path);
+/* Parse text (len bytes) into *out (a new reference). */
+int json_parse(json_t **out, const char *text, size_t len, const char *what,
+	       struct err *e);
+/* Compact, key-sorted serialisation appended to b. */
+int json_dump_buf(struct buf *b, const json_t *v, size_t flags);
+/* Name of a value's type as users read it: "string", "integer", … */
+const char *json_type_name(const json_t *v);
+
+#endif

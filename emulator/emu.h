@@ -1,0 +1,137 @@
+/*
+ * emu.h: the emulator's core, shared by the Tencent (tc_*.c), JD (jd_*.c)
+ * and admin (admin.c) handlers.
+ *
+ * The whole simulated world (accounts, instances, orders, connections, the
+ * ledger) is one jansson document guarded by one mutex: handlers run with
+ * e->lock held (the server takes it around each dispatch), so they never
+ * lock themselves.  Everything in e->world persists to --state-file.
+ *
+ * Time is lazy: objects keep the millisecond timestamps of their
+ * transitions and each handler first calls the cloud's "advance" function,
+ * which moves every status whose delay has passed.  Delays come from the
+ * config ("delays" object, milliseconds); with --manual, JD review and
+ * construction wait for the admin API instead.
+ *
+ * World layout (keys of e->world):
+ *   "accounts":  { NAME: account }  account = {
+ *        "name", "uin" (string),
+ *        "tencent": {"secret_id","secret_key","balance_fen":int,
+ *                    "real_name_verified":bool},
+ *        "jdcloud": {"access_key","secret_key","balance_fen":int,
+ *                    "enterprise_verified":bool, "pin"} }
+ *   "tencent":   owned by tc_*.c
+ *   "jdcloud":   owned by jd_*.c
+ *   "ledger":    [ entries appended by emu_ledger_add ]
+ *   "seq":       int, for ids
+ */
+#ifndef DCFORM_EMU_H
+#define DCFORM_EMU_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "core/util/buf.h"
+
+struct emu_header {
+	char *name;
+	char *value;
+};
+
+struct emu_req {
+	const char *method;       /* "GET", "POST", … */
+	const char *raw_path;     /* as sent, still percent-encoded, no query */
+	char *path;               /* percent-decoded raw_path */
+	const char *query;        /* raw query string after '?', "" if none */
+	struct emu_header *headers;
+	size_t nheaders;
+	const char *body;         /* NUL-terminated; may contain NULs */
+	size_t body_len;
+	const char *host;         /* Host header as sent, "" if none */
+};
+
+/* Case-insensitive header lookup; NULL when absent. */
+const char *emu_req_header(const struct emu_req *r, const char *name);
+/* Value of query parameter `name` (percent-decoded, newly allocated), or
+ * NULL when absent. */
+char *emu_req_query(const struct emu_req *r, const char *name);
+
+struct emu_resp {
+	int status;               /* HTTP status */
+	struct buf body;
+	const char *content_type; /* static string */
+	char jd_request_id[40];   /* sent as x-jdcloud-request-id when set */
+	/* Fault effects, applied by the server after the handler: */
+	int reset;                /* close the connection without answering */
+	int64_t hang_ms;          /* wait this long before answering */
+	int64_t latency_ms;       /* extra delay before answering */
+	int cut_half;             /* send only the first half of the body */
+};
+
+struct emu {
+	pthread_mutex_t lock;
+	json_t *world;     /* persistent: see the layout above */
+	json_t *config;    /* regions, zones, specs, prices, delays, quotas */
+	json_t *faults;    /* array of fault rules (admin API) */
+	json_t *stats;     /* {"requests":{"svc.Action":N},"total":N} */
+	char *state_file;  /* NULL: in memory only */
+	int manual;        /* JD review/construction only through admin API */
+	int64_t default_latency_ms; /* --latency: added to every cloud call */
+	int dirty;
+};
+
+/* Milliseconds since the epoch (wall clock: timestamps are persisted). */
+int64_t emu_now_ms(void);
+/* A new random request id (UUID). */
+void emu_request_id(char out[37]);
+/* A new id "<prefix><8 lowercase alphanumerics>", unique in the world. */
+char *emu_new_id(struct emu *e, const char *prefix);
+/* Delay in ms for a named transition from config "delays", or def. */
+int64_t emu_delay(struct emu *e, const char *name, int64_t def);
+
+/* Borrowed account whose Tencent SecretId / JD AccessKey matches, or NULL. */
+json_t *emu_account_by_tc_secret_id(struct emu *e, const char *secret_id);
+json_t *emu_account_by_jd_access_key(struct emu *e, const char *ak);
+
+/*
+ * Append to the ledger.  entry is stolen; emu_ledger_add sets "time" (ms)
+ * and "seq".  Entries: {"kind":"order"|"payment"|"refund", "cloud":
+ * "tencent"|"jdcloud", "account", "order_id", "amount_fen", "resource_ids",
+ * "product", "action", …}.
+ */
+void emu_ledger_add(struct emu *e, json_t *entry);
+
+/* Mark the world changed; the server saves it after the request. */
+void emu_dirty(struct emu *e);
+/* Write e->world to e->state_file atomically (no-op without one). */
+int emu_save(struct emu *e);
+
+/* Count one request in stats ("<service>.<action>"). */
+void emu_stats_count(struct emu *e, const char *service, const char *action);
+
+/*
+ * Evaluate fault rules for (service, action).  Sets resp->latency_ms,
+ * hang_ms, reset, cut_half as the matching rules say.  When a rule injects
+ * an error, returns 1 and fills *code (Tencent code or JD status string)
+ * and *http_status (JD; Tencent errors are always HTTP 200); the caller
+ * answers in its cloud's envelope.  Returns 0 otherwise.
+ */
+int emu_faults_eval(struct emu *e, const char *service, const char *action,
+		    struct emu_resp *resp, const char **code, int *http_status);
+
+/* Handlers: each fills resp completely.  Called with e->lock held. */
+void tc_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp);
+void jd_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp);
+void admin_handle(struct emu *e, const struct emu_req *req,
+		  struct emu_resp *resp);
+
+/* JD side hooks used by the admin API (jd_*.c implements them). */
+/* op is "approve", "reject" or "complete"; returns HTTP status, message. */
+int jd_admin_connection(struct emu *e, const char *id, const char *op,
+			const char *reason, struct buf *msg);
+
+/* Default config (regions, zones, specs, prices, delays, demo account). */
+json_t *emu_default_config(void);
+
+#endif

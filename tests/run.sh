@@ -1,0 +1,56 @@
+#!/bin/sh
+# Run the test suites against the build in $O (build/asan for `make test`).
+# Usage: tests/run.sh [unit|integration]   (default: both)
+# Prints one line per test program and a closing "N passed, N failed".
+O=${O:-build/asan}
+what=${1:-all}
+export DCFORM="$PWD/$O/dcform"
+export DCFORM_EMULATOR="$PWD/$O/dcform-emulator"
+export DCFORM_SRC="$PWD"
+export DCFORM_SHARED="${DCFORM_SHARED:-$PWD/../shared}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export NO_COLOR=1
+unset TENCENTCLOUD_SECRET_ID TENCENTCLOUD_SECRET_KEY JDCLOUD_ACCESS_KEY \
+	JDCLOUD_SECRET_KEY DCFORM_TENCENTCLOUD_ENDPOINT DCFORM_JDCLOUD_ENDPOINT
+
+pass=0
+fail=0
+failed=""
+logdir="$O/test-logs"
+mkdir -p "$logdir"
+
+run_one() {
+	name=$1
+	shift
+	log="$logdir/$(echo "$name" | tr '/' '_').log"
+	start=$(date +%s)
+	if "$@" >"$log" 2>&1; then
+		pass=$((pass + 1))
+		printf 'ok   %-55s %3ss\n' "$name" "$(( $(date +%s) - start ))"
+	else
+		fail=$((fail + 1))
+		failed="$failed $name"
+		printf 'FAIL %-55s (log: %s)\n' "$name" "$log"
+		tail -n 40 "$log" | sed 's/^/     | /'
+	fi
+}
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	for t in $(find "$O/tests/unit" -type f -perm -u+x 2>/dev/null | sort); do
+		run_one "unit/${t#$O/tests/unit/}" "$t"
+	done
+fi
+if [ "$what" = all ] || [ "$what" = integration ]; then
+	for t in $(find "$O/tests/integration" -type f -perm -u+x 2>/dev/null | sort); do
+		run_one "integration/${t#$O/tests/integration/}" "$t"
+	done
+	for t in $(ls tests/integration/*.sh 2>/dev/null | sort); do
+		run_one "$t" sh "$t"
+	done
+fi
+
+echo
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
