@@ -1,0 +1,242 @@
+/*
+ * props.c: schema marks, property comparison and redaction for the plan.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/plan/props.h"
+#include "core/schema/schema.h"
+#include "core/util/buf.h"
+#include "core/util/hash.h"
+#include "core/util/json.h"
+#include "core/util/util.h"
+
+/* Follow a local "$ref": "#/$defs/name" inside root. */
+static const json_t *deref(const json_t *root, const json_t *node)
+{
+	int guard = 0;
+
+	while (node && guard++ < 16) {
+		const char *ref = json_get_str(node, "$ref", NULL);
+		if (!ref || !str_starts_with(ref, "#/"))
+			break;
+		node = json_path_get(root, ref + 2);
+	}
+	return node;
+}
+
+static unsigned node_flags(const json_t *node)
+{
+	unsigned f = 0;
+
+	if (!node)
+		return 0;
+	if (json_get_bool(node, "x-force-new", 0))
+		f |= PROP_FORCE_NEW;
+	if (json_get_bool(node, "x-sensitive", 0))
+		f |= PROP_SENSITIVE;
+	if (json_get_bool(node, "x-computed", 0))
+		f |= PROP_COMPUTED;
+	return f;
+}
+
+/* The schema node for one path segment below node, or NULL. */
+static const json_t *child(const json_t *root, const json_t *node,
+			   const char *seg)
+{
+	const json_t *p, *c;
+	size_t i;
+
+	node = deref(root, node);
+	if (!node)
+		return NULL;
+	p = json_object_get(node, "properties");
+	if (p && (c = json_object_get(p, seg)))
+		return deref(root, c);
+	if (seg[0] >= '0' && seg[0] <= '9') {
+		c = json_object_get(node, "items");
+		if (c)
+			return deref(root, c);
+	}
+	/* A member of a oneOf/anyOf branch. */
+	for (i = 0; i < 2; i++) {
+		const json_t *alts = json_object_get(node, i ? "anyOf" : "oneOf");
+		size_t j;
+		json_t *alt;
+
+		json_array_foreach(alts, j, alt) {
+			c = child(root, alt, seg);
+			if (c)
+				return c;
+		}
+	}
+	c = json_object_get(node, "additionalProperties");
+	if (json_is_object(c))
+		return deref(root, c);
+	return NULL;
+}
+
+unsigned props_flags(const char *type, const char *path)
+{
+	const json_t *root = schema_get(type), *node = root;
+	unsigned f = 0;
+	char *copy, *seg, *save = NULL;
+
+	if (!root || !path || !*path)
+		return 0;
+	copy = xstrdup(path);
+	for (seg = strtok_r(copy, ".", &save); seg && node;
+	     seg = strtok_r(NULL, ".", &save)) {
+		node = child(root, node, seg);
+		f |= node_flags(node);
+	}
+	free(copy);
+	return f;
+}
+
+int props_has_unknown(const json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (json_is_string(v))
+		return !strcmp(json_string_value(v), PROPS_UNKNOWN);
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x)
+			if (props_has_unknown(x))
+				return 1;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (props_has_unknown(x))
+				return 1;
+	}
+	return 0;
+}
+
+int props_equal(const json_t *a, const json_t *b)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (!a || !b)
+		return a == b;
+	if (json_is_number(a) && json_is_number(b))
+		return json_number_value(a) == json_number_value(b);
+	if (json_typeof(a) != json_typeof(b))
+		return 0;
+	if (json_is_object(a)) {
+		if (json_object_size(a) != json_object_size(b))
+			return 0;
+		json_object_foreach((json_t *)a, k, x)
+			if (!props_equal(x, json_object_get(b, k)))
+				return 0;
+		return 1;
+	}
+	if (json_is_array(a)) {
+		if (json_array_size(a) != json_array_size(b))
+			return 0;
+		json_array_foreach(a, i, x)
+			if (!props_equal(x, json_array_get(b, i)))
+				return 0;
+		return 1;
+	}
+	return json_equal(a, b);
+}
+
+void props_digest(char out[80], const json_t *value, const char *key)
+{
+	struct buf b = BUF_INIT;
+	unsigned char mac[SHA256_LEN];
+
+	json_dump_buf(&b, value, JSON_ENCODE_ANY);
+	hmac_sha256(mac, key ? key : "", key ? strlen(key) : 0, b.ptr, b.len);
+	memcpy(out, "hmac-sha256:", 12);
+	hex_encode(out + 12, mac, SHA256_LEN);
+	buf_release(&b);
+}
+
+static char *join(const char *prefix, const char *seg)
+{
+	return *prefix ? xasprintf("%s.%s", prefix, seg) : xstrdup(seg);
+}
+
+static void diff_rec(json_t *out, const char *type, const char *path,
+		     const json_t *d, const json_t *c, const json_t *digests,
+		     const char *key)
+{
+	unsigned f = *path ? props_flags(type, path) : 0;
+
+	if (f & PROP_COMPUTED)
+		return;
+	if (f & PROP_SENSITIVE) {
+		char dg[80];
+		const char *old = json_get_str(digests, path, NULL);
+
+		if (props_has_unknown(d))
+			goto changed;
+		props_digest(dg, d, key);
+		if (!old || strcmp(old, dg))
+			goto changed;
+		return;
+	}
+	if (json_is_object(d) && json_is_object(c)) {
+		const char *k;
+		json_t *x;
+
+		json_object_foreach((json_t *)d, k, x) {
+			char *p = join(path, k);
+			diff_rec(out, type, p, x, json_object_get(c, k),
+				 digests, key);
+			free(p);
+		}
+		return;
+	}
+	if (props_equal(d, c))
+		return;
+changed:
+	json_array_append_new(out, json_string(*path ? path : "."));
+}
+
+void props_diff(json_t *out, const char *type, const json_t *desired,
+		const json_t *current, const json_t *digests, const char *key)
+{
+	diff_rec(out, type, "", desired, current, digests, key);
+}
+
+static json_t *redact_rec(const char *type, const char *path,
+			  const json_t *v, json_t *digests, const char *key)
+{
+	unsigned f = *path ? props_flags(type, path) : 0;
+	const char *k;
+	json_t *x, *copy;
+
+	if (f & PROP_SENSITIVE) {
+		if (digests) {
+			char dg[80];
+			props_digest(dg, v, key);
+			json_object_set_new(digests, path, json_string(dg));
+		}
+		return NULL;
+	}
+	if (!json_is_object(v))
+		return json_deep_copy(v);
+	copy = json_object();
+	json_object_foreach((json_t *)v, k, x) {
+		char *p = join(path, k);
+		json_t *r = redact_rec(type, p, x, digests, key);
+		if (r)
+			json_object_set_new(copy, k, r);
+		free(p);
+	}
+	return copy;
+}
+
+json_t *props_redact(const char *type, const json_t *props, json_t *digests,
+		     const char *key)
+{
+	json_t *r = redact_rec(type, "", props, digests, key);
+	return r ? r : json_object();
+}
