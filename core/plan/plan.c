@@ -458,7 +458,7 @@ static void change_view(struct change *v, const json_t *c,
 /* Append the steps of one phase of a change to `steps`; returns the id of
  * its last step through *last (borrowed from steps), NULL when none. */
 static int add_phase(json_t *steps, const json_t *c, enum change_action a,
-		     const char *phase, const char *after_id,
+		     const char *phase, const char *after_id, size_t skip,
 		     const char **first, const char **last, struct err *e)
 {
 	const struct resource_type *rt =
@@ -482,7 +482,15 @@ static int add_phase(json_t *steps, const json_t *c, enum change_action a,
 		return err_prefix(e, "%s: %s", addr, phase);
 	json_array_foreach(got, i, s) {
 		size_t n = json_array_size(steps);
-		json_t *deps = json_array();
+		json_t *deps;
+
+		if (i < skip)
+			continue; /* done before the interruption */
+		deps = json_array();
+		json_object_set_new(s, "index", json_integer((json_int_t)i));
+		json_object_set_new(s, "count",
+				    json_integer((json_int_t)json_array_size(
+					    got)));
 
 		json_object_set_new(s, "id", json_sprintf("%s#%zu", addr, n));
 		json_object_set_new(s, "address", json_string(addr));
@@ -604,37 +612,73 @@ int plan_steps(json_t **out, const json_t *changes, const json_t *state,
 		switch (a) {
 		case CHANGE_CREATE:
 		case CHANGE_UPDATE:
-		case CHANGE_RESUME:
 			ret = add_phase(steps, c, (enum change_action)a,
-					change_action_name(a), NULL,
+					change_action_name(a), NULL, 0,
 					&rs[i].up_first, &rs[i].up_last, e);
 			break;
+		case CHANGE_RESUME: {
+			/* Expand the interrupted phase again and skip what
+			 * was completed; the step in flight runs again (its
+			 * run_step is idempotent, creates are looked up by
+			 * token first). */
+			const json_t *p = json_object_get(c, "pending");
+			const char *ph = json_get_str(p, "phase", "create");
+			int pa = action_parse(ph);
+
+			if (pa != CHANGE_CREATE && pa != CHANGE_UPDATE &&
+			    pa != CHANGE_DELETE) {
+				ret = err_set(e, DCF_EINVALID,
+					      "%s: state has pending work of "
+					      "unknown phase '%s'",
+					      rs[i].addr, ph);
+				break;
+			}
+			if (pa == CHANGE_DELETE)
+				ret = add_phase(steps, c, CHANGE_DELETE, ph,
+						NULL,
+						(size_t)json_get_int(
+							p, "completed", 0),
+						&rs[i].del_first,
+						&rs[i].del_last, e);
+			else
+				ret = add_phase(steps, c,
+						(enum change_action)pa, ph,
+						NULL,
+						(size_t)json_get_int(
+							p, "completed", 0),
+						&rs[i].up_first,
+						&rs[i].up_last, e);
+			break;
+		}
 		case CHANGE_DELETE:
 			ret = add_phase(steps, c, CHANGE_DELETE, "delete", NULL,
-					&rs[i].del_first, &rs[i].del_last, e);
+					0, &rs[i].del_first, &rs[i].del_last,
+					e);
 			break;
 		case CHANGE_REPLACE:
 			if (json_get_bool(c, "create_before_destroy", 0)) {
 				ret = add_phase(steps, c, CHANGE_CREATE,
-						"create", NULL, &rs[i].up_first,
+						"create", NULL, 0,
+						&rs[i].up_first,
 						&rs[i].up_last, e);
 				if (!ret)
 					ret = add_phase(steps, c, CHANGE_DELETE,
 							"delete", rs[i].up_last,
-							&f, &l, e);
+							0, &f, &l, e);
 				if (!ret) {
 					rs[i].del_first = f;
 					rs[i].del_last = l;
 				}
 			} else {
 				ret = add_phase(steps, c, CHANGE_DELETE,
-						"delete", NULL, &rs[i].del_first,
+						"delete", NULL, 0,
+						&rs[i].del_first,
 						&rs[i].del_last, e);
 				if (!ret)
 					ret = add_phase(steps, c, CHANGE_CREATE,
 							"create",
-							rs[i].del_last, &f, &l,
-							e);
+							rs[i].del_last, 0, &f,
+							&l, e);
 				if (!ret) {
 					rs[i].up_first = f;
 					rs[i].up_last = l;
