@@ -203,7 +203,8 @@ changed:
 void props_diff(json_t *out, const char *type, const json_t *desired,
 		const json_t *current, const json_t *digests, const char *key)
 {
-	diff_rec(out, type, "", desired, current, digests, key);
+	if (desired)
+		diff_rec(out, type, "", desired, current, digests, key);
 }
 
 static json_t *redact_rec(const char *type, const char *path,
