@@ -262,6 +262,11 @@ static void print_indented(FILE *fp, const char *text)
 	}
 }
 
+const struct opt *cmd_global_options(void)
+{
+	return global_table;
+}
+
 void cmd_print_help(FILE *fp, const struct cmd *c)
 {
 	const struct opt *own = c->options ? c->options() : NULL;

@@ -77,6 +77,10 @@ int opts_parse(const struct cmd *c, const struct opt *opts, int *argc,
 	       const char **argv);
 /* Print the full help of a command (usage, text, options, exit codes). */
 void cmd_print_help(FILE *fp, const struct cmd *c);
+/* The sorted command table (main.c). */
+const struct cmd *const *cmd_table(size_t *n);
+/* The global options every command accepts. */
+const struct opt *cmd_global_options(void);
 
 /* "dcform: message" on stderr. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -31,6 +31,13 @@ static void print_main_help(FILE *fp)
 	      "Global options: --no-color (or NO_COLOR=1).\n", fp);
 }
 
+/* For completion and docs: the command table, read-only. */
+const struct cmd *const *cmd_table(size_t *n)
+{
+	*n = ARRAY_SIZE(commands);
+	return commands;
+}
+
 static const struct cmd *find_cmd(int argc, const char **argv, int *used)
 {
 	size_t i;
@@ -88,6 +95,14 @@ int main(int argc, char **argv)
 			    commands[i]->name);
 	if (nargs < 1 || !strcmp(args[0], "--help") || !strcmp(args[0], "-h") ||
 	    !strcmp(args[0], "help")) {
+		if (nargs == 2 && !strcmp(args[0], "help") &&
+		    !strcmp(args[1], "--list")) {
+			/* One command per line, for docs/gen.sh and
+			 * completion scripts. */
+			for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+				printf("%s\n", commands[i]->name);
+			return EXIT_OK;
+		}
 		if (nargs >= 2 && !strcmp(args[0], "help")) {
 			c = find_cmd(nargs - 1, args + 1, &used);
 			if (!c) {
