@@ -401,7 +401,7 @@ static int check_type(struct vctx *c, const json_t *s, const json_t *v,
 		}
 	}
 	buf_puts(&msg, ", got ");
-	if (json_is_object(v) || json_is_array(v))
+	if (json_is_object(v) || json_is_array(v) || sensitive)
 		buf_printf(&msg, "%s %s", article(json_type_name(v)),
 			   json_type_name(v));
 	else {
@@ -652,15 +652,43 @@ static void check_object(struct vctx *c, const json_t *root, const json_t *s,
 	const json_t *dep = json_object_get(s, "dependentRequired");
 	json_int_t minp = json_get_int(s, "minProperties", -1);
 	json_int_t maxp = json_get_int(s, "maxProperties", -1);
-	size_t n = json_object_size(v), i;
+	size_t n = json_object_size(v), i, nsuggested = 0, salloc = 0;
+	const char **suggested = NULL;
 	const char *k;
 	json_t *x, *y;
 
-	json_array_foreach(req, i, x) {
-		if (!json_object_get(v, json_string_value(x)))
-			report(c, path, "missing required property '%s'",
-			       json_string_value(x));
+	/*
+	 * A misspelt required property is reported once, as unknown with its
+	 * suggestion, not also as missing.
+	 */
+	if (json_is_false(addl)) {
+		json_object_foreach((json_t *)v, k, x) {
+			struct buf list = BUF_INIT;
+			const char *best = NULL;
+
+			if (props && json_object_get(props, k))
+				continue;
+			settable_names(root, s, &list, k, &best);
+			buf_release(&list);
+			if (best) {
+				ALLOC_GROW(suggested, nsuggested + 1, salloc);
+				suggested[nsuggested++] = best;
+			}
+		}
 	}
+	json_array_foreach(req, i, x) {
+		const char *name = json_string_value(x);
+		size_t j;
+
+		if (json_object_get(v, name))
+			continue;
+		for (j = 0; j < nsuggested; j++)
+			if (!strcmp(suggested[j], name))
+				break;
+		if (j == nsuggested)
+			report(c, path, "missing required property '%s'", name);
+	}
+	free(suggested);
 	json_object_foreach((json_t *)dep, k, x) {
 		if (!json_object_get(v, k))
 			continue;

@@ -196,6 +196,10 @@ static void test_schema__objects(void **state)
 	CHECK(s, "{\"memory_gb\":4,\"count\":2,\"memroy_gb\":1}",
 	      "x.memroy_gb: unknown property 'memroy_gb'; did you mean "
 	      "'memory_gb'? allowed: count, memory_gb, storage_gb");
+	/* A misspelt required property is not also missing. */
+	CHECK(s, "{\"memroy_gb\":4,\"count\":2}",
+	      "x.memroy_gb: unknown property 'memroy_gb'; did you mean "
+	      "'memory_gb'? allowed: count, memory_gb, storage_gb");
 	CHECK(s, "{\"memory_gb\":4,\"count\":2,\"zzzzzz\":1}",
 	      "x.zzzzzz: unknown property 'zzzzzz'; allowed: count, "
 	      "memory_gb, storage_gb");
@@ -320,7 +324,6 @@ static void test_schema__refs(void **state)
 	/* Another compiled-in schema, whole and by pointer. */
 	CHECK(s, "{\"gw\":{\"name\":\"edge-gw\"}}", "");
 	CHECK(s, "{\"gw\":{\"nmae\":\"edge-gw\"}}",
-	      "x.gw: missing required property 'name'\n"
 	      "x.gw.nmae: unknown property 'nmae'; did you mean 'name'? "
 	      "allowed: az, az_type, description, name");
 	CHECK(s, "{\"az\":\"core\"}",
@@ -339,7 +342,7 @@ static void test_schema__extensions(void **state)
 	      "x.key: 'key' must be at most 3 characters long, got 6\n"
 	      "x.key: 'key' must match ^[a-z]*$, got a string");
 	CHECK(s, "{\"key\":12345}",
-	      "x.key: 'key' must be a string, got integer a integer");
+	      "x.key: 'key' must be a string, got an integer");
 	/* Members of a sensitive object are sensitive. */
 	CHECK("{\"x-sensitive\":true,\"properties\":{\"a\":{\"enum\":[1]}}}",
 	      "{\"a\":\"hunter2\"}",
@@ -671,8 +674,9 @@ static void test_schema__dcdb_instance(void **state)
 		    "p.vpc_id: 'vpc_id' requires 'subnet_id' as well\n"
 		    "p.zones: 'zones' must have at least 1 item, got 0\n"
 		    "p.billing: missing required property 'period_months'\n"
-		    "p.tags.dcform-token: invalid name 'dcform-token': "
-		    "'dcform-token' must not be 'dcform-token'\n"
+		    "p.tags.dcform-token: invalid name 'dcform-token': tag keys "
+		    "are 1 to 127 letters, digits and _.:/=+@-, and dcform-token "
+		    "is reserved for dcform's idempotency token\n"
 		    "p.vip: 'vip' is computed (read from the cloud) and cannot "
 		    "be set");
 }
@@ -789,8 +793,9 @@ static void test_schema__manifest(void **state)
 		    "resource: unknown property 'resource'; did you mean "
 		    "'resources'? allowed: backend, outputs, providers, "
 		    "resources, variables\n"
-		    "resources.Bad-Name: invalid name 'Bad-Name': 'Bad-Name' "
-		    "must match ^[a-z_][a-z0-9_]{0,63}$, got 'Bad-Name'\n"
+		    "resources.Bad-Name: invalid name 'Bad-Name': names are 1 to "
+		    "64 lowercase letters, digits and _, and start with a letter "
+		    "or _\n"
 		    "resources.Bad-Name.type: 'type' must be one of: "
 		    "jdcloud_dc_bgw, jdcloud_dc_bgw_route, jdcloud_dc_connection, "
 		    "jdcloud_dc_private_vif, jdcloud_dc_vpc_attachment, "
