@@ -23,8 +23,8 @@ static const struct opt *schema_options(void)
 		{ "json", 0, OPT_BOOL, &json_out, NULL,
 		  "print the types or the properties as JSON" },
 		{ "json-schema", 0, OPT_BOOL, &json_schema_out, NULL,
-		  "print the raw JSON Schema (the manifest's without TYPE), "
-		  "for editors" },
+		  "print the JSON Schema, for editors (without TYPE: the "
+		  "manifest's, types included)" },
 		{ "markdown", 0, OPT_BOOL, &markdown_out, NULL,
 		  "print the type's reference page (docs/resources/TYPE.md)" },
 		OPT_END,
@@ -473,6 +473,20 @@ static int print_raw(const char *name)
 	return EXIT_ERR;
 }
 
+/* The manifest's schema with the types' schemas inside: one file that an
+ * editor can use on its own. */
+static int print_bundle(void)
+{
+	json_t *b = schema_bundle("manifest");
+	struct buf out = BUF_INIT;
+
+	json_dump_buf(&out, b, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("%s\n", out.ptr);
+	buf_release(&out);
+	json_decref(b);
+	return EXIT_OK;
+}
+
 static int unknown_type(const char *type)
 {
 	size_t n, i, bestd = (size_t)-1;
@@ -519,7 +533,7 @@ static int schema_run(int argc, const char **argv)
 	if (type && (!strcmp(type, "manifest") || !schema_get(type)))
 		return unknown_type(type);
 	if (json_schema_out)
-		return print_raw(type ? type : "manifest");
+		return type ? print_raw(type) : print_bundle();
 	if (!type) {
 		if (markdown_out) {
 			cmd_error("schema: --markdown needs a TYPE");
@@ -548,9 +562,15 @@ const struct cmd cmd_schema_def = {
 		"replaces the object), sensitive\n(never stored or printed), "
 		"computed (read from the cloud; reference it as\n"
 		"${NAME.ATTR}), description and allowed values.\n\n"
-		"--json-schema prints the JSON Schema itself, the manifest's "
-		"without TYPE,\nfor editors: start a manifest with\n"
-		"  # yaml-language-server: $schema=PATH/TO/manifest.schema.json",
+		"--json-schema prints the JSON Schema itself: TYPE's as in "
+		"schemas/TYPE.json,\nor without TYPE the manifest's with every "
+		"type's inside, one file for\neditors:\n"
+		"  dcform schema --json-schema > ~/.config/dcform.schema.json\n"
+		"and start manifests with\n"
+		"  # yaml-language-server: "
+		"$schema=/home/me/.config/dcform.schema.json\n"
+		"(in this repository: $schema=../../schemas/"
+		"manifest.schema.json).",
 	.exit_codes = "0  printed\n1  unknown resource type\n64 bad "
 		      "command line",
 	.options = schema_options,

@@ -1050,3 +1050,89 @@ int schema_has_attribute(const char *type, const char *attr,
 		*suggest = best;
 	return 0;
 }
+
+/* ---------------------------------------------------------------- */
+/* Bundling */
+
+/* Rewrite file references below node to "#/$defs/<name>", copying each
+ * referenced schema into defs once. */
+static void bundle_refs(json_t *node, json_t *defs, int depth)
+{
+	const char *k;
+	char **keys;
+	json_t *x;
+	size_t i, nkeys = 0;
+
+	if (depth > MAX_DEPTH)
+		return;
+	if (json_is_array(node)) {
+		json_array_foreach(node, i, x)
+			bundle_refs(x, defs, depth + 1);
+		return;
+	}
+	if (!json_is_object(node))
+		return;
+	/* Keys first: defs (maybe an object below node) grows meanwhile. */
+	keys = xcalloc(json_object_size(node) + 1, sizeof(*keys));
+	json_object_foreach(node, k, x)
+		keys[nkeys++] = xstrdup(k);
+	for (i = 0; i < nkeys; i++) {
+		const char *ref, *hash;
+		char *name, *fixed;
+		size_t len;
+
+		k = keys[i];
+		x = json_object_get(node, k);
+		if (strcmp(k, "$ref") || !json_is_string(x)) {
+			bundle_refs(x, defs, depth + 1);
+			continue;
+		}
+		ref = json_string_value(x);
+		if (ref[0] == '#')
+			continue;
+		hash = strchr(ref, '#');
+		len = hash ? (size_t)(hash - ref) : strlen(ref);
+		name = xstrndup(ref, len);
+		if (str_ends_with(name, ".json"))
+			name[len - 5] = '\0';
+		if (str_ends_with(name, ".schema"))
+			name[strlen(name) - 7] = '\0';
+		if (!json_object_get(defs, name) && schema_get(name)) {
+			json_t *copy = json_deep_copy(schema_get(name));
+
+			json_object_del(copy, "$schema");
+			json_object_del(copy, "$id");
+			/* Type schemas use no "#/…" references of their
+			 * own (the tests check), so the copy needs no
+			 * rewriting beyond its file references. */
+			json_object_set_new(defs, name, copy);
+			bundle_refs(copy, defs, depth + 1);
+		}
+		fixed = hash && hash[1] ? xasprintf("#/$defs/%s%s", name,
+						     hash + 1) :
+					  xasprintf("#/$defs/%s", name);
+		json_object_set_new(node, k, json_string(fixed));
+		free(fixed);
+		free(name);
+	}
+	for (i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+json_t *schema_bundle(const char *name)
+{
+	const json_t *s = schema_get(name);
+	json_t *copy, *defs;
+
+	if (!s)
+		return NULL;
+	copy = json_deep_copy(s);
+	defs = json_object_get(copy, "$defs");
+	if (!json_is_object(defs)) {
+		defs = json_object();
+		json_object_set_new(copy, "$defs", defs);
+	}
+	bundle_refs(copy, defs, 0);
+	return copy;
+}

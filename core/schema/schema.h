@@ -84,4 +84,12 @@ const json_t *schema_deref(const json_t *root, const json_t *node,
  */
 int schema_is_expression(const json_t *v);
 
+/*
+ * A self-contained copy (new reference) of the compiled-in schema `name`
+ * for editors and other validators: every schema it references by file
+ * ("tencentcloud_dcdb_instance.json") is copied under "$defs" and the
+ * reference rewritten to "#/$defs/<name>".  NULL when name is unknown.
+ */
+json_t *schema_bundle(const char *name);
+
 #endif

@@ -806,6 +806,101 @@ static void test_schema__manifest(void **state)
 		    "backend: 'backend' must have at most 1 property, got 2");
 }
 
+/* Whether any "$ref" below v does not start with '#'. */
+static int has_file_ref(const json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (has_file_ref(x))
+				return 1;
+	}
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x) {
+			if (!strcmp(k, "$ref") && json_is_string(x) &&
+			    json_string_value(x)[0] != '#')
+				return 1;
+			if (has_file_ref(x))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Whether any "$ref" below v is internal ("#…"). */
+static int has_internal_ref(const json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (has_internal_ref(x))
+				return 1;
+	}
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x) {
+			if (!strcmp(k, "$ref") && json_is_string(x) &&
+			    json_string_value(x)[0] == '#')
+				return 1;
+			if (has_internal_ref(x))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void test_schema__bundle(void **state)
+{
+	json_t *b = schema_bundle("manifest");
+	json_t *doc = J("{\"resources\":{\"db\":{\"type\":"
+			"\"tencentcloud_dcdb_instance\",\"properties\":{"
+			"\"name\":\"o\",\"zones\":[\"ap-guangzhou-3\"],"
+			"\"billing\":{\"mode\":\"prepaid\"},\"shard\":"
+			"{\"memory_gb\":1,\"storage_gb\":50,\"node_count\":2,"
+			"\"count\":2}}}}}");
+	struct diags d1 = DIAGS_INIT, d2 = DIAGS_INIT;
+	size_t n, i;
+	const char *const *types = schema_resource_types(&n);
+
+	(void)state;
+	assert_non_null(b);
+	assert_null(schema_bundle("nope"));
+	assert_false(has_file_ref(b));
+	for (i = 0; i < n; i++) {
+		json_t *t = json_object_get(json_object_get(b, "$defs"),
+					    types[i]);
+
+		assert_non_null(t);
+		assert_null(json_object_get(t, "$id"));
+		/* Type schemas may not refer inside themselves: the bundle
+		 * moves them. */
+		assert_false(has_internal_ref(schema_get(types[i])));
+	}
+	/* The compiled-in schema is untouched. */
+	assert_true(has_file_ref(schema_get("manifest")));
+	/* The bundle finds the same problems. */
+	assert_int_equal(schema_validate(schema_get("manifest"), doc, "", &d1),
+			 2);
+	assert_int_equal(schema_validate(b, doc, "", &d2), 2);
+	for (i = 0; i < 2; i++) {
+		assert_string_equal(d1.v[i].path, d2.v[i].path);
+		assert_string_equal(d1.v[i].msg, d2.v[i].msg);
+	}
+	assert_string_equal(d1.v[0].msg,
+			    "missing required property 'period_months'");
+	assert_string_equal(d1.v[1].msg,
+			    "'memory_gb' must be at least 2, got 1");
+	diags_release(&d1);
+	diags_release(&d2);
+	json_decref(doc);
+	json_decref(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -827,6 +922,7 @@ int main(void)
 		cmocka_unit_test(test_schema__dcdb_instance),
 		cmocka_unit_test(test_schema__jd_types),
 		cmocka_unit_test(test_schema__manifest),
+		cmocka_unit_test(test_schema__bundle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
