@@ -201,6 +201,8 @@ const json_t *schema_deref(const json_t *root, const json_t *node,
 struct vctx {
 	struct diags *out;
 	int depth;
+	/* Counts values skipped for being expressions (never NULL). */
+	int *expressions;
 };
 
 /* The last segment of a path, as messages name the property. */
@@ -295,7 +297,7 @@ static size_t count_errors(struct vctx *c, const json_t *root,
 			   int sensitive, struct diags *keep)
 {
 	struct diags tmp = DIAGS_INIT;
-	struct vctx sub = { keep ? keep : &tmp, c->depth };
+	struct vctx sub = { keep ? keep : &tmp, c->depth, c->expressions };
 	size_t n, before = keep ? keep->n : 0;
 
 	validate(&sub, root, s, v, path, sensitive);
@@ -817,7 +819,7 @@ static void validate(struct vctx *c, const json_t *root, const json_t *s,
 		     const json_t *v, const char *path, int sensitive)
 {
 	struct diags mine = DIAGS_INIT;
-	struct vctx here = { &mine, c->depth + 1 };
+	struct vctx here = { &mine, c->depth + 1, c->expressions };
 	const char *xerr;
 	const json_t *x, *sub;
 	size_t i;
@@ -851,8 +853,10 @@ static void validate(struct vctx *c, const json_t *root, const json_t *s,
 	}
 
 	/* The value's type is known only after resolution. */
-	if (schema_is_expression(v))
+	if (schema_is_expression(v)) {
+		(*c->expressions)++;
 		goto not_kw;
+	}
 
 	if (check_type(&here, s, v, path, sensitive)) {
 		check_enum(&here, s, v, path, sensitive);
@@ -876,10 +880,14 @@ static void validate(struct vctx *c, const json_t *root, const json_t *s,
 		check_alternatives(&here, root, x, 1, v, path, sensitive);
 	x = json_object_get(s, "if");
 	if (x) {
-		if (!count_errors(&here, root, x, v, path, sensitive, NULL))
-			sub = json_object_get(s, "then");
-		else
-			sub = json_object_get(s, "else");
+		/* A condition that looks at an expression is undecided until
+		 * resolution: neither branch applies yet. */
+		int exprs = 0;
+		struct vctx cond = { here.out, here.depth, &exprs };
+		size_t bad = count_errors(&cond, root, x, v, path, sensitive,
+					  NULL);
+
+		sub = exprs ? NULL : json_object_get(s, bad ? "else" : "then");
 		if (sub)
 			validate(&here, root, sub, v, path, sensitive);
 	}
@@ -914,7 +922,8 @@ not_kw:
 size_t schema_validate(const json_t *schema, const json_t *value,
 		       const char *base_path, struct diags *out)
 {
-	struct vctx c = { out, 0 };
+	int exprs = 0;
+	struct vctx c = { out, 0, &exprs };
 	size_t before = out->n;
 
 	if (!schema || !value)

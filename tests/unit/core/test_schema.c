@@ -383,6 +383,17 @@ static void test_schema__expressions(void **state)
 	      "x.id: 'id' is computed (read from the cloud) and cannot be set");
 	CHECK(s, "{\"n\":\"$var.n\"}",
 	      "x.n: 'n' must be an integer, got string '$var.n'");
+
+	/* A condition on an expression decides nothing yet. */
+	s = "{\"if\":{\"properties\":{\"mode\":{\"const\":\"postpaid\"}}},"
+	    "\"then\":{\"properties\":{\"period\":{\"not\":{}}}},"
+	    "\"else\":{\"required\":[\"period\"]}}";
+	CHECK(s, "{\"mode\":\"${var.mode}\",\"period\":1}", "");
+	CHECK(s, "{\"mode\":\"${var.mode}\"}", "");
+	CHECK(s, "{\"mode\":\"postpaid\",\"period\":1}",
+	      "x.period: 'period' is not allowed here");
+	CHECK(s, "{\"mode\":\"prepaid\"}", "x: missing required property "
+					 "'period'");
 }
 
 static void test_schema__base_path(void **state)
