@@ -29,6 +29,12 @@ const char *const *schema_resource_types(size_t *n);
  * property, what was found and what is allowed (enum values, ranges, "did
  * you mean" for unknown properties).  Returns the number of problems
  * added.
+ *
+ * Validating a document against "manifest" also validates each resource's
+ * `properties` against its type's schema.  Setting an x-computed property
+ * is an error.  Strings holding "${" are accepted wherever a value is (see
+ * schema_is_expression).  Values of x-sensitive properties never appear in
+ * messages.
  */
 size_t schema_validate(const json_t *schema, const json_t *value,
 		       const char *base_path, struct diags *out);
@@ -40,5 +46,50 @@ size_t schema_validate(const json_t *schema, const json_t *value,
  */
 int schema_has_attribute(const char *type, const char *attr,
 			 const char **suggest);
+
+/* Marks of a property (schema_property_flags). */
+#define SCHEMA_FORCE_NEW (1u << 0) /* "x-force-new": a change means replace */
+#define SCHEMA_SENSITIVE (1u << 1) /* "x-sensitive": never stored or printed */
+#define SCHEMA_COMPUTED (1u << 2)  /* "x-computed": read from the cloud */
+
+/*
+ * The subschema (borrowed, $refs followed) of the property at `path` of
+ * resource type `type`: dotted keys, array items as ".N" or "[N]"
+ * ("shard.memory_gb", "zones[0]", "bgp.auth_key").  NULL when the type or
+ * the path is unknown.
+ */
+const json_t *schema_property(const char *type, const char *path);
+
+/*
+ * Marks of the property at `path` of `type` together with those of its
+ * ancestors (members of a sensitive object are sensitive): a mask of
+ * SCHEMA_*.  0 when the type or the path is unknown.
+ */
+unsigned schema_property_flags(const char *type, const char *path);
+
+/*
+ * Follow "$ref" from node (a subschema of the compiled-in schema `root`):
+ * "#/$defs/…" inside root, "<name>.json" or "<name>.json#/…" in another
+ * compiled-in schema.  Returns node itself when it has no $ref, NULL when
+ * the reference does not resolve.  *root_out (may be NULL) receives the
+ * document the result belongs to.
+ */
+const json_t *schema_deref(const json_t *root, const json_t *node,
+			   const json_t **root_out);
+
+/*
+ * Whether s is an expression string ("${…}" somewhere in it).  Such values
+ * are accepted wherever the schema allows any value, since their type is
+ * known only after resolution; validate again after resolving them.
+ */
+int schema_is_expression(const json_t *v);
+
+/*
+ * A self-contained copy (new reference) of the compiled-in schema `name`
+ * for editors and other validators: every schema it references by file
+ * ("tencentcloud_dcdb_instance.json") is copied under "$defs" and the
+ * reference rewritten to "#/$defs/<name>".  NULL when name is unknown.
+ */
+json_t *schema_bundle(const char *name);
 
 #endif
