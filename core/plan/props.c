@@ -11,87 +11,17 @@
 #include "core/util/json.h"
 #include "core/util/util.h"
 
-/* Follow a local "$ref": "#/$defs/name" inside root. */
-static const json_t *deref(const json_t *root, const json_t *node)
-{
-	int guard = 0;
-
-	while (node && guard++ < 16) {
-		const char *ref = json_get_str(node, "$ref", NULL);
-		if (!ref || !str_starts_with(ref, "#/"))
-			break;
-		node = json_path_get(root, ref + 2);
-	}
-	return node;
-}
-
-static unsigned node_flags(const json_t *node)
-{
-	unsigned f = 0;
-
-	if (!node)
-		return 0;
-	if (json_get_bool(node, "x-force-new", 0))
-		f |= PROP_FORCE_NEW;
-	if (json_get_bool(node, "x-sensitive", 0))
-		f |= PROP_SENSITIVE;
-	if (json_get_bool(node, "x-computed", 0))
-		f |= PROP_COMPUTED;
-	return f;
-}
-
-/* The schema node for one path segment below node, or NULL. */
-static const json_t *child(const json_t *root, const json_t *node,
-			   const char *seg)
-{
-	const json_t *p, *c;
-	size_t i;
-
-	node = deref(root, node);
-	if (!node)
-		return NULL;
-	p = json_object_get(node, "properties");
-	if (p && (c = json_object_get(p, seg)))
-		return deref(root, c);
-	if (seg[0] >= '0' && seg[0] <= '9') {
-		c = json_object_get(node, "items");
-		if (c)
-			return deref(root, c);
-	}
-	/* A member of a oneOf/anyOf branch. */
-	for (i = 0; i < 2; i++) {
-		const json_t *alts = json_object_get(node, i ? "anyOf" : "oneOf");
-		size_t j;
-		json_t *alt;
-
-		json_array_foreach(alts, j, alt) {
-			c = child(root, alt, seg);
-			if (c)
-				return c;
-		}
-	}
-	c = json_object_get(node, "additionalProperties");
-	if (json_is_object(c))
-		return deref(root, c);
-	return NULL;
-}
-
 unsigned props_flags(const char *type, const char *path)
 {
-	const json_t *root = schema_get(type), *node = root;
-	unsigned f = 0;
-	char *copy, *seg, *save = NULL;
+	unsigned f = schema_property_flags(type, path), out = 0;
 
-	if (!root || !path || !*path)
-		return 0;
-	copy = xstrdup(path);
-	for (seg = strtok_r(copy, ".", &save); seg && node;
-	     seg = strtok_r(NULL, ".", &save)) {
-		node = child(root, node, seg);
-		f |= node_flags(node);
-	}
-	free(copy);
-	return f;
+	if (f & SCHEMA_FORCE_NEW)
+		out |= PROP_FORCE_NEW;
+	if (f & SCHEMA_SENSITIVE)
+		out |= PROP_SENSITIVE;
+	if (f & SCHEMA_COMPUTED)
+		out |= PROP_COMPUTED;
+	return out;
 }
 
 int props_has_unknown(const json_t *v)

@@ -170,14 +170,6 @@ static const struct resource_type *const all_t[] = {&fake_thing, NULL};
 const struct provider *const *provider_all(void) { return all_p; }
 const struct resource_type *const *resource_type_all(void) { return all_t; }
 
-/* No schema for the fake type: no property marks. */
-const json_t *schema_get(const char *name);
-const json_t *schema_get(const char *name)
-{
-	(void)name;
-	return NULL;
-}
-
 /* ---- harness -------------------------------------------------------- */
 
 static json_t *commits;     /* copies of each committed state */
