@@ -30,6 +30,12 @@ const char *const *schema_resource_types(size_t *n);
  * you mean" for unknown properties).  Returns the number of problems
  * added.
  *
+ * Every path names the value a problem is about: a missing required
+ * property is reported at its object, an unknown property or an invalid
+ * key name at that key's own path ("resources.db.properties.memroy_gb").
+ * The corpus tests/manifests/bad/2NN-* expects each path mapped to the
+ * position of its value (for a block mapping: its first key).
+ *
  * Validating a document against "manifest" also validates each resource's
  * `properties` against its type's schema.  Setting an x-computed property
  * is an error.  Strings holding "${" are accepted wherever a value is (see

@@ -686,8 +686,8 @@ static void test_schema__dcdb_instance(void **state)
 		    "p.zones: 'zones' must have at least 1 item, got 0\n"
 		    "p.billing: missing required property 'period_months'\n"
 		    "p.tags.dcform-token: invalid name 'dcform-token': tag keys "
-		    "are 1 to 127 letters, digits and _.:/=+@-, and dcform-token "
-		    "is reserved for dcform's idempotency token\n"
+		    "are 1 to 127 characters, and dcform-token is reserved for "
+		    "dcform's idempotency token\n"
 		    "p.vip: 'vip' is computed (read from the cloud) and cannot "
 		    "be set");
 }
