@@ -1,0 +1,14 @@
+/*
+ * registry.h: what registry.c lists.  Each provider file defines its
+ * `const struct provider <name>_provider` and each resource type file its
+ * `const struct resource_type <type>_type`; add them here, sorted.
+ */
+#ifndef DCFORM_REGISTRY_H
+#define DCFORM_REGISTRY_H
+
+#include "core/provider.h"
+
+#define REGISTRY_PROVIDERS
+#define REGISTRY_TYPES
+
+#endif
