@@ -48,7 +48,8 @@ TEST_HELPER_OBJ := $(patsubst %.c,$(O)/obj/%.o,$(TEST_HELPERS))
 
 .PHONY: all deps test unit integration check-docs docs install clean style \
 	fuzz bench soak demo tests-bin
-all: $(O)/dcform $(O)/dcform-emulator
+EMU_BIN  := $(if $(EMU_SRC),$(O)/dcform-emulator)
+all: $(O)/dcform $(EMU_BIN)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -83,7 +84,7 @@ $(O)/tests/integration/%: tests/integration/%.c $(LIB) $(TEST_HELPER_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJ) $(LIB) \
 		$(LDLIBS) -lcmocka
 
-tests-bin: $(O)/dcform $(O)/dcform-emulator $(UNIT_BIN) $(ITEST_BIN)
+tests-bin: $(O)/dcform $(EMU_BIN) $(UNIT_BIN) $(ITEST_BIN)
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -116,7 +117,7 @@ check-docs: $(O)/dcform
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $(O)/dcform $(O)/dcform-emulator $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(O)/dcform $(EMU_BIN) $(DESTDIR)$(PREFIX)/bin/
 	if [ -f docs/dcform.1 ]; then install -m 0644 docs/dcform.1 \
 		$(DESTDIR)$(PREFIX)/share/man/man1/; fi
 
