@@ -38,7 +38,7 @@ static void answer(struct jd_call *c, int http, json_t *doc)
 	resp->status = http;
 	resp->content_type = JD_CONTENT_TYPE;
 	buf_reset(&resp->body);
-	json_dump_buf(&resp->body, doc, 0);
+	json_dump_buf(&resp->body, doc, JSON_COMPACT);
 	json_decref(doc);
 	c->answered = 1;
 }
@@ -60,7 +60,7 @@ static void error_doc(struct emu_resp *resp, int http, const char *status,
 	resp->status = http;
 	resp->content_type = JD_CONTENT_TYPE;
 	buf_reset(&resp->body);
-	json_dump_buf(&resp->body, doc, 0);
+	json_dump_buf(&resp->body, doc, JSON_COMPACT);
 	json_decref(doc);
 }
 

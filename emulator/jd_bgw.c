@@ -406,8 +406,12 @@ static void conn_approve(struct emu *e, json_t *conn, int64_t when)
 				jd_config_int(e, "prices", "installation_fen",
 					      1500000),
 				"NEW", id, "installation", when);
+	char *rid = xasprintf("%s-initial", id);
+
 	mark(conn, "connectionStatus", "Installation_Paying", when);
 	set_str(conn, "orderId", json_get_str(order, "orderNumber", ""));
+	set_str(conn, "resourceIdInitial", rid);
+	free(rid);
 	emu_dirty(e);
 	/* autoPay pays when the balance allows; otherwise the order waits
 	 * for payOrder (jd_bgw_order_paid moves the connection). */
@@ -1641,8 +1645,12 @@ static void create_vif(struct jd_call *c)
 				  "createdTime", created));
 		free(pid);
 	}
-	if (!hc)
-		health_check(c, json_object(), &hc);
+	if (!hc) {
+		json_t *none = json_object();
+
+		health_check(c, none, &hc);
+		json_decref(none);
+	}
 	vif = json_pack(
 		"{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:o,"
 		" s:{s:s, s:I, s:I, s:s}, s:o, s:o, s:s, s:s, s:I}",
