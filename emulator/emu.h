@@ -199,4 +199,20 @@ void emu_request_stop(void);
 int emu_stopping(void);
 void emu_sleep_ms(int64_t ms);
 
+/*
+ * The HTTP server (server.c, libmicrohttpd, one thread per connection).
+ * emu_server_start listens on host:port (an IP literal; port 0 picks a
+ * free one, returned in *bound_port) and dispatches every request to the
+ * handlers under e->lock.  allow_remote also lets non-loopback clients
+ * reach /_emulator/.  Returns 0, or -1 with a message.
+ */
+struct emu_server;
+int emu_server_start(struct emu_server **out, struct emu *e,
+		     const char *host, int port, int allow_remote,
+		     int *bound_port, struct buf *msg);
+/* Stop accepting, wait for the connection threads, free. */
+void emu_server_stop(struct emu_server *s);
+/* Largest request body accepted (larger ones get 413). */
+#define EMU_MAX_BODY (10u * 1024 * 1024)
+
 #endif
