@@ -27,6 +27,7 @@
  * e->lock like everything the handlers touch.
  */
 static json_t *seen_nonces;
+static size_t nonce_prune_at = 4096;
 
 /* ---------------------------------------------------------------- */
 /* Envelope */
@@ -738,7 +739,7 @@ static int verify(struct jd_call *c)
 	char body_hash[65], sig[65];
 	const char *date = NULL, *nonce = NULL, *secret, *svc;
 	int has_date = 0, has_nonce = 0, ret = -1;
-	int64_t t, skew;
+	int64_t t, skew, real_now;
 
 	memset(&a, 0, sizeof(a));
 	if (!auth_h || !*auth_h) {
@@ -810,8 +811,11 @@ static int verify(struct jd_call *c)
 			 "the credential scope", date);
 		goto out;
 	}
+	/* Clients sign with the real clock: the admin API's time shift
+	 * (emu_time_offset) moves the emulated world, not them. */
+	real_now = c->now - emu_time_offset();
 	skew = jd_config_int(c->e, NULL, "max_skew_s", 900);
-	if (t < c->now / 1000 - skew || t > c->now / 1000 + skew) {
+	if (t < real_now / 1000 - skew || t > real_now / 1000 + skew) {
 		jd_error(c, 401, "UNAUTHENTICATED",
 			 "request time '%s' is outside the allowed clock "
 			 "skew of %lld s", date, (long long)skew);
@@ -842,19 +846,24 @@ static int verify(struct jd_call *c)
 
 	if (!seen_nonces)
 		seen_nonces = json_object();
-	if (json_object_size(seen_nonces) > 4096)
-		nonce_prune(c->now);
+	if (json_object_size(seen_nonces) > nonce_prune_at) {
+		/* Amortised: prune again only once the set has doubled. */
+		nonce_prune(real_now);
+		nonce_prune_at = 2 * json_object_size(seen_nonces);
+		if (nonce_prune_at < 4096)
+			nonce_prune_at = 4096;
+	}
 	{
 		json_t *seen = json_object_get(seen_nonces, nonce);
 
-		if (seen && json_integer_value(seen) >= c->now) {
+		if (seen && json_integer_value(seen) >= real_now) {
 			jd_error(c, 401, "UNAUTHENTICATED",
 				 "the nonce '%s' has been used already",
 				 nonce);
 			goto out;
 		}
 		json_object_set_new(seen_nonces, nonce,
-				    json_integer(c->now + 2 * skew * 1000));
+				    json_integer(real_now + 2 * skew * 1000));
 	}
 
 	svc = a.scope[2];
