@@ -724,6 +724,196 @@ static void nonce_prune(int64_t now)
 }
 
 /*
+ * JDCLOUD3-HMAC-SHA256 (jdcloud-dc.md §2.7; the current Python SDK's
+ * signer): the path is decoded (a malformed escape stays as it is, '+' is
+ * a space), runs of '/' collapse, and it is re-encoded keeping '/' and
+ * '~'; query pairs are decoded and re-encoded, a pair with an empty name
+ * or without '=' is dropped; header values are trimmed only.
+ */
+static void lenient_unquote(struct buf *out, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%' && i + 2 < len &&
+		    isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = { s[i + 1], s[i + 2], 0 };
+
+			buf_putc(out, (char)strtol(hex, NULL, 16));
+			i += 2;
+		} else if (s[i] == '+') {
+			buf_putc(out, ' ');
+		} else {
+			buf_putc(out, s[i]);
+		}
+	}
+}
+
+static void v3_canonical_uri(struct buf *out, const char *raw_path)
+{
+	struct buf dec = BUF_INIT, squashed = BUF_INIT;
+	size_t i;
+
+	lenient_unquote(&dec, raw_path, strlen(raw_path));
+	for (i = 0; i < dec.len; i++)
+		if (dec.ptr[i] != '/' || !squashed.len ||
+		    squashed.ptr[squashed.len - 1] != '/')
+			buf_putc(&squashed, dec.ptr[i]);
+	if (!squashed.len || squashed.ptr[0] != '/')
+		buf_putc(out, '/');
+	buf_add_urlencode(out, squashed.ptr, squashed.len, "/");
+	buf_release(&dec);
+	buf_release(&squashed);
+}
+
+struct v3_pair {
+	char **parts; /* each decoded and re-encoded */
+	size_t n;
+};
+
+static int v3_pair_cmp(const void *a, const void *b)
+{
+	const struct v3_pair *x = a, *y = b;
+	size_t i;
+
+	for (i = 0; i < x->n && i < y->n; i++) {
+		int c = strcmp(x->parts[i], y->parts[i]);
+
+		if (c)
+			return c;
+	}
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+static void v3_canonical_query(struct buf *out, const char *raw)
+{
+	struct v3_pair *pairs = NULL;
+	size_t n = 0, alloc = 0, i, j;
+	const char *s = raw ? raw : "";
+	int first = 1;
+
+	while (*s) {
+		size_t len = strcspn(s, "&");
+
+		if (len) {
+			const char *p = s, *end = s + len;
+
+			ALLOC_GROW(pairs, n + 1, alloc);
+			pairs[n].parts = NULL;
+			pairs[n].n = 0;
+			for (;;) {
+				const char *eq = memchr(p, '=',
+							(size_t)(end - p));
+				size_t plen = eq ? (size_t)(eq - p) :
+						   (size_t)(end - p);
+				struct buf dec = BUF_INIT, enc = BUF_INIT;
+
+				lenient_unquote(&dec, p, plen);
+				buf_add_urlencode(&enc, dec.ptr, dec.len, NULL);
+				pairs[n].parts = xrealloc(
+					pairs[n].parts,
+					(pairs[n].n + 1) * sizeof(char *));
+				pairs[n].parts[pairs[n].n++] =
+					buf_detach(&enc, NULL);
+				buf_release(&dec);
+				if (!eq)
+					break;
+				p = eq + 1;
+			}
+			n++;
+		}
+		s += len;
+		if (*s == '&')
+			s++;
+	}
+	if (n)
+		qsort(pairs, n, sizeof(*pairs), v3_pair_cmp);
+	for (i = 0; i < n; i++) {
+		struct v3_pair *p = &pairs[i];
+
+		if (p->parts[0][0] && p->n >= 2) {
+			if (!first)
+				buf_putc(out, '&');
+			first = 0;
+			if (p->n == 2) {
+				buf_printf(out, "%s=%s", p->parts[0],
+					   p->parts[1]);
+			} else {
+				/* As the SDK does: "v1%3Dv2…", name dropped. */
+				for (j = 1; j < p->n; j++)
+					buf_printf(out, "%s%s",
+						   j > 1 ? "%3D" : "",
+						   p->parts[j]);
+			}
+		}
+		for (j = 0; j < p->n; j++)
+			free(p->parts[j]);
+		free(p->parts);
+	}
+	free(pairs);
+}
+
+static int hs_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sig_header *)a)->name,
+		      ((const struct sig_header *)b)->name);
+}
+
+static void v3_signature(char out[65], const char *secret,
+			 const char *method, const char *raw_path,
+			 const char *raw_query, struct sig_header *hs,
+			 size_t nh, const char *body_hash,
+			 const char *datetime, const char *region,
+			 const char *service)
+{
+	struct buf cr = BUF_INIT, sts = BUF_INIT;
+	unsigned char k[SHA256_LEN], k2[SHA256_LEN], sig[SHA256_LEN];
+	char date8[9], hcr[65];
+	char *key = xasprintf("JDCLOUD3%s", secret);
+	size_t i;
+
+	buf_printf(&cr, "%s\n", method);
+	v3_canonical_uri(&cr, raw_path);
+	buf_putc(&cr, '\n');
+	v3_canonical_query(&cr, raw_query);
+	buf_putc(&cr, '\n');
+	qsort(hs, nh, sizeof(*hs), hs_cmp);
+	for (i = 0; i < nh; i++) {
+		const char *v = hs[i].value;
+		size_t len = strlen(v);
+
+		while (*v == ' ' || *v == '\t') {
+			v++;
+			len--;
+		}
+		while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
+		buf_printf(&cr, "%s:%.*s\n", hs[i].name, (int)len, v);
+	}
+	buf_putc(&cr, '\n');
+	for (i = 0; i < nh; i++)
+		buf_printf(&cr, "%s%s", i ? ";" : "", hs[i].name);
+	buf_printf(&cr, "\n%s", body_hash);
+
+	memcpy(date8, datetime, 8);
+	date8[8] = '\0';
+	sha256_hex(hcr, cr.ptr, cr.len);
+	buf_printf(&sts, "JDCLOUD3-HMAC-SHA256\n%s\n%s/%s/%s/jdcloud3_request\n%s",
+		   datetime, date8, region, service, hcr);
+	hmac_sha256(k, key, strlen(key), date8, 8);
+	hmac_sha256(k2, k, SHA256_LEN, region, strlen(region));
+	hmac_sha256(k, k2, SHA256_LEN, service, strlen(service));
+	hmac_sha256(k2, k, SHA256_LEN, "jdcloud3_request", 16);
+	hmac_sha256(sig, k2, SHA256_LEN, sts.ptr, sts.len);
+	hex_encode(out, sig, SHA256_LEN);
+	out[64] = '\0';
+	free(key);
+	buf_release(&cr);
+	buf_release(&sts);
+}
+
+/*
  * Verify the request; on success c->account, c->service are set.  Returns
  * 0, or -1 with a 401 answered.  *scope_region gets the scope's region.
  */
@@ -738,7 +928,7 @@ static int verify(struct jd_call *c)
 	struct buf cr = BUF_INIT;
 	char body_hash[65], sig[65];
 	const char *date = NULL, *nonce = NULL, *secret, *svc;
-	int has_date = 0, has_nonce = 0, ret = -1;
+	int has_date = 0, has_nonce = 0, ret = -1, v3 = 0;
 	int64_t t, skew, real_now;
 
 	memset(&a, 0, sizeof(a));
@@ -753,12 +943,17 @@ static int verify(struct jd_call *c)
 			 "malformed Authorization header");
 		goto out;
 	}
-	if (strcmp(a.algorithm, JD2_ALGORITHM)) {
+	if (!strcmp(a.algorithm, JD2_ALGORITHM))
+		v3 = 0;
+	else if (!strcmp(a.algorithm, "JDCLOUD3-HMAC-SHA256"))
+		v3 = 1;
+	else {
 		jd_error(c, 401, "UNAUTHENTICATED",
 			 "unsupported signature algorithm '%s'", a.algorithm);
 		goto out;
 	}
-	if (a.nscope != 4 || strcmp(a.scope[3], "jdcloud2_request") ||
+	if (a.nscope != 4 ||
+	    strcmp(a.scope[3], v3 ? "jdcloud3_request" : "jdcloud2_request") ||
 	    strlen(a.scope[0]) != 8) {
 		jd_error(c, 401, "UNAUTHENTICATED",
 			 "malformed credential scope '%s'", a.credential);
@@ -834,10 +1029,18 @@ static int verify(struct jd_call *c)
 			goto out;
 		}
 	}
-	jd2_canonical_request(&cr, req->method, req->raw_path, req->query,
-			      (const struct sig_header *)hs, nh, body_hash,
-			      NULL);
-	jd2_signature(sig, secret, date, a.scope[1], a.scope[2], cr.ptr);
+	if (v3) {
+		v3_signature(sig, secret, req->method, req->raw_path,
+			     req->query, hs, nh, body_hash, date, a.scope[1],
+			     a.scope[2]);
+	} else {
+		jd2_canonical_request(&cr, req->method, req->raw_path,
+				      req->query,
+				      (const struct sig_header *)hs, nh,
+				      body_hash, NULL);
+		jd2_signature(sig, secret, date, a.scope[1], a.scope[2],
+			      cr.ptr);
+	}
 	if (!str_equal_ct(sig, a.signature)) {
 		jd_error(c, 401, "UNAUTHENTICATED",
 			 "the signature does not match");

@@ -550,6 +550,89 @@ static void test_jd__published_vectors(void **state)
 	free(body);
 }
 
+
+/*
+ * JDCLOUD3 (the Python SDK's signature, jdcloud-dc.md §2.7) against the
+ * vectors of jdcloud-sdk-python signer_test.py.  They all use the nonce
+ * "X-Jdcloud-Nonce", so each gets an emulator of its own.  The signed
+ * service (apigatewaytestproductline) is not served: an accepted
+ * signature gives 404 NOT_FOUND, a rejected one 401 UNAUTHENTICATED.
+ */
+static void test_jd__jdcloud3_vectors(void **state)
+{
+	static const struct {
+		const char *path, *query, *sig;
+	} v[] = {
+		{ "/v1/regions/cn-north-1/instances/%E4%B8%AD%E6%96%87%3AGET",
+		  NULL,
+		  "936ed2dcb6fb4271ad640e0f46f1fe61763a0bad8bb4f4eb1224261f969612fa" },
+		{ "/v1/regions/cn-north-1/instances", "=a&a=a",
+		  "43efb5fb00e86faf35d8bf0bed3b72e84cfc98ee4754065e29c3caa7bcaa12cb" },
+		{ "/v1/regions/cn-north-1/instances",
+		  "aa=aa&aa%3Daa=&aa=aa%3D&aa=&aa=aaa&aaa=aaa&aaa=aa&aaa=a&ab=aa"
+		  "&ab=aa&cc=&cc=&bb=aa&bb=",
+		  "8ccc3c9af11e964b3c5d6020d2af49e97e27fbb23e2b8f57bdc84815e471d54b" },
+		{ "/v1/regions/cn-north-1/instances/%20/%60%21%40%23%24%25%5E%26"
+		  "%2A%28%29%3D%2B/0123456789/%5B%5D%5C%5C%3B%27%2C%3C%3E%3F"
+		  "%3A%5C%22%7B%7D%7C/abcdefghijklmnopqrstuvwxyz/"
+		  "ABCDEFGHIJKLMNOPQRSTUVWXYZ/-_.~%3AGET",
+		  NULL,
+		  "027b5bbd35956b84b8773eb450c0405cb4e424eab13f64828926ee41838c48d0" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		struct emuproc emu;
+		const char *args[] = { "--config", f->config, NULL };
+		char *auth, *good, *bad, *path;
+		const char *hs[6];
+		long status;
+		char *body = NULL;
+
+		auth = xasprintf(
+			"Authorization: JDCLOUD3-HMAC-SHA256 Credential=ak/"
+			"20190917/cn-north-1/apigatewaytestproductline/"
+			"jdcloud3_request, SignedHeaders=content-type;host;"
+			"x-jdcloud-date;x-jdcloud-nonce, Signature=");
+		good = xasprintf("%s%s", auth, v[i].sig);
+		bad = xasprintf("%s%.63s%c", auth, v[i].sig,
+				v[i].sig[63] == '0' ? '1' : '0');
+		path = xasprintf("%s%s%s", v[i].path, v[i].query ? "?" : "",
+				 v[i].query ? v[i].query : "");
+		hs[0] = "content-type: application/json";
+		hs[1] = "Host: apigw-internal-dev.cn-north-1.jcloudcs.com:8000";
+		hs[2] = "x-jdcloud-date: 20190917T064708Z";
+		hs[3] = "x-jdcloud-nonce: X-Jdcloud-Nonce";
+		hs[5] = NULL;
+		assert_int_equal(emuproc_start(&emu, args), 0);
+		hs[4] = bad;
+		assert_int_equal(emuproc_http(&status, &body, &emu, "GET", path,
+					      NULL, hs),
+				 0);
+		if (status != 401)
+			fprintf(stderr, "vector %zu tampered: %ld %s\n", i,
+				status, body);
+		assert_int_equal(status, 401);
+		free(body);
+		hs[4] = good;
+		assert_int_equal(emuproc_http(&status, &body, &emu, "GET", path,
+					      NULL, hs),
+				 0);
+		if (status != 404)
+			fprintf(stderr, "vector %zu: %ld %s\n", i, status,
+				body);
+		assert_int_equal(status, 404);
+		assert_non_null(strstr(body, "\"NOT_FOUND\""));
+		free(body);
+		assert_int_equal(emuproc_stop(&emu), 0);
+		free(auth);
+		free(good);
+		free(bad);
+		free(path);
+	}
+}
+
 /* ---------------------------------------------------------------- */
 /* Routing and envelope */
 
@@ -1325,6 +1408,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_jd__missing_authorization,
 						setup_manual, teardown),
 		cmocka_unit_test_setup_teardown(test_jd__published_vectors,
+						setup_wide_skew, teardown),
+		cmocka_unit_test_setup_teardown(test_jd__jdcloud3_vectors,
 						setup_wide_skew, teardown),
 		cmocka_unit_test_setup_teardown(test_jd__routing_and_envelope,
 						setup_manual, teardown),
