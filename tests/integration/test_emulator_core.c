@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -730,6 +733,89 @@ static void test_emulator_core__huge_body(void **state)
 	stop_ok(f);
 }
 
+/* Send raw bytes on a fresh connection and read until the server closes
+ * or answers; returns the first bytes of the answer (maybe empty). */
+static void raw_exchange(struct fixture *f, const char *data, size_t len,
+			 struct buf *out)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char b[4096];
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)f->p.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (write(fd, data, len) < 0) {
+		/* the server may close early; that is an answer too */
+	}
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 10000) <= 0)
+			break;
+		n = read(fd, b, sizeof(b));
+		if (n <= 0)
+			break;
+		buf_add(out, b, (size_t)n);
+	}
+	close(fd);
+}
+
+static void test_emulator_core__malformed_requests(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const reqs[] = {
+		"garbage\r\n\r\n",
+		"GET\r\n\r\n",
+		"GET / HTTP/9.9\r\n\r\n",
+		"GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /_emulator/%00health HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /v1/%2e%2e/%2e%2e HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab",
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+		"\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+		"POST /_emulator/faults HTTP/1.1\r\nHost: x\r\n"
+		"Content-Length: 3\r\n\r\n\x01\x02\x03",
+		"POST /_emulator/accounts/%FF%FE HTTP/1.1\r\nHost: x\r\n"
+		"Content-Length: 2\r\n\r\n{}",
+		"BREW /v2/regions/x/order/1:pay HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /?X-TC-Action=%%%%&&&== HTTP/1.1\r\nHost: x\r\n"
+		"X-TC-Action: \r\nAuthorization: TC3-HMAC-SHA256 \r\n\r\n",
+		"GET /v1/regions/cn-north-1/assets:describeAccountAmount HTTP/1.1"
+		"\r\nHost: x\r\nAuthorization: JDCLOUD2-HMAC-SHA256 Credential"
+		"=/,SignedHeaders=,Signature=\r\n\r\n",
+	};
+	struct buf out = BUF_INIT, hdr = BUF_INIT;
+	size_t i;
+	json_t *j;
+
+	start(f, NULL);
+	for (i = 0; i < ARRAY_SIZE(reqs); i++) {
+		buf_reset(&out);
+		raw_exchange(f, reqs[i], strlen(reqs[i]), &out);
+		j = admin_ok(f, 200, "GET", "/_emulator/health", NULL);
+		json_decref(j);
+	}
+	/* An oversized header block. */
+	buf_puts(&hdr, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	for (i = 0; i < 300000; i++)
+		buf_putc(&hdr, 'a');
+	buf_puts(&hdr, "\r\n\r\n");
+	buf_reset(&out);
+	raw_exchange(f, hdr.ptr, hdr.len, &out);
+	j = admin_ok(f, 200, "GET", "/_emulator/health", NULL);
+	json_decref(j);
+	stop_ok(f);
+	buf_release(&out);
+	buf_release(&hdr);
+}
+
 struct worker {
 	struct fixture *f;
 	int ok;
@@ -798,6 +884,7 @@ int main(void)
 		T(test_emulator_core__reset),
 		T(test_emulator_core__huge_body),
 		T(test_emulator_core__concurrent),
+		T(test_emulator_core__malformed_requests),
 #undef T
 	};
 
