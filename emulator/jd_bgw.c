@@ -192,10 +192,11 @@ static int one_of(const char *v, const char *const *list)
 	return 0;
 }
 
-/* Remove string `id` from the array at obj[key]. */
+/* Remove string `id` from the array at obj[key] (obj itself when key is
+ * NULL). */
 static void array_remove_str(json_t *obj, const char *key, const char *id)
 {
-	json_t *arr = json_object_get(obj, key);
+	json_t *arr = key ? json_object_get(obj, key) : obj;
 	size_t i;
 
 	for (i = 0; i < json_array_size(arr); i++) {
@@ -211,11 +212,152 @@ static void set_str(json_t *o, const char *key, const char *v)
 	json_object_set_new(o, key, json_string(v));
 }
 
-static void mark(json_t *o, const char *status_key, const char *status,
-		 int64_t when)
+/*
+ * Lazy time without scanning the world on every call: the earliest time at
+ * which some status is due to move (not persisted).  jd_bgw_advance scans
+ * everything when that time has come, when the world object changed
+ * (reset, load) and at least once a second, because the admin API may
+ * patch statuses behind our back.
+ */
+static struct {
+	const json_t *world;
+	int64_t next_due;
+	int64_t last_scan;
+} due;
+
+/* When the status of o (under status_key) is due to move, if ever. */
+static void schedule(struct emu *e, const json_t *o, const char *status_key)
+{
+	const char *st = json_get_str(o, status_key, "");
+	int64_t since = json_get_int(o, "_since_ms", 0), d = -1, t;
+
+	if (!strcmp(status_key, "connectionStatus")) {
+		if (!strcmp(st, "Ordering") && !e->manual)
+			d = emu_delay(e, "jd_review", D_REVIEW);
+		else if (!strcmp(st, "Pending") && !e->manual)
+			d = emu_delay(e, "jd_construction", D_CONSTRUCTION);
+		else if (!strcmp(st, "Deleting"))
+			d = emu_delay(e, "jd_deletion", D_DELETION);
+		else if (!strcmp(st, "Deleted"))
+			d = emu_delay(e, "jd_purge", D_PURGE);
+	} else {
+		if (!strcmp(st, "Pending"))
+			d = emu_delay(e, "jd_vif", D_VIF);
+		else if (!strcmp(st, "Deleting"))
+			d = emu_delay(e, "jd_vif_delete", D_VIF_DELETE);
+	}
+	if (d < 0)
+		return;
+	t = since + d;
+	if (t < due.next_due)
+		due.next_due = t;
+}
+
+static void mark(struct emu *e, json_t *o, const char *status_key,
+		 const char *status, int64_t when)
 {
 	set_str(o, status_key, status);
 	json_object_set_new(o, "_since_ms", json_integer(when));
+	schedule(e, o, status_key);
+}
+
+
+/*
+ * Owner index (not persisted): for each kind, account and region the ids
+ * in creation order, so that an unfiltered page is cut from the list
+ * without touching the rest of the store.  Every insertion and removal
+ * goes through world_put / world_del; the index is rebuilt when the world
+ * object changed (reset, load) or its object counts no longer match (the
+ * admin API added or removed objects).
+ */
+static const char *const kinds[] = { "connections", "bgws", "vifs",
+				     "attachments", "routes" };
+static struct {
+	const json_t *world;
+	json_t *idx;   /* {"kind\naccount\nregion": [ids…]} */
+	json_t *count; /* {kind: n} */
+} oi;
+
+static char *owner_key(const char *kind, const json_t *o)
+{
+	return xasprintf("%s\n%s\n%s", kind, json_get_str(o, "_account", ""),
+			 json_get_str(o, "_region", ""));
+}
+
+static void oi_add(const char *kind, const char *id, const json_t *o)
+{
+	char *key = owner_key(kind, o);
+	json_t *list = json_object_get(oi.idx, key);
+
+	if (!list) {
+		list = json_array();
+		json_object_set_new(oi.idx, key, list);
+	}
+	json_array_append_new(list, json_string(id));
+	json_object_set_new(oi.count, kind,
+			    json_integer(json_get_int(oi.count, kind, 0) + 1));
+	free(key);
+}
+
+static void oi_check(struct emu *e)
+{
+	size_t i;
+	int stale = e->world != oi.world || !oi.idx;
+
+	for (i = 0; !stale && i < ARRAY_SIZE(kinds); i++)
+		stale = json_get_int(oi.count, kinds[i], 0) !=
+			(int64_t)json_object_size(jd_world(e, kinds[i]));
+	if (!stale)
+		return;
+	json_decref(oi.idx);
+	json_decref(oi.count);
+	oi.idx = json_object();
+	oi.count = json_object();
+	oi.world = e->world;
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+		const char *k;
+		json_t *o;
+
+		json_object_set_new(oi.count, kinds[i], json_integer(0));
+		json_object_foreach(jd_world(e, kinds[i]), k, o)
+			oi_add(kinds[i], k, o);
+	}
+}
+
+static void world_put(struct emu *e, const char *kind, const char *id,
+		      json_t *o)
+{
+	oi_check(e);
+	json_object_set(jd_world(e, kind), id, o);
+	oi_add(kind, id, o);
+}
+
+static void world_del(struct emu *e, const char *kind, const char *id)
+{
+	json_t *o = json_object_get(jd_world(e, kind), id);
+	char *key;
+
+	if (!o)
+		return;
+	oi_check(e);
+	key = owner_key(kind, o);
+	array_remove_str(json_object_get(oi.idx, key), NULL, id);
+	json_object_set_new(oi.count, kind,
+			    json_integer(json_get_int(oi.count, kind, 0) - 1));
+	json_object_del(jd_world(e, kind), id);
+	free(key);
+}
+
+/* Borrowed ids of the caller's objects of kind in creation order. */
+static json_t *owner_ids(struct jd_call *c, const char *kind)
+{
+	char *key = xasprintf("%s\n%s\n%s", kind, c->account_name, c->region);
+	json_t *list;
+
+	oi_check(c->e);
+	list = json_object_get(oi.idx, key);
+	free(key);
+	return list;
 }
 
 /* Objects of `kind` of the caller in its region, matching filter `fname`
@@ -249,12 +391,45 @@ static json_t *collect(struct jd_call *c, const char *kind,
 		}
 		return out;
 	}
-	json_object_foreach(world, k, o) {
-		if (!strcmp(json_get_str(o, "_account", ""), c->account_name) &&
-		    !strcmp(json_get_str(o, "_region", ""), c->region))
+	(void)k;
+	json_array_foreach(owner_ids(c, kind), i, v) {
+		o = json_object_get(world, json_string_value(v));
+		if (o)
 			json_array_append(out, o);
 	}
 	return out;
+}
+
+/*
+ * Without filters a page is cut straight from the owner index: the cost
+ * is the page's, not the store's.  Returns 1 when it answered.
+ */
+static int list_fast(struct jd_call *c, const char *kind, const char *key,
+		     const json_t *filters, const struct jd_page *pg)
+{
+	json_t *ids, *world = jd_world(c->e, kind), *page;
+	size_t total, i, start;
+	int64_t pages, number = pg->number;
+
+	if (json_array_size(filters))
+		return 0;
+	ids = owner_ids(c, kind);
+	total = json_array_size(ids);
+	pages = (int64_t)((total + (size_t)pg->size - 1) / (size_t)pg->size);
+	if (pages > 0 && number > pages)
+		number = pages;
+	start = (size_t)((number - 1) * pg->size);
+	page = json_array();
+	for (i = start; i < total && i < start + (size_t)pg->size; i++) {
+		json_t *o = json_object_get(
+			world, json_string_value(json_array_get(ids, i)));
+
+		if (o)
+			json_array_append_new(page, jd_public(o));
+	}
+	jd_ok(c, json_pack("{s:o, s:I}", key, page, "totalCount",
+			   (json_int_t)total));
+	return 1;
 }
 
 /* Keep only the items for which every named filter matches. */
@@ -408,7 +583,7 @@ static void conn_approve(struct emu *e, json_t *conn, int64_t when)
 				"NEW", id, "installation", when);
 	char *rid = xasprintf("%s-initial", id);
 
-	mark(conn, "connectionStatus", "Installation_Paying", when);
+	mark(e, conn, "connectionStatus", "Installation_Paying", when);
 	set_str(conn, "orderId", json_get_str(order, "orderNumber", ""));
 	set_str(conn, "resourceIdInitial", rid);
 	free(rid);
@@ -423,7 +598,7 @@ static void conn_approve(struct emu *e, json_t *conn, int64_t when)
 static void conn_reject(struct emu *e, json_t *conn, const char *reason,
 			int64_t when)
 {
-	mark(conn, "connectionStatus", "Rejected", when);
+	mark(e, conn, "connectionStatus", "Rejected", when);
 	set_str(conn, "rejectedReason", reason);
 	emu_dirty(e);
 }
@@ -443,6 +618,12 @@ void jd_bgw_advance(struct emu *e, int64_t now)
 	const char *k;
 	void *tmp;
 
+	if (e->world == due.world && now < due.next_due &&
+	    now >= due.last_scan && now - due.last_scan < 1000)
+		return;
+	due.world = e->world;
+	due.last_scan = now;
+	due.next_due = INT64_MAX;
 	json_object_foreach_safe(conns, tmp, k, o) {
 		int steps;
 
@@ -467,20 +648,21 @@ void jd_bgw_advance(struct emu *e, int64_t now)
 						    since + review);
 			} else if (!strcmp(st, "Pending") && !e->manual &&
 				   now >= since + build) {
-				mark(o, "connectionStatus", "Confirming",
+				mark(e, o, "connectionStatus", "Confirming",
 				     since + build);
 				emu_dirty(e);
 			} else if (!strcmp(st, "Deleting") &&
 				   now >= since + del) {
-				mark(o, "connectionStatus", "Deleted",
+				mark(e, o, "connectionStatus", "Deleted",
 				     since + del);
 				emu_dirty(e);
 			} else if (!strcmp(st, "Deleted") &&
 				   now >= since + purge) {
-				json_object_del(conns, k);
+				world_del(e, "connections", k);
 				emu_dirty(e);
 				break;
 			} else {
+				schedule(e, o, "connectionStatus");
 				break;
 			}
 		}
@@ -493,7 +675,7 @@ void jd_bgw_advance(struct emu *e, int64_t now)
 			size_t i;
 			json_t *p;
 
-			mark(o, "privateVifStatus", "Active", since + vif_up);
+			mark(e, o, "privateVifStatus", "Active", since + vif_up);
 			json_array_foreach(json_object_get(o, "peers"), i, p)
 				set_str(p, "peerBgpStatus", "Up");
 			json_array_foreach(json_object_get(o, "bgpPeers"), i, p)
@@ -504,6 +686,8 @@ void jd_bgw_advance(struct emu *e, int64_t now)
 
 			vif_remove(e, id);
 			free(id);
+		} else {
+			schedule(e, o, "privateVifStatus");
 		}
 	}
 }
@@ -523,7 +707,7 @@ void jd_bgw_order_paid(struct emu *e, json_t *order, int64_t now)
 	if (!strcmp(action, "installation") &&
 	    !strcmp(st, "Installation_Paying") &&
 	    !strcmp(json_get_str(conn, "orderId", ""), num)) {
-		mark(conn, "connectionStatus", "Pending", now);
+		mark(e, conn, "connectionStatus", "Pending", now);
 	} else if (!strcmp(action, "port_rental") &&
 		   !strcmp(st, "Confirming")) {
 		int64_t months = json_get_int(conn, "_rental_months", 1);
@@ -533,7 +717,7 @@ void jd_bgw_order_paid(struct emu *e, json_t *order, int64_t now)
 		jd_time_iso(exp, now + months * 30LL * 24 * 3600 * 1000);
 		jd_time_iso(retire,
 			    now + (months * 30LL + 45) * 24 * 3600 * 1000);
-		mark(conn, "connectionStatus", "Active", now);
+		mark(e, conn, "connectionStatus", "Active", now);
 		json_object_set_new(
 			conn, "charge",
 			json_pack("{s:s, s:s, s:s, s:s, s:s}", "chargeMode",
@@ -597,7 +781,7 @@ int jd_admin_connection(struct emu *e, const char *id, const char *op,
 				   id, st);
 			return 409;
 		}
-		mark(conn, "connectionStatus", "Confirming", now);
+		mark(e, conn, "connectionStatus", "Confirming", now);
 		emu_dirty(e);
 	} else {
 		buf_printf(msg,
@@ -613,28 +797,25 @@ int jd_admin_connection(struct emu *e, const char *id, const char *op,
 /* ---------------------------------------------------------------- */
 /* Connections: operations */
 
-static int count_live(struct jd_call *c, const char *kind,
-		      const char *status_key, const char *parent_key,
-		      const char *parent)
+/* The caller's live (not Deleted or Rejected) objects of kind in its
+ * region, counted up to `limit` (the quota: no need to count further). */
+static int64_t count_live(struct jd_call *c, const char *kind,
+			  const char *status_key, int64_t limit)
 {
-	json_t *o;
-	const char *k;
-	int n = 0;
+	json_t *world = jd_world(c->e, kind), *v;
+	int64_t n = 0;
+	size_t i;
 
-	json_object_foreach(jd_world(c->e, kind), k, o) {
+	json_array_foreach(owner_ids(c, kind), i, v) {
+		json_t *o = json_object_get(world, json_string_value(v));
 		const char *st = status_key ?
 					 json_get_str(o, status_key, "") :
 					 "";
 
-		if (strcmp(json_get_str(o, "_account", ""), c->account_name) ||
-		    strcmp(json_get_str(o, "_region", ""), c->region))
+		if (!o || !strcmp(st, "Deleted") || !strcmp(st, "Rejected"))
 			continue;
-		if (!strcmp(st, "Deleted") || !strcmp(st, "Rejected"))
-			continue;
-		if (parent_key && strcmp(json_get_str(o, parent_key, ""),
-					 parent))
-			continue;
-		n++;
+		if (++n >= limit)
+			break;
 	}
 	return n;
 }
@@ -819,7 +1000,7 @@ static void create_connection(struct jd_call *c)
 		}
 	}
 	quota = jd_config_int(c->e, "quotas", "connections_per_region", 10);
-	if (count_live(c, "connections", "connectionStatus", NULL, NULL) >=
+	if (count_live(c, "connections", "connectionStatus", quota) >=
 	    quota) {
 		jd_error(c, 429, "QUOTA_EXCEEDED",
 			 "quota exceeded: at most %lld connections in %s",
@@ -863,7 +1044,9 @@ static void create_connection(struct jd_call *c)
 	set_str(conn, "_region", c->region);
 	json_object_set_new(conn, "_since_ms", json_integer(c->now));
 	json_object_set_new(conn, "_auto_pay", json_boolean(auto_pay));
-	json_object_set_new(jd_world(c->e, "connections"), id, conn);
+	world_put(c->e, "connections", id, conn);
+	json_decref(conn);
+	schedule(c->e, conn, "connectionStatus");
 	emu_dirty(c->e);
 	jd_ok(c, json_pack("{s:s}", "connectionId", id));
 	free(id);
@@ -893,6 +1076,10 @@ static void describe_connections(struct jd_call *c)
 			json_decref(filters);
 			return;
 		}
+	}
+	if (list_fast(c, "connections", "connections", filters, &pg)) {
+		json_decref(filters);
+		return;
 	}
 	items = collect(c, "connections", filters, "connectionIds",
 			"connectionId");
@@ -983,9 +1170,9 @@ static void delete_connection(struct jd_call *c, const char *id)
 		if (order && !strcmp(json_get_str(order, "status", ""),
 				     "NO_PAY"))
 			set_str(order, "status", "CANCELED");
-		mark(conn, "connectionStatus", "Deleted", c->now);
+		mark(c->e, conn, "connectionStatus", "Deleted", c->now);
 	} else {
-		mark(conn, "connectionStatus", "Deleting", c->now);
+		mark(c->e, conn, "connectionStatus", "Deleting", c->now);
 	}
 	emu_dirty(c->e);
 	jd_ok(c, NULL);
@@ -1212,7 +1399,7 @@ static void create_bgw(struct jd_call *c)
 		return;
 	}
 	quota = jd_config_int(c->e, "quotas", "bgws_per_region", 5);
-	if (count_live(c, "bgws", NULL, NULL, NULL) >= quota) {
+	if (count_live(c, "bgws", NULL, quota) >= quota) {
 		jd_error(c, 429, "QUOTA_EXCEEDED",
 			 "quota exceeded: at most %lld BGWs in %s",
 			 (long long)quota, c->region);
@@ -1227,7 +1414,8 @@ static void create_bgw(struct jd_call *c)
 			"vpnConnectionIds", "azType", azt, "az", az ? az : "",
 			"createdTime", created, "_account", c->account_name,
 			"_region", c->region);
-	json_object_set_new(jd_world(c->e, "bgws"), id, bgw);
+	world_put(c->e, "bgws", id, bgw);
+	json_decref(bgw);
 	emu_dirty(c->e);
 	jd_ok(c, json_pack("{s:s}", "bgwId", id));
 	free(id);
@@ -1242,6 +1430,10 @@ static void describe_bgws(struct jd_call *c)
 
 	if (list_common(c, fn, &pg, &filters) < 0)
 		return;
+	if (list_fast(c, "bgws", "bgws", filters, &pg)) {
+		json_decref(filters);
+		return;
+	}
 	items = collect(c, "bgws", filters, "bgwIds", "bgwId");
 	filter_items(items, filters, fn, fields);
 	jd_list_answer(c, "bgws", items, &pg);
@@ -1306,7 +1498,7 @@ static void delete_bgw(struct jd_call *c, const char *id)
 			 id, nv, na, nr);
 		return;
 	}
-	json_object_del(jd_world(c->e, "bgws"), id);
+	world_del(c->e, "bgws", id);
 	emu_dirty(c->e);
 	jd_ok(c, NULL);
 }
@@ -1669,7 +1861,9 @@ static void create_vif(struct jd_call *c)
 		c->region, "_since_ms", (json_int_t)c->now);
 	hc = NULL;
 	json_decref(pairs);
-	json_object_set_new(jd_world(c->e, "vifs"), id, vif);
+	world_put(c->e, "vifs", id, vif);
+	json_decref(vif);
+	schedule(c->e, vif, "privateVifStatus");
 	json_array_append_new(json_object_get(conn, "vifIds"),
 			      json_string(id));
 	json_array_append_new(json_object_get(bgw, "vifIds"), json_string(id));
@@ -1700,7 +1894,7 @@ static void vif_remove(struct emu *e, const char *id)
 		array_remove_str(conn, "vifIds", id);
 	if (bgw)
 		array_remove_str(bgw, "vifIds", id);
-	json_object_del(jd_world(e, "vifs"), id);
+	world_del(e, "vifs", id);
 	emu_dirty(e);
 }
 
@@ -1715,6 +1909,10 @@ static void describe_vifs(struct jd_call *c)
 
 	if (list_common(c, fn, &pg, &filters) < 0)
 		return;
+	if (list_fast(c, "vifs", "privateVifs", filters, &pg)) {
+		json_decref(filters);
+		return;
+	}
 	items = collect(c, "vifs", filters, "privateVifIds", "privateVifId");
 	filter_items(items, filters, fn, fields);
 	jd_list_answer(c, "privateVifs", items, &pg);
@@ -1803,7 +2001,7 @@ static void delete_vif(struct jd_call *c, const char *id)
 		size_t i;
 		json_t *p;
 
-		mark(vif, "privateVifStatus", "Deleting", c->now);
+		mark(c->e, vif, "privateVifStatus", "Deleting", c->now);
 		json_array_foreach(json_object_get(vif, "peers"), i, p)
 			set_str(p, "peerBgpStatus", "Down");
 		json_array_foreach(json_object_get(vif, "bgpPeers"), i, p)
@@ -1949,7 +2147,7 @@ static void create_attachment(struct jd_call *c)
 	set_str(att, "createdTime", created);
 	set_str(att, "_account", c->account_name);
 	set_str(att, "_region", c->region);
-	json_object_set(jd_world(c->e, "attachments"), id, att);
+	world_put(c->e, "attachments", id, att);
 	json_array_append_new(json_object_get(bgw, "vpcAttachmentIds"),
 			      json_string(id));
 	emu_dirty(c->e);
@@ -1970,6 +2168,10 @@ static void describe_attachments(struct jd_call *c)
 
 	if (list_common(c, fn, &pg, &filters) < 0)
 		return;
+	if (list_fast(c, "attachments", "vpcAttachments", filters, &pg)) {
+		json_decref(filters);
+		return;
+	}
 	items = collect(c, "attachments", filters, "vpcAttachmentIds",
 			"vpcAttachmentId");
 	filter_items(items, filters, fn, fields);
@@ -2054,7 +2256,7 @@ static void delete_attachment(struct jd_call *c, const char *id)
 			      json_get_str(att, "bgwId", ""));
 	if (bgw)
 		array_remove_str(bgw, "vpcAttachmentIds", id);
-	json_object_del(jd_world(c->e, "attachments"), id);
+	world_del(c->e, "attachments", id);
 	emu_dirty(c->e);
 	jd_ok(c, NULL);
 }
@@ -2203,7 +2405,8 @@ static void create_route(struct jd_call *c, const char *bgw_id)
 	set_str(route, "bgwRouteId", id);
 	set_str(route, "_account", c->account_name);
 	set_str(route, "_region", c->region);
-	json_object_set_new(jd_world(c->e, "routes"), id, route);
+	world_put(c->e, "routes", id, route);
+	json_decref(route);
 	emu_dirty(c->e);
 	jd_ok(c, json_pack("{s:s}", "bgwRouteId", id));
 	free(id);
@@ -2299,7 +2502,7 @@ static void delete_route(struct jd_call *c, const char *bgw_id,
 		return;
 	if (!own_route(c, bgw_id, id))
 		return;
-	json_object_del(jd_world(c->e, "routes"), id);
+	world_del(c->e, "routes", id);
 	emu_dirty(c->e);
 	jd_ok(c, NULL);
 }
