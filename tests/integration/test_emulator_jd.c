@@ -1399,6 +1399,154 @@ static void test_jd__filters_and_pagination(void **state)
 		free(ids[i]);
 }
 
+
+/*
+ * Malformed input never takes the emulator down nor gets a 5xx: every
+ * field of every create spec replaced by each JSON type, the specs
+ * themselves replaced, and broken paths and queries.
+ */
+static void test_jd__malformed_input(void **state)
+{
+	static const char *const values[] = { "1", "-7", "\"x\"", "[]",
+					      "{}", "null", "true",
+					      "[{\"a\":1}]", "1e999",
+					      "\"\\u0000\"" };
+	struct fx *f = *state;
+	char *conn = active_conn(f, "fuzz-line");
+	char *bgw = call_id(f, "POST", V1 "/bgws/",
+			    "{\"bgwSpec\":{\"bgwName\":\"fuzz\"}}", "bgwId");
+	char *rp = xasprintf(V1 "/bgws/%s/bgwRoutes/", bgw);
+	struct {
+		const char *path, *wrapper;
+		char *spec;
+	} specs[] = {
+		{ V1 "/connections/", "connectionSpec",
+		  xstrdup("{\"connectionName\":\"f\",\"type\":\"jcloud\","
+			  "\"description\":\"d\",\"location\":{"
+			  "\"locationCode\":\"BJ-HD\",\"locationPortSpecCode\":"
+			  "\"10GBase-LR\",\"locationISPCode\":\"CT\"},"
+			  "\"autoPay\":false,\"phoneNumber\":\"13800000000\"}") },
+		{ V1 "/bgws/", "bgwSpec",
+		  xstrdup("{\"bgwName\":\"g\",\"azType\":\"standard\"}") },
+		{ V1 "/privateVifs/", "privateVifSpec",
+		  xasprintf("{\"privateVifName\":\"v\",\"connectionId\":\"%s\","
+			    "\"bgwId\":\"%s\",\"vlan\":7,\"enableBgp\":true,"
+			    "\"bgpSpec\":{\"customerAsn\":65001},\"peerIps\":"
+			    "[{\"customerIp\":\"10.9.0.1/30\",\"jdCloudIp\":"
+			    "\"10.9.0.2/30\"}],\"healthCheck\":{"
+			    "\"healthCheckType\":\"BFD\"}}",
+			    conn, bgw) },
+		{ V1 "/vpcAttachments/", "vpcAttachmentSpec",
+		  xasprintf("{\"vpcAttachmentName\":\"a\",\"vpcId\":\"vpc-f\","
+			    "\"bgwId\":\"%s\",\"propagateType\":\"partial\","
+			    "\"subnetIds\":[\"subnet-1\"]}",
+			    bgw) },
+		{ rp, "bgwRouteSpec",
+		  xstrdup("{\"bgwRouteDestination\":\"10.0.0.0/8\","
+			  "\"bgwNexthopType\":\"vpc\",\"bgwRouteNexthop\":"
+			  "\"vpc-f\"}") },
+	};
+	static const char *const bad_paths[] = {
+		"/v1/regions//connections/", "/v1/regions/cn-north-1/",
+		"/v1/regions/cn-north-1/connections/:confirm",
+		"/v1/regions/cn-north-1/connections/x:",
+		"/v1/regions/cn-north-1/connections/a/b/c/d/e",
+		"/v1/regions/cn-north-1/bgws/x/bgwRoutes/y/z",
+		"/v1/regions/cn-north-1/connections//x",
+	};
+	size_t i, j, k;
+	struct jdresp r;
+
+	for (i = 0; i < ARRAY_SIZE(specs); i++) {
+		json_t *spec = json_loads(specs[i].spec, 0, NULL);
+		const char *key;
+		json_t *v;
+
+		assert_non_null(spec);
+		json_object_foreach(spec, key, v) {
+			for (j = 0; j < ARRAY_SIZE(values); j++) {
+				char *body;
+				json_t *copy = json_deep_copy(spec);
+				char *text;
+
+				json_object_set_new(copy, key,
+						    json_string("PLACEHOLDER"));
+				text = json_dumps(copy, JSON_COMPACT);
+				/* Splice the raw value in (1e999, \u0000). */
+				{
+					char *at = strstr(text,
+							  "\"PLACEHOLDER\"");
+					*at = '\0';
+					body = xasprintf(
+						"{\"%s\":%s%s%s}",
+						specs[i].wrapper, text,
+						values[j], at + 13);
+				}
+				assert_int_equal(
+					jdclient_call(&r, &f->jd, "bgw", "POST",
+						      specs[i].path, NULL,
+						      body),
+					0);
+				if (r.status >= 500 || r.status < 200)
+					fprintf(stderr, "%s -> %ld %s\n", body,
+						r.status, r.body);
+				assert_true(r.status >= 200 && r.status < 500);
+				jdresp_release(&r);
+				free(body);
+				free(text);
+				json_decref(copy);
+			}
+		}
+		/* The whole spec of each type. */
+		for (j = 0; j < ARRAY_SIZE(values); j++) {
+			char *body = xasprintf("{\"%s\":%s}", specs[i].wrapper,
+					       values[j]);
+
+			assert_int_equal(jdclient_call(&r, &f->jd, "bgw",
+						       "POST", specs[i].path,
+						       NULL, body),
+					 0);
+			assert_true(r.status >= 400 && r.status < 500);
+			jdresp_release(&r);
+			free(body);
+		}
+		json_decref(spec);
+		free(specs[i].spec);
+	}
+	for (k = 0; k < ARRAY_SIZE(bad_paths); k++) {
+		assert_int_equal(jdclient_call(&r, &f->jd, "bgw", "GET",
+					       bad_paths[k], NULL, NULL),
+				 0);
+		assert_true(r.status == 404 || r.status == 400);
+		jdresp_release(&r);
+	}
+	/* Broken queries. */
+	{
+		static const char *const qs[] = {
+			"pageSize=abc", "pageNumber=99999999999999999999",
+			"filters.x.name=a", "filters.1.values.0=a",
+			"filters.1.values.1=a", "filters.1.name=status"
+			"&filters.1.operator=like&filters.1.values.1=a",
+			"%zz=1", "pageSize=10&pageSize=20", "&&&=&",
+		};
+
+		for (k = 0; k < ARRAY_SIZE(qs); k++) {
+			assert_int_equal(jdclient_call(&r, &f->jd, "bgw", "GET",
+						       V1 "/connections/",
+						       qs[k], NULL),
+					 0);
+			assert_true(r.status == 400 || r.status == 200);
+			jdresp_release(&r);
+		}
+	}
+	/* Still serving. */
+	call(&r, f, 200, "bgw", "GET", V1 "/connections/", NULL, NULL);
+	jdresp_release(&r);
+	free(rp);
+	free(bgw);
+	free(conn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1435,6 +1583,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_jd__filters_and_pagination, setup_manual,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_jd__malformed_input,
+						setup_manual, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
