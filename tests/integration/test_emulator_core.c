@@ -666,6 +666,58 @@ static void test_emulator_core__state_survives_restart(void **state)
 	free(sf);
 }
 
+/* Wait up to ms for file to contain needle. */
+static int file_gets(const char *file, const char *needle, int64_t ms)
+{
+	int64_t end = time_mono_ms() + ms;
+	struct buf text = BUF_INIT;
+	int found = 0;
+
+	do {
+		buf_reset(&text);
+		if (fs_read_file(&text, file, 0, NULL) == 0 &&
+		    strstr(text.ptr, needle))
+			found = 1;
+		else if (time_mono_ms() < end)
+			usleep(50000);
+	} while (!found && time_mono_ms() < end);
+	buf_release(&text);
+	return found;
+}
+
+static void test_emulator_core__background_save(void **state)
+{
+	struct fixture *f = *state;
+	char *sf = path_in(f, "world.json"), *cfg = path_in(f, "c.json");
+	const char *text = "{\"state\":{\"slow_save_ms\":-1,"
+			   "\"save_interval_ms\":1500}}";
+	const char *args[] = { "--state-file", sf, "--config", cfg, NULL };
+	json_t *j;
+
+	assert_int_equal(fs_write_atomic(cfg, text, strlen(text), 0600, NULL),
+			 0);
+	start(f, args);
+	/* The first save is synchronous and counts as slow (over -1 ms). */
+	admin_void(f, 200, "POST", "/_emulator/accounts/erin", "{}");
+	assert_true(file_gets(sf, "\"erin\"", 1));
+	/* Later changes are written by the background saver. */
+	admin_void(f, 200, "POST", "/_emulator/accounts/frank", "{}");
+	assert_false(file_gets(sf, "\"frank\"", 0));
+	admin_void(f, 200, "POST", "/_emulator/accounts/gina", "{}");
+	assert_true(file_gets(sf, "\"gina\"", 5000));
+	assert_true(file_gets(sf, "\"frank\"", 1));
+	/* And the last change before exit is saved at exit. */
+	admin_void(f, 200, "POST", "/_emulator/accounts/hal", "{}");
+	stop_ok(f);
+	assert_true(file_gets(sf, "\"hal\"", 1));
+	start(f, args);
+	j = admin_ok(f, 200, "GET", "/_emulator/accounts/hal", NULL);
+	json_decref(j);
+	stop_ok(f);
+	free(sf);
+	free(cfg);
+}
+
 static void test_emulator_core__reset(void **state)
 {
 	struct fixture *f = *state;
@@ -881,6 +933,7 @@ int main(void)
 		T(test_emulator_core__fault_probability_seeded),
 		T(test_emulator_core__global_latency),
 		T(test_emulator_core__state_survives_restart),
+		T(test_emulator_core__background_save),
 		T(test_emulator_core__reset),
 		T(test_emulator_core__huge_body),
 		T(test_emulator_core__concurrent),
