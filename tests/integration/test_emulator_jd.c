@@ -41,14 +41,14 @@ struct fx {
  * `wide_skew`, and the test accounts: "jdtest" (verified, rich), "poor"
  * (verified, 100 yuan) and "unverified".
  */
-static void write_config(struct fx *f, int wide_skew)
+static void write_config(struct fx *f, int wide_skew, int big_quota)
 {
 	char *text = xasprintf(
 		"{\"delays\":{\"jd_review\":300,\"jd_construction\":300,"
 		"\"jd_vif\":200,\"jd_vif_delete\":200,\"jd_deletion\":300,"
 		"\"jd_purge\":600},"
 		"\"jdcloud\":{\"max_skew_s\":%d,"
-		"\"quotas\":{\"connections_per_region\":300}},"
+		"\"quotas\":{\"connections_per_region\":%d}},"
 		"\"accounts\":{"
 		"\"jdtest\":{\"name\":\"jdtest\",\"uin\":\"100000000101\","
 		"\"jdcloud\":{\"access_key\":\"JDTESTAK\",\"secret_key\":"
@@ -65,7 +65,7 @@ static void write_config(struct fx *f, int wide_skew)
 		"\"100000000104\",\"jdcloud\":{\"access_key\":\"UNVAK\","
 		"\"secret_key\":\"UNVSK\",\"balance_fen\":10000000,"
 		"\"enterprise_verified\":false}}}}",
-		wide_skew ? 1000000000 : 900);
+		wide_skew ? 1000000000 : 900, big_quota ? 300 : 10);
 
 	snprintf(f->config, sizeof(f->config), "%s/config.json", f->dir);
 	assert_int_equal(fs_write_atomic(f->config, text, strlen(text),
@@ -74,7 +74,7 @@ static void write_config(struct fx *f, int wide_skew)
 	free(text);
 }
 
-static int start(void **state, int manual, int wide_skew)
+static int start(void **state, int manual, int wide_skew, int big_quota)
 {
 	struct fx *f = xcalloc(1, sizeof(*f));
 	const char *args[5];
@@ -83,7 +83,7 @@ static int start(void **state, int manual, int wide_skew)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/dcform-jdtest-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
-	write_config(f, wide_skew);
+	write_config(f, wide_skew, big_quota);
 	args[n++] = "--config";
 	args[n++] = f->config;
 	if (manual)
@@ -100,17 +100,22 @@ static int start(void **state, int manual, int wide_skew)
 
 static int setup_auto(void **state)
 {
-	return start(state, 0, 0);
+	return start(state, 0, 0, 0);
 }
 
 static int setup_manual(void **state)
 {
-	return start(state, 1, 0);
+	return start(state, 1, 0, 0);
+}
+
+static int setup_manual_big_quota(void **state)
+{
+	return start(state, 1, 0, 1);
 }
 
 static int setup_wide_skew(void **state)
 {
-	return start(state, 1, 1);
+	return start(state, 1, 1, 0);
 }
 
 static int teardown(void **state)
@@ -1400,6 +1405,344 @@ static void test_jd__filters_and_pagination(void **state)
 }
 
 
+/* ---------------------------------------------------------------- */
+/* Quotas, persistence, time, modify and resize */
+
+static void test_jd__quotas(void **state)
+{
+	struct fx *f = *state;
+	char *ids[10], *extra, *path;
+	struct jdresp r;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "q-%d", i);
+		ids[i] = create_conn(f, name, "tok", NULL);
+	}
+	call_err(f, 429, "QUOTA_EXCEEDED", "bgw", "POST", V1 "/connections/",
+		 NULL,
+		 "{\"connectionSpec\":{\"connectionName\":\"q-10\",\"type\":"
+		 "\"jcloud_hosted\",\"location\":{\"locationPortSpecCode\":"
+		 "\"10GBase-LR\"}}}");
+	/* Another region has its own quota. */
+	{
+		struct jdclient other;
+
+		jdclient_init(&other, f->emu.url, "JDTESTAK", "JDTESTSK",
+			      "cn-east-2");
+		assert_int_equal(
+			jdclient_call(&r, &other, "bgw", "POST",
+				      "/v1/regions/cn-east-2/connections/",
+				      NULL,
+				      "{\"connectionSpec\":{\"connectionName\":"
+				      "\"sh\",\"type\":\"jcloud\",\"location\":{"
+				      "\"locationCode\":\"SH-JA\","
+				      "\"locationPortSpecCode\":\"1000Base-T\","
+				      "\"locationISPCode\":\"CUCC\"}}}"),
+			0);
+		assert_int_equal(r.status, 200);
+		jdresp_release(&r);
+		jdclient_release(&other);
+	}
+	/* A deleted one frees its place. */
+	path = xasprintf(V1 "/connections/%s", ids[0]);
+	call(&r, f, 200, "bgw", "DELETE", path, NULL, NULL);
+	jdresp_release(&r);
+	assert_conn_status(f, ids[0], "Deleted");
+	extra = create_conn(f, "q-again", "tok", NULL);
+	free(extra);
+	free(path);
+	for (i = 0; i < 10; i++)
+		free(ids[i]);
+
+	for (i = 0; i < 5; i++)
+		free(call_id(f, "POST", V1 "/bgws/",
+			     "{\"bgwSpec\":{\"bgwName\":\"gw\"}}", "bgwId"));
+	call_err(f, 429, "QUOTA_EXCEEDED", "bgw", "POST", V1 "/bgws/", NULL,
+		 "{\"bgwSpec\":{\"bgwName\":\"gw\"}}");
+}
+
+static void test_jd__persistence(void **state)
+{
+	struct fx *f = *state;
+	char *statef = xasprintf("%s/state.json", f->dir);
+	const char *args[] = { "--config", f->config, "--manual",
+			       "--state-file", statef, NULL };
+	struct emuproc emu;
+	struct jdclient saved = f->jd;
+	char *id, *path, *inst;
+	json_t *c;
+	int64_t bal;
+	int no, np;
+	int64_t paid;
+
+	/* First life: create, approve, pay. */
+	assert_int_equal(emuproc_start(&emu, args), 0);
+	f->jd.endpoint = emu.url;
+	id = create_conn(f, "persisted", "tok:persist", NULL);
+	path = xasprintf(V1 "/connections/%s", id);
+	{
+		char *ap = xasprintf("/_emulator/jdcloud/connections/%s:approve",
+				     id);
+		json_t *out = NULL;
+
+		assert_int_equal(emuproc_admin(&out, &emu, "POST", ap, NULL),
+				 200);
+		json_decref(out);
+		free(ap);
+	}
+	c = get_obj(f, "bgw", path, "connection");
+	inst = xstrdup(str(c, "orderId"));
+	json_decref(c);
+	pay(f, inst, 200, NULL);
+	bal = balance_fen(f);
+	assert_int_equal(emuproc_stop(&emu), 0);
+
+	/* Second life: everything is still there and moves on. */
+	assert_int_equal(emuproc_start(&emu, args), 0);
+	f->jd.endpoint = emu.url;
+	c = get_obj(f, "bgw", path, "connection");
+	assert_string_equal(str(c, "connectionStatus"), "Pending");
+	assert_string_equal(str(c, "description"), "tok:persist");
+	json_decref(c);
+	assert_int_equal(balance_fen(f), bal);
+	pay(f, inst, 200, NULL);
+	assert_int_equal(balance_fen(f), bal);
+	{
+		char *cp = xasprintf("/_emulator/jdcloud/connections/%s:complete",
+				     id);
+		json_t *out = NULL, *l = NULL, *e;
+		size_t i;
+
+		assert_int_equal(emuproc_admin(&out, &emu, "POST", cp, NULL),
+				 200);
+		json_decref(out);
+		free(cp);
+		no = np = 0;
+		paid = 0;
+		assert_int_equal(emuproc_admin(&l, &emu, "GET",
+					       "/_emulator/ledger", NULL),
+				 200);
+		json_array_foreach(json_object_get(l, "ledger"), i, e) {
+			if (strcmp(str(e, "order_id"), inst))
+				continue;
+			no += !strcmp(str(e, "kind"), "order");
+			np += !strcmp(str(e, "kind"), "payment");
+			paid += json_integer_value(
+				json_object_get(e, "amount_fen"));
+		}
+		json_decref(l);
+	}
+	assert_int_equal(no, 1);
+	assert_int_equal(np, 1);
+	assert_conn_status(f, id, "Confirming");
+	assert_int_equal(emuproc_stop(&emu), 0);
+	f->jd = saved;
+	free(inst);
+	free(path);
+	free(id);
+	free(statef);
+}
+
+/* The admin time shift moves the world; clients keep signing with the
+ * real clock and are still accepted. */
+static void test_jd__time_advance(void **state)
+{
+	struct fx *f = *state;
+	char *id = create_conn(f, "later", "tok", NULL);
+	json_t *out = NULL;
+
+	assert_conn_status(f, id, "Ordering");
+	assert_int_equal(admin(f, &out, "POST", "/_emulator/time/advance",
+			       "{\"ms\":7200000}"),
+			 200);
+	json_decref(out);
+	/* Two hours on: review done (the order waits for payment). */
+	assert_conn_status(f, id, "Installation_Paying");
+	free(id);
+}
+
+static void test_jd__modify_resize_orders(void **state)
+{
+	struct fx *f = *state;
+	char *conn = active_conn(f, "resize-line");
+	char *cpath = xasprintf(V1 "/connections/%s", conn);
+	char *rpath = xasprintf(V1 "/connections/%s:resize", conn);
+	char *bgw, *vif, *att, *route, *body, *p;
+	json_t *c, *o;
+	struct jdresp r;
+	char *order_id;
+
+	/* Down to 1G: free, at once. */
+	call(&r, f, 200, "bgw", "POST", rpath, NULL,
+	     "{\"locationPortSpecCode\":\"1000Base-LX\"}");
+	assert_null(json_object_get(jdresp_result(&r), "orderId"));
+	jdresp_release(&r);
+	c = get_obj(f, "bgw", cpath, "connection");
+	assert_int_equal(json_integer_value(json_object_get(c,
+							    "bandwidthMbps")),
+			 1000);
+	json_decref(c);
+	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", rpath, NULL,
+		 "{\"locationPortSpecCode\":\"1000Base-LX\"}");
+	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", rpath, NULL,
+		 "{\"locationPortSpecCode\":\"40GBase\"}");
+	/* Up to 10G: an order for the monthly difference, applied when
+	 * paid. */
+	call(&r, f, 200, "bgw", "POST", rpath, NULL,
+	     "{\"locationPortSpecCode\":\"10GBase-LR\"}");
+	order_id = xstrdup(str(jdresp_result(&r), "orderId"));
+	jdresp_release(&r);
+	o = order(f, order_id);
+	assert_string_equal(str(o, "orderType"), "RESIZE_FORMULA");
+	assert_int_equal(json_integer_value(json_object_get(o, "actualFee")),
+			 2000000 - 300000);
+	json_decref(o);
+	c = get_obj(f, "bgw", cpath, "connection");
+	assert_int_equal(json_integer_value(json_object_get(c,
+							    "bandwidthMbps")),
+			 1000);
+	json_decref(c);
+	pay(f, order_id, 200, NULL);
+	c = get_obj(f, "bgw", cpath, "connection");
+	assert_int_equal(json_integer_value(json_object_get(c,
+							    "bandwidthMbps")),
+			 10000);
+	json_decref(c);
+	free(order_id);
+
+	/* queryOrders: installation, rental, resize. */
+	call(&r, f, 200, "order", "POST", V2 "/orders", NULL,
+	     "{\"queryVo\":{\"pageNumber\":1,\"pageSize\":10}}");
+	assert_int_equal(json_integer_value(json_object_get(jdresp_result(&r),
+							    "totalCount")),
+			 3);
+	jdresp_release(&r);
+	call(&r, f, 200, "order", "POST", V2 "/orders", NULL,
+	     "{\"queryVo\":{\"orderType\":\"RESIZE_FORMULA\"}}");
+	assert_int_equal(json_integer_value(json_object_get(jdresp_result(&r),
+							    "totalCount")),
+			 1);
+	jdresp_release(&r);
+	call_err(f, 400, "INVALID_ARGUMENT", "order", "POST", V2 "/orders",
+		 NULL, "{}");
+
+	/* Modify calls. */
+	bgw = call_id(f, "POST", V1 "/bgws/", "{\"bgwSpec\":{\"bgwName\":"
+		      "\"before\"}}", "bgwId");
+	p = xasprintf(V1 "/bgws/%s", bgw);
+	call(&r, f, 200, "bgw", "PATCH", p, NULL,
+	     "{\"bgwName\":\"after\",\"description\":\"new\"}");
+	jdresp_release(&r);
+	o = get_obj(f, "bgw", p, "bgw");
+	assert_string_equal(str(o, "bgwName"), "after");
+	assert_string_equal(str(o, "description"), "new");
+	json_decref(o);
+	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "PATCH", p, NULL,
+		 "{\"bgwName\":\"\"}");
+	free(p);
+
+	body = xasprintf("{\"privateVifSpec\":{\"privateVifName\":\"v\","
+			 "\"connectionId\":\"%s\",\"bgwId\":\"%s\","
+			 "\"vlan\":300,\"bgpSpec\":{\"customerAsn\":65100}}}",
+			 conn, bgw);
+	vif = call_id(f, "POST", V1 "/privateVifs/", body, "privateVifId");
+	free(body);
+	p = xasprintf(V1 "/privateVifs/%s", vif);
+	call(&r, f, 200, "bgw", "PATCH", p, NULL,
+	     "{\"privateVifName\":\"v2\",\"healthCheck\":{"
+	     "\"healthCheckType\":\"NQA\",\"nqaInfo\":{\"txInterval\":10}}}");
+	jdresp_release(&r);
+	o = get_obj(f, "bgw", p, "privateVif");
+	assert_string_equal(str(o, "privateVifName"), "v2");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(o,
+								 "healthCheck"),
+						 "nqaInfo"),
+				 "txInterval")),
+			 10);
+	/* Without peerIps the emulator picks a /30. */
+	assert_string_equal(
+		str(json_object_get(json_array_get(json_object_get(o, "peers"),
+						   0),
+				    "peerIps"),
+		    "customerIp"),
+		"10.254.0.1/30");
+	json_decref(o);
+	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "PATCH", p, NULL,
+		 "{\"healthCheck\":{\"healthCheckType\":\"BFD\",\"bfdInfo\":"
+		 "{\"minTxInterval\":5}}}");
+	free(p);
+
+	body = xasprintf("{\"vpcAttachmentSpec\":{\"vpcAttachmentName\":"
+			 "\"a\",\"vpcId\":\"vpc-m1\",\"bgwId\":\"%s\","
+			 "\"propagateType\":\"none\"}}",
+			 bgw);
+	att = call_id(f, "POST", V1 "/vpcAttachments/", body,
+		      "vpcAttachmentId");
+	free(body);
+	p = xasprintf(V1 "/vpcAttachments/%s", att);
+	call(&r, f, 200, "bgw", "PATCH", p, NULL,
+	     "{\"propagationAttribute\":{\"propagateType\":\"partial\","
+	     "\"subnetIds\":[\"subnet-a\",\"subnet-b\"]}}");
+	jdresp_release(&r);
+	o = get_obj(f, "bgw", p, "vpcAttachment");
+	assert_string_equal(str(o, "propagateType"), "partial");
+	assert_int_equal(json_array_size(json_object_get(o,
+							 "propagateCidrInfos")),
+			 2);
+	json_decref(o);
+	free(p);
+
+	p = xasprintf(V1 "/bgws/%s/bgwRoutes/", bgw);
+	body = xasprintf("{\"bgwRouteSpec\":{\"bgwRouteDestination\":"
+			 "\"10.20.0.0/16\",\"bgwNexthopType\":\"private_vif\","
+			 "\"bgwRouteNexthop\":\"%s\"}}",
+			 vif);
+	route = call_id(f, "POST", p, body, "bgwRouteId");
+	free(body);
+	{
+		char *rp = xasprintf("%s%s", p, route);
+
+		body = xasprintf("{\"bgwNexthopType\":\"vpc_attachment\","
+				 "\"bgwRouteNexthop\":\"%s\"}",
+				 att);
+		call(&r, f, 200, "bgw", "PATCH", rp, NULL, body);
+		jdresp_release(&r);
+		free(body);
+		o = get_obj(f, "bgw", rp, "bgwRoute");
+		assert_string_equal(str(o, "bgwRouteNexthop"), att);
+		assert_string_equal(str(o, "bgwRouteNextHopType"),
+				    "vpcAttachment");
+		json_decref(o);
+		call_err(f, 400, "INVALID_ARGUMENT", "bgw", "PATCH", rp, NULL,
+			 "{\"bgwRouteNexthop\":\"pvif-nosuch00\"}");
+		free(rp);
+	}
+	/* The attachment is now the next hop; the VIF is free to go. */
+	{
+		char *vp = xasprintf(V1 "/privateVifs/%s", vif);
+		char *ap = xasprintf(V1 "/vpcAttachments/%s", att);
+
+		call(&r, f, 200, "bgw", "DELETE", vp, NULL, NULL);
+		jdresp_release(&r);
+		call_err(f, 400, "FAILED_PRECONDITION", "bgw", "DELETE", ap,
+			 NULL, NULL);
+		free(vp);
+		free(ap);
+	}
+	free(p);
+	free(route);
+	free(att);
+	free(vif);
+	free(bgw);
+	free(rpath);
+	free(cpath);
+	free(conn);
+}
+
 /*
  * Malformed input never takes the emulator down nor gets a 5xx: every
  * field of every create spec replaced by each JSON type, the specs
@@ -1581,10 +1924,19 @@ int main(void)
 			test_jd__bgw_vif_attachment_route, setup_manual,
 			teardown),
 		cmocka_unit_test_setup_teardown(
-			test_jd__filters_and_pagination, setup_manual,
-			teardown),
-		cmocka_unit_test_setup_teardown(test_jd__malformed_input,
+			test_jd__filters_and_pagination,
+			setup_manual_big_quota, teardown),
+		cmocka_unit_test_setup_teardown(test_jd__quotas, setup_manual,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_jd__persistence,
 						setup_manual, teardown),
+		cmocka_unit_test_setup_teardown(test_jd__time_advance,
+						setup_auto, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_jd__modify_resize_orders, setup_manual, teardown),
+		cmocka_unit_test_setup_teardown(test_jd__malformed_input,
+						setup_manual_big_quota,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
