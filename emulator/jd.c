@@ -48,15 +48,15 @@ void jd_ok(struct jd_call *c, json_t *result)
 {
 	answer(c, 200,
 	       json_pack("{s:s, s:o}", "requestId", c->resp->jd_request_id,
-			 "result", result ? result : json_object()));
+	                 "result", result ? result : json_object()));
 }
 
 static void error_doc(struct emu_resp *resp, int http, const char *status,
-		      const char *msg)
+                      const char *msg)
 {
 	json_t *doc = json_pack("{s:s, s:{s:i, s:s, s:s}}", "requestId",
-				resp->jd_request_id, "error", "code", http,
-				"status", status, "message", msg);
+	                        resp->jd_request_id, "error", "code", http,
+	                        "status", status, "message", msg);
 
 	resp->status = http;
 	resp->content_type = JD_CONTENT_TYPE;
@@ -65,8 +65,8 @@ static void error_doc(struct emu_resp *resp, int http, const char *status,
 	json_decref(doc);
 }
 
-void jd_error(struct jd_call *c, int http, const char *status,
-	      const char *fmt, ...)
+void jd_error(struct jd_call *c, int http, const char *status, const char *fmt,
+              ...)
 {
 	va_list ap;
 	char *msg;
@@ -86,14 +86,22 @@ static int status_http(const char *status)
 		const char *status;
 		int http;
 	} map[] = {
-		{ "INVALID_ARGUMENT", 400 },   { "OUT_OF_RANGE", 400 },
-		{ "FAILED_PRECONDITION", 400 }, { "UNAUTHENTICATED", 401 },
-		{ "HTTP_FORBIDDEN", 403 },     { "NOT_FOUND", 404 },
-		{ "ABORTED", 409 },            { "ALREADY_EXISTS", 409 },
-		{ "QUOTA_EXCEEDED", 429 },     { "RATE_LIMIT", 429 },
-		{ "CANCELLED", 499 },          { "UNKNOWN", 500 },
-		{ "INTERNAL", 500 },           { "NOT_IMPLEMENTED", 501 },
-		{ "SOURCE_UNAVAILABLE", 502 }, { "UNAVAILABLE", 503 },
+	    {"INVALID_ARGUMENT", 400},
+	    {"OUT_OF_RANGE", 400},
+	    {"FAILED_PRECONDITION", 400},
+	    {"UNAUTHENTICATED", 401},
+	    {"HTTP_FORBIDDEN", 403},
+	    {"NOT_FOUND", 404},
+	    {"ABORTED", 409},
+	    {"ALREADY_EXISTS", 409},
+	    {"QUOTA_EXCEEDED", 429},
+	    {"RATE_LIMIT", 429},
+	    {"CANCELLED", 499},
+	    {"UNKNOWN", 500},
+	    {"INTERNAL", 500},
+	    {"NOT_IMPLEMENTED", 501},
+	    {"SOURCE_UNAVAILABLE", 502},
+	    {"UNAVAILABLE", 503},
 	};
 	size_t i;
 
@@ -106,17 +114,28 @@ static int status_http(const char *status)
 static const char *http_status_name(int http)
 {
 	switch (http) {
-	case 400: return "INVALID_ARGUMENT";
-	case 401: return "UNAUTHENTICATED";
-	case 403: return "HTTP_FORBIDDEN";
-	case 404: return "NOT_FOUND";
-	case 409: return "ABORTED";
-	case 429: return "RATE_LIMIT";
-	case 499: return "CANCELLED";
-	case 501: return "NOT_IMPLEMENTED";
-	case 502: return "SOURCE_UNAVAILABLE";
-	case 503: return "UNAVAILABLE";
-	default: return "INTERNAL";
+	case 400:
+		return "INVALID_ARGUMENT";
+	case 401:
+		return "UNAUTHENTICATED";
+	case 403:
+		return "HTTP_FORBIDDEN";
+	case 404:
+		return "NOT_FOUND";
+	case 409:
+		return "ABORTED";
+	case 429:
+		return "RATE_LIMIT";
+	case 499:
+		return "CANCELLED";
+	case 501:
+		return "NOT_IMPLEMENTED";
+	case 502:
+		return "SOURCE_UNAVAILABLE";
+	case 503:
+		return "UNAVAILABLE";
+	default:
+		return "INTERNAL";
 	}
 }
 
@@ -140,7 +159,7 @@ int jd_begin(struct jd_call *c, const char *op)
 	/* Checked after counting so that stats and faults see the call. */
 	if (!region_known(c->e, c->region)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "regionId '%s' is not a valid region", c->region);
+		         "regionId '%s' is not a valid region", c->region);
 		return 1;
 	}
 	jd_bgw_advance(c->e, c->now);
@@ -161,17 +180,14 @@ struct loc_default {
 };
 
 static const struct loc_default loc_defaults[] = {
-	{ "cn-north-1", "BJ-HD", "Beijing-Haidian",
-	  "Haidian District, Beijing", 0 },
-	{ "cn-north-1", "BJ-YZ", "Beijing-Yizhuang",
-	  "Yizhuang Economic Development Zone, Beijing", 0 },
-	{ "cn-east-2", "SH-JA", "Shanghai-Jing'an", "Jing'an District, Shanghai",
-	  0 },
-	{ "cn-east-2", "SH-XH", "Shanghai-Xuhui", "Xuhui District, Shanghai",
-	  0 },
-	{ "cn-east-1", "SQ-SY", "Suqian-Suyu", "Suyu District, Suqian", 0 },
-	{ "cn-south-1", "GZ-NS", "Guangzhou-Nansha",
-	  "Nansha District, Guangzhou", 1 },
+    {"cn-north-1", "BJ-HD", "Beijing-Haidian", "Haidian District, Beijing", 0},
+    {"cn-north-1", "BJ-YZ", "Beijing-Yizhuang",
+     "Yizhuang Economic Development Zone, Beijing", 0},
+    {"cn-east-2", "SH-JA", "Shanghai-Jing'an", "Jing'an District, Shanghai", 0},
+    {"cn-east-2", "SH-XH", "Shanghai-Xuhui", "Xuhui District, Shanghai", 0},
+    {"cn-east-1", "SQ-SY", "Suqian-Suyu", "Suyu District, Suqian", 0},
+    {"cn-south-1", "GZ-NS", "Guangzhou-Nansha", "Nansha District, Guangzhou",
+     1},
 };
 
 static json_t *default_locations(void)
@@ -180,16 +196,16 @@ static json_t *default_locations(void)
 		const char *code, *type;
 		int gbps;
 	} ports[] = {
-		{ "1000Base-T", "Electrical", 1 },
-		{ "1000Base-LX", "Optical", 1 },
-		{ "10GBase-LR", "Optical", 10 },
+	    {"1000Base-T", "Electrical", 1},
+	    {"1000Base-LX", "Optical", 1},
+	    {"10GBase-LR", "Optical", 10},
 	};
 	static const struct {
 		const char *code, *name;
 	} isps[] = {
-		{ "CMCC", "China Mobile" },
-		{ "CUCC", "China Unicom" },
-		{ "CT", "China Telecom" },
+	    {"CMCC", "China Mobile"},
+	    {"CUCC", "China Unicom"},
+	    {"CT", "China Telecom"},
 	};
 	json_t *all = json_object();
 	size_t i, j;
@@ -207,38 +223,36 @@ static json_t *default_locations(void)
 		for (j = 0; j < ARRAY_SIZE(ports); j++) {
 			snprintf(id, sizeof(id), "lps-%s-%zu", d->code, j + 1);
 			json_array_append_new(
-				specs,
-				json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}",
-					  "locationPortSpecId", id,
-					  "portSpecName", ports[j].code,
-					  "portSpecCode", ports[j].code,
-					  "locationCode", d->code,
-					  "portSpecType", ports[j].type,
-					  "bandwidthGbps", ports[j].gbps));
+			    specs,
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}",
+			              "locationPortSpecId", id, "portSpecName",
+			              ports[j].code, "portSpecCode",
+			              ports[j].code, "locationCode", d->code,
+			              "portSpecType", ports[j].type,
+			              "bandwidthGbps", ports[j].gbps));
 		}
 		for (j = 0; j < ARRAY_SIZE(isps); j++) {
 			if (d->ct_only && strcmp(isps[j].code, "CT"))
 				continue;
 			snprintf(id, sizeof(id), "lisp-%s-%s", d->code,
-				 isps[j].code);
+			         isps[j].code);
 			json_array_append_new(
-				isp, json_pack("{s:s, s:s, s:s, s:s}",
-					       "locationISPId", id, "ispName",
-					       isps[j].name, "locationCode",
-					       d->code, "ispCode", isps[j].code));
+			    isp, json_pack("{s:s, s:s, s:s, s:s}",
+			                   "locationISPId", id, "ispName",
+			                   isps[j].name, "locationCode",
+			                   d->code, "ispCode", isps[j].code));
 		}
 		snprintf(id, sizeof(id), "loc-%s", d->code);
 		for (j = 4; id[j]; j++)
 			id[j] = (char)tolower((unsigned char)id[j]);
 		json_array_append_new(
-			list,
-			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
-				  "locationId", id, "locationName", d->name,
-				  "locationCode", d->code, "locationType",
-				  "jcloud", "address", d->address,
-				  "createdTime", "2019-05-10T00:00:00Z",
-				  "locationPortSpecs", specs, "locationISPs",
-				  isp));
+		    list,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
+		              "locationId", id, "locationName", d->name,
+		              "locationCode", d->code, "locationType", "jcloud",
+		              "address", d->address, "createdTime",
+		              "2019-05-10T00:00:00Z", "locationPortSpecs",
+		              specs, "locationISPs", isp));
 	}
 	return all;
 }
@@ -249,7 +263,8 @@ static void fill_missing(json_t *obj, json_t *def)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(def, k, v) {
+	json_object_foreach(def, k, v)
+	{
 		json_t *have = json_object_get(obj, k);
 
 		if (!have)
@@ -273,21 +288,19 @@ json_t *jd_config(struct emu *e)
 	if (json_get_bool(jd, "_defaults_filled", 0))
 		return jd;
 	def = json_pack(
-		"{s:i, s:{s:i, s:i, s:i, s:i, s:i}, s:{s:i, s:{s:i, s:i, s:i},"
-		" s:i}, s:i, s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]}",
-		"max_skew_s", 900,
-		"quotas", "connections_per_region", 10, "bgws_per_region", 5,
-		"vifs_per_connection", 50, "attachments_per_bgw", 50,
-		"routes_per_bgw", 50,
-		"prices", "installation_fen", 1500000, "port_month_fen",
-		"1000Base-T", 300000, "1000Base-LX", 300000, "10GBase-LR",
-		2000000, "postpaid_threshold_fen", 5000,
-		"jd_asn", 64512,
-		"partners", "partnerId", "ptn-cmcc0001", "partnerName",
-		"CMCC Partner Line", "partnerCode", "cmcc-line", "phoneNumber",
-		"13800000001", "partnerId", "ptn-ct000001", "partnerName",
-		"China Telecom Partner Line", "partnerCode", "ct-line",
-		"phoneNumber", "13800000002");
+	    "{s:i, s:{s:i, s:i, s:i, s:i, s:i}, s:{s:i, s:{s:i, s:i, s:i},"
+	    " s:i}, s:i, s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]}",
+	    "max_skew_s", 900, "quotas", "connections_per_region", 10,
+	    "bgws_per_region", 5, "vifs_per_connection", 50,
+	    "attachments_per_bgw", 50, "routes_per_bgw", 50, "prices",
+	    "installation_fen", 1500000, "port_month_fen", "1000Base-T", 300000,
+	    "1000Base-LX", 300000, "10GBase-LR", 2000000,
+	    "postpaid_threshold_fen", 5000, "jd_asn", 64512, "partners",
+	    "partnerId", "ptn-cmcc0001", "partnerName", "CMCC Partner Line",
+	    "partnerCode", "cmcc-line", "phoneNumber", "13800000001",
+	    "partnerId", "ptn-ct000001", "partnerName",
+	    "China Telecom Partner Line", "partnerCode", "ct-line",
+	    "phoneNumber", "13800000002");
 	if (!json_object_get(jd, "locations"))
 		json_object_set_new(jd, "locations", default_locations());
 	fill_missing(jd, def);
@@ -297,7 +310,7 @@ json_t *jd_config(struct emu *e)
 }
 
 int64_t jd_config_int(struct emu *e, const char *section, const char *key,
-		      int64_t def)
+                      int64_t def)
 {
 	json_t *jd = jd_config(e);
 	json_t *sec = section ? json_object_get(jd, section) : jd;
@@ -416,17 +429,18 @@ int jd_valid_name(const char *s)
 }
 
 int jd_check_keys(struct jd_call *c, const json_t *obj, const char *what,
-		  const char *const *allowed)
+                  const char *const *allowed)
 {
 	const char *k;
 	json_t *v;
 
 	if (!json_is_object(obj)) {
 		jd_error(c, 400, "INVALID_ARGUMENT", "%s must be an object",
-			 what);
+		         what);
 		return -1;
 	}
-	json_object_foreach((json_t *)obj, k, v) {
+	json_object_foreach((json_t *)obj, k, v)
+	{
 		size_t i;
 
 		for (i = 0; allowed[i]; i++)
@@ -434,7 +448,7 @@ int jd_check_keys(struct jd_call *c, const json_t *obj, const char *what,
 				break;
 		if (!allowed[i]) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "unknown field '%s.%s'", what, k);
+			         "unknown field '%s.%s'", what, k);
 			return -1;
 		}
 	}
@@ -447,7 +461,8 @@ json_t *jd_public(const json_t *obj)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach((json_t *)obj, k, v) {
+	json_object_foreach((json_t *)obj, k, v)
+	{
 		if (k[0] != '_')
 			json_object_set_new(out, k, json_deep_copy(v));
 	}
@@ -472,15 +487,16 @@ int jd_query_check(struct jd_call *c, const char *const *allowed, int list)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(c->query, k, v) {
+	json_object_foreach(c->query, k, v)
+	{
 		if (!strcmp(k, "regionId") || name_in(k, allowed))
 			continue;
-		if (list && (!strcmp(k, "pageNumber") ||
-			     !strcmp(k, "pageSize") ||
-			     str_starts_with(k, "filters.")))
+		if (list &&
+		    (!strcmp(k, "pageNumber") || !strcmp(k, "pageSize") ||
+		     str_starts_with(k, "filters.")))
 			continue;
-		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "unknown parameter '%s'", k);
+		jd_error(c, 400, "INVALID_ARGUMENT", "unknown parameter '%s'",
+		         k);
 		return -1;
 	}
 	return 0;
@@ -502,23 +518,23 @@ static int parse_int(const char *s, int64_t *out)
 
 int jd_page_parse(struct jd_call *c, struct jd_page *pg)
 {
-	const char *n = json_string_value(json_object_get(c->query,
-							  "pageNumber"));
-	const char *s = json_string_value(json_object_get(c->query,
-							  "pageSize"));
+	const char *n =
+	    json_string_value(json_object_get(c->query, "pageNumber"));
+	const char *s =
+	    json_string_value(json_object_get(c->query, "pageSize"));
 
 	pg->number = 1;
 	pg->size = 20;
 	if (n && (parse_int(n, &pg->number) < 0 || pg->number < 1)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "pageNumber must be an integer >= 1, got '%s'", n);
+		         "pageNumber must be an integer >= 1, got '%s'", n);
 		return -1;
 	}
-	if (s && (parse_int(s, &pg->size) < 0 || pg->size < 10 ||
-		  pg->size > 100)) {
+	if (s &&
+	    (parse_int(s, &pg->size) < 0 || pg->size < 10 || pg->size > 100)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "pageSize must be an integer in [10,100], got '%s'",
-			 s);
+		         "pageSize must be an integer in [10,100], got '%s'",
+		         s);
 		return -1;
 	}
 	return 0;
@@ -545,7 +561,8 @@ json_t *jd_filters(struct jd_call *c, const char *const *allowed)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(c->query, k, v) {
+	json_object_foreach(c->query, k, v)
+	{
 		const char *rest, *val = json_string_value(v);
 		json_t *f;
 		char key[24];
@@ -571,17 +588,18 @@ json_t *jd_filters(struct jd_call *c, const char *const *allowed)
 			if (!isdigit((unsigned char)*m) || *end || idx < 1)
 				goto bad_key;
 			json_object_set_new(json_object_get(f, "values"), m,
-					    json_string(val));
+			                    json_string(val));
 		} else {
 			goto bad_key;
 		}
 		continue;
-bad_key:
+	bad_key:
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "malformed filter parameter '%s'", k);
+		         "malformed filter parameter '%s'", k);
 		goto fail;
 	}
-	json_object_foreach(byn, k, v) {
+	json_object_foreach(byn, k, v)
+	{
 		const char *name = json_get_str(v, "name", NULL);
 		const char *op = json_get_str(v, "operator", "eq");
 		json_t *vals = json_object_get(v, "values"), *arr;
@@ -590,27 +608,26 @@ bad_key:
 
 		if (!name) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "filters.%s.name is missing", k);
+			         "filters.%s.name is missing", k);
 			goto fail;
 		}
 		if (!name_in(name, allowed)) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "unknown filter name '%s'", name);
+			         "unknown filter name '%s'", name);
 			goto fail;
 		}
 		if (strcmp(op, "eq") && strcmp(op, "in")) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "unsupported filter operator '%s'", op);
+			         "unsupported filter operator '%s'", op);
 			goto fail;
 		}
 		/* As the SDKs do, a filter without values is no filter. */
 		if (!json_object_size(vals))
 			continue;
 		arr = json_array();
-		json_object_foreach(vals, mk, mv)
-			json_array_append(arr, mv);
-		json_array_append_new(out, json_pack("{s:s, s:o}", "name", name,
-						     "values", arr));
+		json_object_foreach(vals, mk, mv) json_array_append(arr, mv);
+		json_array_append_new(
+		    out, json_pack("{s:s, s:o}", "name", name, "values", arr));
 	}
 	json_decref(byn);
 	return out;
@@ -620,18 +637,19 @@ fail:
 	return NULL;
 }
 
-int jd_filter_match(const json_t *filters, const char *name,
-		    const char *value)
+int jd_filter_match(const json_t *filters, const char *name, const char *value)
 {
 	size_t i, j;
 	json_t *f, *v;
 
-	json_array_foreach(filters, i, f) {
+	json_array_foreach(filters, i, f)
+	{
 		int hit = 0;
 
 		if (strcmp(json_get_str(f, "name", ""), name))
 			continue;
-		json_array_foreach(json_object_get(f, "values"), j, v) {
+		json_array_foreach(json_object_get(f, "values"), j, v)
+		{
 			if (value && !strcmp(json_string_value(v), value))
 				hit = 1;
 		}
@@ -642,11 +660,11 @@ int jd_filter_match(const json_t *filters, const char *name,
 }
 
 void jd_list_answer(struct jd_call *c, const char *key, json_t *items,
-		    const struct jd_page *pg)
+                    const struct jd_page *pg)
 {
 	size_t total = json_array_size(items);
-	int64_t pages = (int64_t)((total + (size_t)pg->size - 1) /
-				  (size_t)pg->size);
+	int64_t pages =
+	    (int64_t)((total + (size_t)pg->size - 1) / (size_t)pg->size);
 	int64_t number = pg->number;
 	json_t *page = json_array();
 	size_t i, start;
@@ -656,9 +674,9 @@ void jd_list_answer(struct jd_call *c, const char *key, json_t *items,
 	start = (size_t)((number - 1) * pg->size);
 	for (i = start; i < total && i < start + (size_t)pg->size; i++)
 		json_array_append_new(page,
-				      jd_public(json_array_get(items, i)));
+		                      jd_public(json_array_get(items, i)));
 	jd_ok(c, json_pack("{s:o, s:I}", key, page, "totalCount",
-			   (json_int_t)total));
+	                   (json_int_t)total));
 }
 
 /* ---------------------------------------------------------------- */
@@ -676,7 +694,7 @@ static int64_t parse_jd_date(const char *s)
 			return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 +
-		     (s[2] - '0') * 10 + (s[3] - '0') - 1900;
+	             (s[2] - '0') * 10 + (s[3] - '0') - 1900;
 	tm.tm_mon = (s[4] - '0') * 10 + (s[5] - '0') - 1;
 	tm.tm_mday = (s[6] - '0') * 10 + (s[7] - '0');
 	tm.tm_hour = (s[9] - '0') * 10 + (s[10] - '0');
@@ -717,7 +735,8 @@ static void nonce_prune(int64_t now)
 	json_t *v;
 	void *tmp;
 
-	json_object_foreach_safe(seen_nonces, tmp, k, v) {
+	json_object_foreach_safe(seen_nonces, tmp, k, v)
+	{
 		if (json_integer_value(v) < now)
 			json_object_del(seen_nonces, k);
 	}
@@ -738,7 +757,7 @@ static void lenient_unquote(struct buf *out, const char *s, size_t len)
 		if (s[i] == '%' && i + 2 < len &&
 		    isxdigit((unsigned char)s[i + 1]) &&
 		    isxdigit((unsigned char)s[i + 2])) {
-			char hex[3] = { s[i + 1], s[i + 2], 0 };
+			char hex[3] = {s[i + 1], s[i + 2], 0};
 
 			buf_putc(out, (char)strtol(hex, NULL, 16));
 			i += 2;
@@ -803,19 +822,19 @@ static void v3_canonical_query(struct buf *out, const char *raw)
 			pairs[n].parts = NULL;
 			pairs[n].n = 0;
 			for (;;) {
-				const char *eq = memchr(p, '=',
-							(size_t)(end - p));
-				size_t plen = eq ? (size_t)(eq - p) :
-						   (size_t)(end - p);
+				const char *eq =
+				    memchr(p, '=', (size_t)(end - p));
+				size_t plen =
+				    eq ? (size_t)(eq - p) : (size_t)(end - p);
 				struct buf dec = BUF_INIT, enc = BUF_INIT;
 
 				lenient_unquote(&dec, p, plen);
 				buf_add_urlencode(&enc, dec.ptr, dec.len, NULL);
-				pairs[n].parts = xrealloc(
-					pairs[n].parts,
-					(pairs[n].n + 1) * sizeof(char *));
+				pairs[n].parts =
+				    xrealloc(pairs[n].parts,
+				             (pairs[n].n + 1) * sizeof(char *));
 				pairs[n].parts[pairs[n].n++] =
-					buf_detach(&enc, NULL);
+				    buf_detach(&enc, NULL);
 				buf_release(&dec);
 				if (!eq)
 					break;
@@ -838,13 +857,13 @@ static void v3_canonical_query(struct buf *out, const char *raw)
 			first = 0;
 			if (p->n == 2) {
 				buf_printf(out, "%s=%s", p->parts[0],
-					   p->parts[1]);
+				           p->parts[1]);
 			} else {
 				/* As the SDK does: "v1%3Dv2…", name dropped. */
 				for (j = 1; j < p->n; j++)
 					buf_printf(out, "%s%s",
-						   j > 1 ? "%3D" : "",
-						   p->parts[j]);
+					           j > 1 ? "%3D" : "",
+					           p->parts[j]);
 			}
 		}
 		for (j = 0; j < p->n; j++)
@@ -857,15 +876,14 @@ static void v3_canonical_query(struct buf *out, const char *raw)
 static int hs_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct sig_header *)a)->name,
-		      ((const struct sig_header *)b)->name);
+	              ((const struct sig_header *)b)->name);
 }
 
-static void v3_signature(char out[65], const char *secret,
-			 const char *method, const char *raw_path,
-			 const char *raw_query, struct sig_header *hs,
-			 size_t nh, const char *body_hash,
-			 const char *datetime, const char *region,
-			 const char *service)
+static void v3_signature(char out[65], const char *secret, const char *method,
+                         const char *raw_path, const char *raw_query,
+                         struct sig_header *hs, size_t nh,
+                         const char *body_hash, const char *datetime,
+                         const char *region, const char *service)
 {
 	struct buf cr = BUF_INIT, sts = BUF_INIT;
 	unsigned char k[SHA256_LEN], k2[SHA256_LEN], sig[SHA256_LEN];
@@ -899,8 +917,9 @@ static void v3_signature(char out[65], const char *secret,
 	memcpy(date8, datetime, 8);
 	date8[8] = '\0';
 	sha256_hex(hcr, cr.ptr, cr.len);
-	buf_printf(&sts, "JDCLOUD3-HMAC-SHA256\n%s\n%s/%s/%s/jdcloud3_request\n%s",
-		   datetime, date8, region, service, hcr);
+	buf_printf(&sts,
+	           "JDCLOUD3-HMAC-SHA256\n%s\n%s/%s/%s/jdcloud3_request\n%s",
+	           datetime, date8, region, service, hcr);
 	hmac_sha256(k, key, strlen(key), date8, 8);
 	hmac_sha256(k2, k, SHA256_LEN, region, strlen(region));
 	hmac_sha256(k, k2, SHA256_LEN, service, strlen(service));
@@ -934,13 +953,13 @@ static int verify(struct jd_call *c)
 	memset(&a, 0, sizeof(a));
 	if (!auth_h || !*auth_h) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-			 "missing Authorization header");
+		         "missing Authorization header");
 		return -1;
 	}
 	if (sig_parse_authorization(&a, auth_h) < 0 || !a.credential ||
 	    !a.signed_headers || !a.signature) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-			 "malformed Authorization header");
+		         "malformed Authorization header");
 		goto out;
 	}
 	if (!strcmp(a.algorithm, JD2_ALGORITHM))
@@ -949,22 +968,22 @@ static int verify(struct jd_call *c)
 		v3 = 1;
 	else {
 		jd_error(c, 401, "UNAUTHENTICATED",
-			 "unsupported signature algorithm '%s'", a.algorithm);
+		         "unsupported signature algorithm '%s'", a.algorithm);
 		goto out;
 	}
 	if (a.nscope != 4 ||
 	    strcmp(a.scope[3], v3 ? "jdcloud3_request" : "jdcloud2_request") ||
 	    strlen(a.scope[0]) != 8) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-			 "malformed credential scope '%s'", a.credential);
+		         "malformed credential scope '%s'", a.credential);
 		goto out;
 	}
 	c->account = emu_account_by_jd_access_key(c->e, a.key_id);
 	secret = json_get_str(json_object_get(c->account, "jdcloud"),
-			      "secret_key", NULL);
+	                      "secret_key", NULL);
 	if (!c->account || !secret) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-			 "the access key '%s' does not exist", a.key_id);
+		         "the access key '%s' does not exist", a.key_id);
 		goto out;
 	}
 	c->account_name = json_get_str(c->account, "name", "");
@@ -979,7 +998,7 @@ static int verify(struct jd_call *c)
 			*p = (char)tolower((unsigned char)*p);
 		if (!v) {
 			jd_error(c, 401, "UNAUTHENTICATED",
-				 "signed header '%s' is missing", tok);
+			         "signed header '%s' is missing", tok);
 			goto out;
 		}
 		ALLOC_GROW(hs, nh + 1, alloc);
@@ -996,14 +1015,15 @@ static int verify(struct jd_call *c)
 	}
 	if (!has_date || !has_nonce) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-			 "x-jdcloud-date and x-jdcloud-nonce must be signed");
+		         "x-jdcloud-date and x-jdcloud-nonce must be signed");
 		goto out;
 	}
 	t = parse_jd_date(date);
 	if (t < 0 || strncmp(date, a.scope[0], 8)) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-			 "x-jdcloud-date '%s' is malformed or does not match "
-			 "the credential scope", date);
+		         "x-jdcloud-date '%s' is malformed or does not match "
+		         "the credential scope",
+		         date);
 		goto out;
 	}
 	/* Clients sign with the real clock: the admin API's time shift
@@ -1012,38 +1032,38 @@ static int verify(struct jd_call *c)
 	skew = jd_config_int(c->e, NULL, "max_skew_s", 900);
 	if (t < real_now / 1000 - skew || t > real_now / 1000 + skew) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-			 "request time '%s' is outside the allowed clock "
-			 "skew of %lld s", date, (long long)skew);
+		         "request time '%s' is outside the allowed clock "
+		         "skew of %lld s",
+		         date, (long long)skew);
 		goto out;
 	}
 
 	sha256_hex(body_hash, req->body ? req->body : "", req->body_len);
 	{
 		const char *declared =
-			emu_req_header(req, "x-jdcloud-content-sha256");
+		    emu_req_header(req, "x-jdcloud-content-sha256");
 
 		if (declared && strcasecmp(declared, body_hash)) {
 			jd_error(c, 401, "UNAUTHENTICATED",
-				 "x-jdcloud-content-sha256 does not match "
-				 "the body");
+			         "x-jdcloud-content-sha256 does not match "
+			         "the body");
 			goto out;
 		}
 	}
 	if (v3) {
 		v3_signature(sig, secret, req->method, req->raw_path,
-			     req->query, hs, nh, body_hash, date, a.scope[1],
-			     a.scope[2]);
+		             req->query, hs, nh, body_hash, date, a.scope[1],
+		             a.scope[2]);
 	} else {
 		jd2_canonical_request(&cr, req->method, req->raw_path,
-				      req->query,
-				      (const struct sig_header *)hs, nh,
-				      body_hash, NULL);
+		                      req->query, (const struct sig_header *)hs,
+		                      nh, body_hash, NULL);
 		jd2_signature(sig, secret, date, a.scope[1], a.scope[2],
-			      cr.ptr);
+		              cr.ptr);
 	}
 	if (!str_equal_ct(sig, a.signature)) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-			 "the signature does not match");
+		         "the signature does not match");
 		goto out;
 	}
 
@@ -1061,12 +1081,11 @@ static int verify(struct jd_call *c)
 
 		if (seen && json_integer_value(seen) >= real_now) {
 			jd_error(c, 401, "UNAUTHENTICATED",
-				 "the nonce '%s' has been used already",
-				 nonce);
+			         "the nonce '%s' has been used already", nonce);
 			goto out;
 		}
 		json_object_set_new(seen_nonces, nonce,
-				    json_integer(real_now + 2 * skew * 1000));
+		                    json_integer(real_now + 2 * skew * 1000));
 	}
 
 	svc = a.scope[2];
@@ -1111,26 +1130,26 @@ static int parse_query(struct jd_call *c)
 			bad = sig_url_decode(&name, s, nlen, 1) < 0;
 			if (!bad && eq)
 				bad = sig_url_decode(&value, eq + 1,
-						     len - nlen - 1, 1) < 0;
+				                     len - nlen - 1, 1) < 0;
 			if (bad || memchr(name.ptr, '\0', name.len) ||
 			    memchr(value.ptr, '\0', value.len)) {
 				buf_release(&name);
 				buf_release(&value);
 				jd_error(c, 400, "INVALID_ARGUMENT",
-					 "malformed query string");
+				         "malformed query string");
 				return -1;
 			}
 			if (name.len) {
 				if (json_object_get(c->query, name.ptr)) {
 					jd_error(c, 400, "INVALID_ARGUMENT",
-						 "parameter '%s' is repeated",
-						 name.ptr);
+					         "parameter '%s' is repeated",
+					         name.ptr);
 					buf_release(&name);
 					buf_release(&value);
 					return -1;
 				}
 				json_object_set_new(c->query, name.ptr,
-						    json_string(value.ptr));
+				                    json_string(value.ptr));
 			}
 		}
 		buf_release(&name);
@@ -1151,13 +1170,13 @@ static int parse_body(struct jd_call *c)
 		c->body = json_object();
 		return 0;
 	}
-	c->body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES,
-			     &jerr);
+	c->body =
+	    json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(c->body)) {
 		json_decref(c->body);
 		c->body = NULL;
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "the request body is not a JSON object");
+		         "the request body is not a JSON object");
 		return -1;
 	}
 	return 0;
@@ -1246,7 +1265,8 @@ static int region_known(struct emu *e, const char *region)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(regions, i, v) {
+	json_array_foreach(regions, i, v)
+	{
 		if (json_is_string(v) && !strcmp(json_string_value(v), region))
 			return 1;
 	}
@@ -1271,10 +1291,9 @@ void jd_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp)
 	if (verify(&c) < 0)
 		goto out;
 	if (parse_path(&c) < 0 || !c.service) {
-		jd_error(&c, 404, "NOT_FOUND",
-			 "no %s operation at %s %s",
-			 c.service ? c.service : "such", req->method,
-			 req->path ? req->path : "");
+		jd_error(&c, 404, "NOT_FOUND", "no %s operation at %s %s",
+		         c.service ? c.service : "such", req->method,
+		         req->path ? req->path : "");
 		goto out;
 	}
 	if (parse_query(&c) < 0)
@@ -1290,7 +1309,7 @@ void jd_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp)
 		routed = jd_order_dispatch(&c);
 	if (routed < 0 && !c.answered) {
 		jd_error(&c, 404, "NOT_FOUND", "no %s operation at %s %s",
-			 c.service, req->method, req->path);
+		         c.service, req->method, req->path);
 		goto out;
 	}
 	if (!c.answered)

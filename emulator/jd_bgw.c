@@ -42,14 +42,14 @@
 /* Borrowed object of `kind` owned by the caller in its region, or NULL
  * with 404 answered. */
 static json_t *own(struct jd_call *c, const char *kind, const char *id,
-		   const char *what)
+                   const char *what)
 {
 	json_t *o = json_object_get(jd_world(c->e, kind), id);
 
 	if (!o || strcmp(json_get_str(o, "_account", ""), c->account_name) ||
 	    strcmp(json_get_str(o, "_region", ""), c->region)) {
 		jd_error(c, 404, "NOT_FOUND", "%s '%s' does not exist", what,
-			 id);
+		         id);
 		return NULL;
 	}
 	return o;
@@ -69,7 +69,7 @@ static json_t *own_quiet(struct jd_call *c, const char *kind, const char *id)
 /* body[key] as an object with only `allowed` keys; NULL (answered) when
  * missing or wrong. */
 static json_t *spec_obj(struct jd_call *c, const char *key,
-			const char *const *allowed)
+                        const char *const *allowed)
 {
 	json_t *o = json_object_get(c->body, key);
 
@@ -85,7 +85,7 @@ static json_t *spec_obj(struct jd_call *c, const char *key,
 /* A string field: 0 with *out (NULL when absent and optional), -1
  * answered. */
 static int get_str(struct jd_call *c, const json_t *obj, const char *what,
-		   const char *key, int required, const char **out)
+                   const char *key, int required, const char **out)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -93,28 +93,28 @@ static int get_str(struct jd_call *c, const json_t *obj, const char *what,
 	if (!v || json_is_null(v)) {
 		if (required) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "%s.%s is required", what, key);
+			         "%s.%s is required", what, key);
 			return -1;
 		}
 		return 0;
 	}
 	if (!json_is_string(v)) {
-		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "%s.%s must be a string", what, key);
+		jd_error(c, 400, "INVALID_ARGUMENT", "%s.%s must be a string",
+		         what, key);
 		return -1;
 	}
 	*out = json_string_value(v);
 	if (required && !**out) {
 		jd_error(c, 400, "INVALID_ARGUMENT", "%s.%s is required", what,
-			 key);
+		         key);
 		return -1;
 	}
 	return 0;
 }
 
 static int get_int(struct jd_call *c, const json_t *obj, const char *what,
-		   const char *key, int required, int64_t min, int64_t max,
-		   int64_t def, int64_t *out)
+                   const char *key, int required, int64_t min, int64_t max,
+                   int64_t def, int64_t *out)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -122,7 +122,7 @@ static int get_int(struct jd_call *c, const json_t *obj, const char *what,
 	if (!v || json_is_null(v)) {
 		if (required) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "%s.%s is required", what, key);
+			         "%s.%s is required", what, key);
 			return -1;
 		}
 		return 0;
@@ -130,8 +130,8 @@ static int get_int(struct jd_call *c, const json_t *obj, const char *what,
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
 	    json_integer_value(v) > max) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "%s.%s must be an integer in [%lld,%lld]", what, key,
-			 (long long)min, (long long)max);
+		         "%s.%s must be an integer in [%lld,%lld]", what, key,
+		         (long long)min, (long long)max);
 		return -1;
 	}
 	*out = json_integer_value(v);
@@ -139,7 +139,7 @@ static int get_int(struct jd_call *c, const json_t *obj, const char *what,
 }
 
 static int get_bool(struct jd_call *c, const json_t *obj, const char *what,
-		    const char *key, int def, int *out)
+                    const char *key, int def, int *out)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -147,8 +147,8 @@ static int get_bool(struct jd_call *c, const json_t *obj, const char *what,
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_boolean(v)) {
-		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "%s.%s must be a boolean", what, key);
+		jd_error(c, 400, "INVALID_ARGUMENT", "%s.%s must be a boolean",
+		         what, key);
 		return -1;
 	}
 	*out = json_is_true(v);
@@ -156,27 +156,27 @@ static int get_bool(struct jd_call *c, const json_t *obj, const char *what,
 }
 
 static int check_name(struct jd_call *c, const char *what, const char *key,
-		      const char *v)
+                      const char *v)
 {
 	if (!jd_valid_name(v)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "%s.%s '%s' must be 1-32 Chinese characters, "
-			 "letters, digits, '_' or '-'",
-			 what, key, v);
+		         "%s.%s '%s' must be 1-32 Chinese characters, "
+		         "letters, digits, '_' or '-'",
+		         what, key, v);
 		return -1;
 	}
 	return 0;
 }
 
 static int check_desc(struct jd_call *c, const char *what, const char *key,
-		      const char *v)
+                      const char *v)
 {
 	long n = v ? jd_utf8_len(v) : 0;
 
 	if (n < 0 || n > 256) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "%s.%s must be valid UTF-8 of at most 256 characters",
-			 what, key);
+		         "%s.%s must be valid UTF-8 of at most 256 characters",
+		         what, key);
 		return -1;
 	}
 	return 0;
@@ -254,13 +254,12 @@ static void schedule(struct emu *e, const json_t *o, const char *status_key)
 }
 
 static void mark(struct emu *e, json_t *o, const char *status_key,
-		 const char *status, int64_t when)
+                 const char *status, int64_t when)
 {
 	set_str(o, status_key, status);
 	json_object_set_new(o, "_since_ms", json_integer(when));
 	schedule(e, o, status_key);
 }
-
 
 /*
  * Owner index (not persisted): for each kind, account and region the ids
@@ -270,8 +269,8 @@ static void mark(struct emu *e, json_t *o, const char *status_key,
  * object changed (reset, load) or its object counts no longer match (the
  * admin API added or removed objects).
  */
-static const char *const kinds[] = { "connections", "bgws", "vifs",
-				     "attachments", "routes" };
+static const char *const kinds[] = {"connections", "bgws", "vifs",
+                                    "attachments", "routes"};
 static struct {
 	const json_t *world;
 	json_t *idx;   /* {"kind\naccount\nregion": [ids…]} */
@@ -281,7 +280,7 @@ static struct {
 static char *owner_key(const char *kind, const json_t *o)
 {
 	return xasprintf("%s\n%s\n%s", kind, json_get_str(o, "_account", ""),
-			 json_get_str(o, "_region", ""));
+	                 json_get_str(o, "_region", ""));
 }
 
 static void oi_add(const char *kind, const char *id, const json_t *o)
@@ -295,7 +294,7 @@ static void oi_add(const char *kind, const char *id, const json_t *o)
 	}
 	json_array_append_new(list, json_string(id));
 	json_object_set_new(oi.count, kind,
-			    json_integer(json_get_int(oi.count, kind, 0) + 1));
+	                    json_integer(json_get_int(oi.count, kind, 0) + 1));
 	free(key);
 }
 
@@ -306,7 +305,7 @@ static void oi_check(struct emu *e)
 
 	for (i = 0; !stale && i < ARRAY_SIZE(kinds); i++)
 		stale = json_get_int(oi.count, kinds[i], 0) !=
-			(int64_t)json_object_size(jd_world(e, kinds[i]));
+		        (int64_t)json_object_size(jd_world(e, kinds[i]));
 	if (!stale)
 		return;
 	json_decref(oi.idx);
@@ -320,12 +319,12 @@ static void oi_check(struct emu *e)
 
 		json_object_set_new(oi.count, kinds[i], json_integer(0));
 		json_object_foreach(jd_world(e, kinds[i]), k, o)
-			oi_add(kinds[i], k, o);
+		    oi_add(kinds[i], k, o);
 	}
 }
 
 static void world_put(struct emu *e, const char *kind, const char *id,
-		      json_t *o)
+                      json_t *o)
 {
 	oi_check(e);
 	json_object_set(jd_world(e, kind), id, o);
@@ -343,7 +342,7 @@ static void world_del(struct emu *e, const char *kind, const char *id)
 	key = owner_key(kind, o);
 	array_remove_str(json_object_get(oi.idx, key), NULL, id);
 	json_object_set_new(oi.count, kind,
-			    json_integer(json_get_int(oi.count, kind, 0) - 1));
+	                    json_integer(json_get_int(oi.count, kind, 0) - 1));
 	json_object_del(jd_world(e, kind), id);
 	free(key);
 }
@@ -363,8 +362,8 @@ static json_t *owner_ids(struct jd_call *c, const char *kind)
 /* Objects of `kind` of the caller in its region, matching filter `fname`
  * on field `field` when given.  New array of borrowed (incref'd) items. */
 static json_t *collect(struct jd_call *c, const char *kind,
-		       const json_t *filters, const char *id_filter,
-		       const char *id_field)
+                       const json_t *filters, const char *id_filter,
+                       const char *id_field)
 {
 	json_t *world = jd_world(c->e, kind), *out = json_array(), *o, *f;
 	const char *k;
@@ -372,13 +371,15 @@ static json_t *collect(struct jd_call *c, const char *kind,
 	json_t *v;
 
 	/* With an id filter, look the ids up instead of scanning. */
-	json_array_foreach(filters, i, f) {
+	json_array_foreach(filters, i, f)
+	{
 		if (strcmp(json_get_str(f, "name", ""), id_filter))
 			continue;
-		json_array_foreach(json_object_get(f, "values"), j, v) {
+		json_array_foreach(json_object_get(f, "values"), j, v)
+		{
 			o = own_quiet(c, kind, json_string_value(v));
 			if (o && !strcmp(json_get_str(o, id_field, ""),
-					 json_string_value(v))) {
+			                 json_string_value(v))) {
 				size_t n;
 				int dup = 0;
 
@@ -392,7 +393,8 @@ static json_t *collect(struct jd_call *c, const char *kind,
 		return out;
 	}
 	(void)k;
-	json_array_foreach(owner_ids(c, kind), i, v) {
+	json_array_foreach(owner_ids(c, kind), i, v)
+	{
 		o = json_object_get(world, json_string_value(v));
 		if (o)
 			json_array_append(out, o);
@@ -405,7 +407,7 @@ static json_t *collect(struct jd_call *c, const char *kind,
  * is the page's, not the store's.  Returns 1 when it answered.
  */
 static int list_fast(struct jd_call *c, const char *kind, const char *key,
-		     const json_t *filters, const struct jd_page *pg)
+                     const json_t *filters, const struct jd_page *pg)
 {
 	json_t *ids, *world = jd_world(c->e, kind), *page;
 	size_t total, i, start;
@@ -422,19 +424,19 @@ static int list_fast(struct jd_call *c, const char *kind, const char *key,
 	page = json_array();
 	for (i = start; i < total && i < start + (size_t)pg->size; i++) {
 		json_t *o = json_object_get(
-			world, json_string_value(json_array_get(ids, i)));
+		    world, json_string_value(json_array_get(ids, i)));
 
 		if (o)
 			json_array_append_new(page, jd_public(o));
 	}
 	jd_ok(c, json_pack("{s:o, s:I}", key, page, "totalCount",
-			   (json_int_t)total));
+	                   (json_int_t)total));
 	return 1;
 }
 
 /* Keep only the items for which every named filter matches. */
 static void filter_items(json_t *items, const json_t *filters,
-			 const char *const *names, const char *const *fields)
+                         const char *const *names, const char *const *fields)
 {
 	size_t i = 0, n;
 
@@ -449,7 +451,7 @@ static void filter_items(json_t *items, const json_t *filters,
 
 			if (json_is_integer(fv)) {
 				snprintf(num, sizeof(num), "%lld",
-					 (long long)json_integer_value(fv));
+				         (long long)json_integer_value(fv));
 				s = num;
 			}
 			if (!jd_filter_match(filters, names[n], s))
@@ -463,7 +465,7 @@ static void filter_items(json_t *items, const json_t *filters,
 }
 
 static int list_common(struct jd_call *c, const char *const *fnames,
-		       struct jd_page *pg, json_t **filters)
+                       struct jd_page *pg, json_t **filters)
 {
 	if (jd_query_check(c, NULL, 1) < 0 || jd_page_parse(c, pg) < 0)
 		return -1;
@@ -482,16 +484,16 @@ static int no_query(struct jd_call *c, const char *const *allowed)
 static json_t *region_locations(struct jd_call *c)
 {
 	return json_object_get(json_object_get(jd_config(c->e), "locations"),
-			       c->region);
+	                       c->region);
 }
 
-static json_t *location_by(struct jd_call *c, const char *field,
-			   const char *v)
+static json_t *location_by(struct jd_call *c, const char *field, const char *v)
 {
 	size_t i;
 	json_t *l;
 
-	json_array_foreach(region_locations(c), i, l) {
+	json_array_foreach(region_locations(c), i, l)
+	{
 		if (!strcmp(json_get_str(l, field, ""), v))
 			return l;
 	}
@@ -499,12 +501,13 @@ static json_t *location_by(struct jd_call *c, const char *field,
 }
 
 static json_t *location_part(const json_t *loc, const char *list,
-			     const char *field, const char *v)
+                             const char *field, const char *v)
 {
 	size_t i;
 	json_t *p;
 
-	json_array_foreach(json_object_get(loc, list), i, p) {
+	json_array_foreach(json_object_get(loc, list), i, p)
+	{
 		if (!strcmp(json_get_str(p, field, ""), v))
 			return p;
 	}
@@ -513,12 +516,11 @@ static json_t *location_part(const json_t *loc, const char *list,
 
 static void describe_locations(struct jd_call *c)
 {
-	static const char *const fn[] = { "locationCodes", "locationIds",
-					  NULL };
-	static const char *const names[] = { "locationCodes", "locationIds",
-					     NULL };
-	static const char *const fields[] = { "locationCode", "locationId",
-					      NULL };
+	static const char *const fn[] = {"locationCodes", "locationIds", NULL};
+	static const char *const names[] = {"locationCodes", "locationIds",
+	                                    NULL};
+	static const char *const fields[] = {"locationCode", "locationId",
+	                                     NULL};
 	struct jd_page pg;
 	json_t *filters, *items;
 	size_t i;
@@ -528,7 +530,7 @@ static void describe_locations(struct jd_call *c)
 		return;
 	items = json_array();
 	json_array_foreach(region_locations(c), i, l)
-		json_array_append(items, l);
+	    json_array_append(items, l);
 	filter_items(items, filters, names, fields);
 	jd_list_answer(c, "locations", items, &pg);
 	json_decref(items);
@@ -537,7 +539,7 @@ static void describe_locations(struct jd_call *c)
 
 static void describe_location(struct jd_call *c, const char *id)
 {
-	static const char *const q[] = { "locationId", NULL };
+	static const char *const q[] = {"locationId", NULL};
 	json_t *l;
 
 	if (no_query(c, q) < 0)
@@ -545,7 +547,7 @@ static void describe_location(struct jd_call *c, const char *id)
 	l = location_by(c, "locationId", id);
 	if (!l) {
 		jd_error(c, 404, "NOT_FOUND", "location '%s' does not exist",
-			 id);
+		         id);
 		return;
 	}
 	jd_ok(c, json_pack("{s:o}", "location", json_deep_copy(l)));
@@ -557,7 +559,7 @@ static void describe_location(struct jd_call *c, const char *id)
 static int64_t port_month_fen(struct emu *e, const char *spec)
 {
 	json_t *p = json_object_get(json_object_get(jd_config(e), "prices"),
-				    "port_month_fen");
+	                            "port_month_fen");
 
 	return json_get_int(p, spec ? spec : "", 100000);
 }
@@ -565,8 +567,8 @@ static int64_t port_month_fen(struct emu *e, const char *spec)
 static const char *conn_port_spec(const json_t *conn)
 {
 	return json_get_str(json_object_get(json_object_get(conn, "location"),
-					    "locationPortSpec"),
-			    "portSpecCode", NULL);
+	                                    "locationPortSpec"),
+	                    "portSpecCode", NULL);
 }
 
 /* Review passed at time `when`: the installation order. */
@@ -576,11 +578,11 @@ static void conn_approve(struct emu *e, json_t *conn, int64_t when)
 	struct buf msg = BUF_INIT;
 	json_t *order;
 
-	order = jd_order_create(e, json_get_str(conn, "_account", ""),
-				json_get_str(conn, "_region", ""),
-				jd_config_int(e, "prices", "installation_fen",
-					      1500000),
-				"NEW", id, "installation", when);
+	order = jd_order_create(
+	    e, json_get_str(conn, "_account", ""),
+	    json_get_str(conn, "_region", ""),
+	    jd_config_int(e, "prices", "installation_fen", 1500000), "NEW", id,
+	    "installation", when);
 	char *rid = xasprintf("%s-initial", id);
 
 	mark(e, conn, "connectionStatus", "Installation_Paying", when);
@@ -596,7 +598,7 @@ static void conn_approve(struct emu *e, json_t *conn, int64_t when)
 }
 
 static void conn_reject(struct emu *e, json_t *conn, const char *reason,
-			int64_t when)
+                        int64_t when)
 {
 	mark(e, conn, "connectionStatus", "Rejected", when);
 	set_str(conn, "rejectedReason", reason);
@@ -624,40 +626,42 @@ void jd_bgw_advance(struct emu *e, int64_t now)
 	due.world = e->world;
 	due.last_scan = now;
 	due.next_due = INT64_MAX;
-	json_object_foreach_safe(conns, tmp, k, o) {
+	json_object_foreach_safe(conns, tmp, k, o)
+	{
 		int steps;
 
 		for (steps = 0; steps < 8; steps++) {
-			const char *st = json_get_str(o, "connectionStatus", "");
+			const char *st =
+			    json_get_str(o, "connectionStatus", "");
 			int64_t since = json_get_int(o, "_since_ms", now);
 
 			if (!strcmp(st, "Ordering") && !e->manual &&
 			    now >= since + review) {
 				json_t *acc = jd_account(
-					e, json_get_str(o, "_account", ""));
+				    e, json_get_str(o, "_account", ""));
 
-				if (json_get_bool(json_object_get(acc,
-								  "jdcloud"),
-						  "enterprise_verified", 0))
+				if (json_get_bool(
+				        json_object_get(acc, "jdcloud"),
+				        "enterprise_verified", 0))
 					conn_approve(e, o, since + review);
 				else
 					conn_reject(e, o,
-						    "enterprise real-name "
-						    "verification is required "
-						    "for Direct Connection",
-						    since + review);
+					            "enterprise real-name "
+					            "verification is required "
+					            "for Direct Connection",
+					            since + review);
 			} else if (!strcmp(st, "Pending") && !e->manual &&
-				   now >= since + build) {
+			           now >= since + build) {
 				mark(e, o, "connectionStatus", "Confirming",
 				     since + build);
 				emu_dirty(e);
 			} else if (!strcmp(st, "Deleting") &&
-				   now >= since + del) {
+			           now >= since + del) {
 				mark(e, o, "connectionStatus", "Deleted",
 				     since + del);
 				emu_dirty(e);
 			} else if (!strcmp(st, "Deleted") &&
-				   now >= since + purge) {
+			           now >= since + purge) {
 				world_del(e, "connections", k);
 				emu_dirty(e);
 				break;
@@ -667,7 +671,8 @@ void jd_bgw_advance(struct emu *e, int64_t now)
 			}
 		}
 	}
-	json_object_foreach_safe(vifs, tmp, k, o) {
+	json_object_foreach_safe(vifs, tmp, k, o)
+	{
 		const char *st = json_get_str(o, "privateVifStatus", "");
 		int64_t since = json_get_int(o, "_since_ms", now);
 
@@ -675,11 +680,12 @@ void jd_bgw_advance(struct emu *e, int64_t now)
 			size_t i;
 			json_t *p;
 
-			mark(e, o, "privateVifStatus", "Active", since + vif_up);
+			mark(e, o, "privateVifStatus", "Active",
+			     since + vif_up);
 			json_array_foreach(json_object_get(o, "peers"), i, p)
-				set_str(p, "peerBgpStatus", "Up");
+			    set_str(p, "peerBgpStatus", "Up");
 			json_array_foreach(json_object_get(o, "bgpPeers"), i, p)
-				set_str(p, "bgpPeerStatus", "Up");
+			    set_str(p, "bgpPeerStatus", "Up");
 			emu_dirty(e);
 		} else if (!strcmp(st, "Deleting") && now >= since + vif_del) {
 			char *id = xstrdup(k);
@@ -696,10 +702,10 @@ void jd_bgw_order_paid(struct emu *e, json_t *order, int64_t now)
 {
 	const char *action = json_get_str(order, "_action", "");
 	const char *num = json_get_str(order, "orderNumber", "");
-	json_t *item = json_array_get(json_object_get(order,
-						      "orderItemDetails"), 0);
+	json_t *item =
+	    json_array_get(json_object_get(order, "orderItemDetails"), 0);
 	json_t *conn = json_object_get(jd_world(e, "connections"),
-				       json_get_str(item, "itemId", ""));
+	                               json_get_str(item, "itemId", ""));
 	const char *st = json_get_str(conn, "connectionStatus", "");
 
 	if (!conn)
@@ -709,32 +715,31 @@ void jd_bgw_order_paid(struct emu *e, json_t *order, int64_t now)
 	    !strcmp(json_get_str(conn, "orderId", ""), num)) {
 		mark(e, conn, "connectionStatus", "Pending", now);
 	} else if (!strcmp(action, "port_rental") &&
-		   !strcmp(st, "Confirming")) {
+	           !strcmp(st, "Confirming")) {
 		int64_t months = json_get_int(conn, "_rental_months", 1);
 		char start[32], exp[32], retire[32];
 
 		jd_time_iso(start, now);
 		jd_time_iso(exp, now + months * 30LL * 24 * 3600 * 1000);
 		jd_time_iso(retire,
-			    now + (months * 30LL + 45) * 24 * 3600 * 1000);
+		            now + (months * 30LL + 45) * 24 * 3600 * 1000);
 		mark(e, conn, "connectionStatus", "Active", now);
 		json_object_set_new(
-			conn, "charge",
-			json_pack("{s:s, s:s, s:s, s:s, s:s}", "chargeMode",
-				  "prepaid_by_duration", "chargeStatus",
-				  "normal", "chargeStartTime", start,
-				  "chargeExpiredTime", exp, "chargeRetireTime",
-				  retire));
+		    conn, "charge",
+		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "chargeMode",
+		              "prepaid_by_duration", "chargeStatus", "normal",
+		              "chargeStartTime", start, "chargeExpiredTime",
+		              exp, "chargeRetireTime", retire));
 	} else if (!strcmp(action, "resize")) {
 		json_t *spec = json_object_get(conn, "_resize_to");
 
 		if (spec) {
 			json_object_set(json_object_get(conn, "location"),
-					"locationPortSpec", spec);
+			                "locationPortSpec", spec);
 			json_object_set_new(
-				conn, "bandwidthMbps",
-				json_integer(1000 * json_get_int(
-						     spec, "bandwidthGbps", 1)));
+			    conn, "bandwidthMbps",
+			    json_integer(
+			        1000 * json_get_int(spec, "bandwidthGbps", 1)));
 			json_object_del(conn, "_resize_to");
 		}
 	} else {
@@ -744,7 +749,7 @@ void jd_bgw_order_paid(struct emu *e, json_t *order, int64_t now)
 }
 
 int jd_admin_connection(struct emu *e, const char *id, const char *op,
-			const char *reason, struct buf *msg)
+                        const char *reason, struct buf *msg)
 {
 	json_t *conn;
 	const char *st;
@@ -761,36 +766,37 @@ int jd_admin_connection(struct emu *e, const char *id, const char *op,
 	if (!strcmp(op, "approve") || !strcmp(op, "reject")) {
 		if (strcmp(st, "Ordering")) {
 			buf_printf(msg,
-				   "connection '%s' is %s, not under review "
-				   "(Ordering)",
-				   id, st);
+			           "connection '%s' is %s, not under review "
+			           "(Ordering)",
+			           id, st);
 			return 409;
 		}
 		if (!strcmp(op, "approve"))
 			conn_approve(e, conn, now);
 		else
 			conn_reject(e, conn,
-				    reason && *reason ? reason :
-							"rejected by the reviewer",
-				    now);
+			            reason && *reason
+			                ? reason
+			                : "rejected by the reviewer",
+			            now);
 	} else if (!strcmp(op, "complete")) {
 		if (strcmp(st, "Pending")) {
 			buf_printf(msg,
-				   "connection '%s' is %s, not under "
-				   "construction (Pending)",
-				   id, st);
+			           "connection '%s' is %s, not under "
+			           "construction (Pending)",
+			           id, st);
 			return 409;
 		}
 		mark(e, conn, "connectionStatus", "Confirming", now);
 		emu_dirty(e);
 	} else {
 		buf_printf(msg,
-			   "unknown operation '%s' (approve, reject, complete)",
-			   op ? op : "");
+		           "unknown operation '%s' (approve, reject, complete)",
+		           op ? op : "");
 		return 400;
 	}
 	buf_printf(msg, "connection '%s' is %s", id,
-		   json_get_str(conn, "connectionStatus", ""));
+	           json_get_str(conn, "connectionStatus", ""));
 	return 200;
 }
 
@@ -800,17 +806,17 @@ int jd_admin_connection(struct emu *e, const char *id, const char *op,
 /* The caller's live (not Deleted or Rejected) objects of kind in its
  * region, counted up to `limit` (the quota: no need to count further). */
 static int64_t count_live(struct jd_call *c, const char *kind,
-			  const char *status_key, int64_t limit)
+                          const char *status_key, int64_t limit)
 {
 	json_t *world = jd_world(c->e, kind), *v;
 	int64_t n = 0;
 	size_t i;
 
-	json_array_foreach(owner_ids(c, kind), i, v) {
+	json_array_foreach(owner_ids(c, kind), i, v)
+	{
 		json_t *o = json_object_get(world, json_string_value(v));
-		const char *st = status_key ?
-					 json_get_str(o, status_key, "") :
-					 "";
+		const char *st =
+		    status_key ? json_get_str(o, status_key, "") : "";
 
 		if (!o || !strcmp(st, "Deleted") || !strcmp(st, "Rejected"))
 			continue;
@@ -835,15 +841,13 @@ static int valid_phone(const char *s)
 static void create_connection(struct jd_call *c)
 {
 	static const char *const keys[] = {
-		"connectionName", "type", "location", "partnerCode",
-		"description", "idcAddress", "contactName", "phoneNumber",
-		"chargeDuration", "autoPay", NULL
-	};
-	static const char *const loc_keys[] = { "locationCode",
-						"locationPortSpecCode",
-						"locationISPCode", NULL };
-	static const char *const types[] = { "jcloud", "jcloud_hosted",
-					     "jcloud_partner", NULL };
+	    "connectionName", "type",       "location",    "partnerCode",
+	    "description",    "idcAddress", "contactName", "phoneNumber",
+	    "chargeDuration", "autoPay",    NULL};
+	static const char *const loc_keys[] = {
+	    "locationCode", "locationPortSpecCode", "locationISPCode", NULL};
+	static const char *const types[] = {"jcloud", "jcloud_hosted",
+	                                    "jcloud_partner", NULL};
 	const char *name, *type, *desc, *idc, *contact, *phone, *pcode;
 	const char *lcode = NULL, *pscode = NULL, *ispcode = NULL;
 	json_t *spec, *lspec, *loc = NULL, *ps = NULL, *isp = NULL;
@@ -871,72 +875,73 @@ static void create_connection(struct jd_call *c)
 		return;
 	if (!one_of(type, types)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "connectionSpec.type '%s' must be jcloud, "
-			 "jcloud_hosted or jcloud_partner",
-			 type);
+		         "connectionSpec.type '%s' must be jcloud, "
+		         "jcloud_hosted or jcloud_partner",
+		         type);
 		return;
 	}
 	if (contact && check_name(c, "connectionSpec", "contactName", contact))
 		return;
 	if (phone && !valid_phone(phone)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "connectionSpec.phoneNumber '%s' must be 11 digits "
-			 "starting with 13-19",
-			 phone);
+		         "connectionSpec.phoneNumber '%s' must be 11 digits "
+		         "starting with 13-19",
+		         phone);
 		return;
 	}
 	duration = 0;
 	if (!strcmp(type, "jcloud_partner")) {
-		static const int64_t ok[] = { 1, 3, 6, 12, 24, 36 };
+		static const int64_t ok[] = {1, 3, 6, 12, 24, 36};
 		size_t i;
 		int good = 0;
 		json_t *p;
 
 		if (get_int(c, spec, "connectionSpec", "chargeDuration", 0, 1,
-			    36, 6, &duration))
+		            36, 6, &duration))
 			return;
 		for (i = 0; i < ARRAY_SIZE(ok); i++)
 			good |= ok[i] == duration;
 		if (!good) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "connectionSpec.chargeDuration must be 1, 3, "
-				 "6, 12, 24 or 36");
+			         "connectionSpec.chargeDuration must be 1, 3, "
+			         "6, 12, 24 or 36");
 			return;
 		}
 		if (!pcode) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "connectionSpec.partnerCode is required for "
-				 "jcloud_partner");
+			         "connectionSpec.partnerCode is required for "
+			         "jcloud_partner");
 			return;
 		}
-		json_array_foreach(json_object_get(jd_config(c->e),
-						   "partners"), i, p) {
+		json_array_foreach(json_object_get(jd_config(c->e), "partners"),
+		                   i, p)
+		{
 			if (!strcmp(json_get_str(p, "partnerCode", ""), pcode))
 				partner = p;
 		}
 		if (!partner) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "connectionSpec.partnerCode '%s' is not a "
-				 "known partner",
-				 pcode);
+			         "connectionSpec.partnerCode '%s' is not a "
+			         "known partner",
+			         pcode);
 			return;
 		}
 	} else if (json_object_get(spec, "chargeDuration") || pcode) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "connectionSpec.chargeDuration and partnerCode are "
-			 "for jcloud_partner connections only");
+		         "connectionSpec.chargeDuration and partnerCode are "
+		         "for jcloud_partner connections only");
 		return;
 	}
 	lspec = json_object_get(spec, "location");
 	if (lspec) {
 		if (jd_check_keys(c, lspec, "connectionSpec.location",
-				  loc_keys) < 0 ||
+		                  loc_keys) < 0 ||
+		    get_str(c, lspec, "connectionSpec.location", "locationCode",
+		            0, &lcode) ||
 		    get_str(c, lspec, "connectionSpec.location",
-			    "locationCode", 0, &lcode) ||
+		            "locationPortSpecCode", 0, &pscode) ||
 		    get_str(c, lspec, "connectionSpec.location",
-			    "locationPortSpecCode", 0, &pscode) ||
-		    get_str(c, lspec, "connectionSpec.location",
-			    "locationISPCode", 0, &ispcode))
+		            "locationISPCode", 0, &ispcode))
 			return;
 	}
 	if (strcmp(type, "jcloud_partner")) {
@@ -945,66 +950,64 @@ static void create_connection(struct jd_call *c)
 
 		if (!pscode) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "connectionSpec.location.locationPortSpecCode "
-				 "is required for %s",
-				 type);
+			         "connectionSpec.location.locationPortSpecCode "
+			         "is required for %s",
+			         type);
 			return;
 		}
 		if (!strcmp(type, "jcloud") && (!lcode || !ispcode)) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "connectionSpec.location.locationCode and "
-				 "locationISPCode are required for jcloud");
+			         "connectionSpec.location.locationCode and "
+			         "locationISPCode are required for jcloud");
 			return;
 		}
 		if (lcode) {
 			loc = location_by(c, "locationCode", lcode);
 			if (!loc) {
 				jd_error(c, 400, "INVALID_ARGUMENT",
-					 "locationCode '%s' is not an access "
-					 "point of %s",
-					 lcode, c->region);
+				         "locationCode '%s' is not an access "
+				         "point of %s",
+				         lcode, c->region);
 				return;
 			}
 		} else {
 			/* Hosted: JD picks the access point. */
-			json_array_foreach(region_locations(c), i, l) {
-				if (!loc && location_part(l,
-							  "locationPortSpecs",
-							  "portSpecCode",
-							  pscode))
+			json_array_foreach(region_locations(c), i, l)
+			{
+				if (!loc &&
+				    location_part(l, "locationPortSpecs",
+				                  "portSpecCode", pscode))
 					loc = l;
 			}
 		}
 		ps = loc ? location_part(loc, "locationPortSpecs",
-					 "portSpecCode", pscode) :
-			   NULL;
+		                         "portSpecCode", pscode)
+		         : NULL;
 		if (!ps) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "locationPortSpecCode '%s' is not offered at "
-				 "%s",
-				 pscode, lcode ? lcode : c->region);
+			         "locationPortSpecCode '%s' is not offered at "
+			         "%s",
+			         pscode, lcode ? lcode : c->region);
 			return;
 		}
 		if (ispcode) {
 			isp = location_part(loc, "locationISPs", "ispCode",
-					    ispcode);
+			                    ispcode);
 			if (!isp) {
 				jd_error(c, 400, "INVALID_ARGUMENT",
-					 "locationISPCode '%s' is not offered "
-					 "at %s",
-					 ispcode,
-					 json_get_str(loc, "locationCode",
-						      ""));
+				         "locationISPCode '%s' is not offered "
+				         "at %s",
+				         ispcode,
+				         json_get_str(loc, "locationCode", ""));
 				return;
 			}
 		}
 	}
 	quota = jd_config_int(c->e, "quotas", "connections_per_region", 10);
-	if (count_live(c, "connections", "connectionStatus", quota) >=
-	    quota) {
+	if (count_live(c, "connections", "connectionStatus", quota) >= quota) {
 		jd_error(c, 429, "QUOTA_EXCEEDED",
-			 "quota exceeded: at most %lld connections in %s",
-			 (long long)quota, c->region);
+		         "quota exceeded: at most %lld connections in %s",
+		         (long long)quota, c->region);
 		return;
 	}
 
@@ -1012,34 +1015,32 @@ static void create_connection(struct jd_call *c)
 	jd_time_iso(created, c->now);
 	if (loc)
 		locobj = json_pack(
-			"{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O}",
-			"locationId", json_get_str(loc, "locationId", ""),
-			"locationName", json_get_str(loc, "locationName", ""),
-			"locationType", json_get_str(loc, "locationType", ""),
-			"locationCode", json_get_str(loc, "locationCode", ""),
-			"address", json_get_str(loc, "address", ""),
-			"createdTime", json_get_str(loc, "createdTime", ""),
-			"locationPortSpec", ps,
-			"locationISP", isp ? isp : json_null());
+		    "{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "locationId",
+		    json_get_str(loc, "locationId", ""), "locationName",
+		    json_get_str(loc, "locationName", ""), "locationType",
+		    json_get_str(loc, "locationType", ""), "locationCode",
+		    json_get_str(loc, "locationCode", ""), "address",
+		    json_get_str(loc, "address", ""), "createdTime",
+		    json_get_str(loc, "createdTime", ""), "locationPortSpec",
+		    ps, "locationISP", isp ? isp : json_null());
 	conn = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:[], s:s, s:s, s:s,"
-		" s:s, s:s, s:s, s:s, s:n, s:o, s:n}",
-		"connectionId", id, "connectionName", name, "description",
-		desc ? desc : "", "createdTime", created, "type", type,
-		"bandwidthMbps",
-		(json_int_t)(ps ? 1000 * json_get_int(ps, "bandwidthGbps", 1) :
-				  100),
-		"orderId", "", "vifIds", "connectionStatus", "Ordering",
-		"rejectedReason", "", "idcAddress", idc ? idc : "",
-		"contactName", contact ? contact : "", "phoneNumber",
-		phone ? phone : "", "resourceIdInitial", "",
-		"resourceIdPTenancy", "", "charge", "location", locobj,
-		"partner");
+	    "{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:[], s:s, s:s, s:s,"
+	    " s:s, s:s, s:s, s:s, s:n, s:o, s:n}",
+	    "connectionId", id, "connectionName", name, "description",
+	    desc ? desc : "", "createdTime", created, "type", type,
+	    "bandwidthMbps",
+	    (json_int_t)(ps ? 1000 * json_get_int(ps, "bandwidthGbps", 1)
+	                    : 100),
+	    "orderId", "", "vifIds", "connectionStatus", "Ordering",
+	    "rejectedReason", "", "idcAddress", idc ? idc : "", "contactName",
+	    contact ? contact : "", "phoneNumber", phone ? phone : "",
+	    "resourceIdInitial", "", "resourceIdPTenancy", "", "charge",
+	    "location", locobj, "partner");
 	if (partner)
 		json_object_set_new(conn, "partner", json_deep_copy(partner));
 	if (duration)
 		json_object_set_new(conn, "chargeDuration",
-				    json_integer(duration));
+		                    json_integer(duration));
 	set_str(conn, "_account", c->account_name);
 	set_str(conn, "_region", c->region);
 	json_object_set_new(conn, "_since_ms", json_integer(c->now));
@@ -1054,25 +1055,24 @@ static void create_connection(struct jd_call *c)
 
 static void describe_connections(struct jd_call *c)
 {
-	static const char *const fn[] = { "connectionIds", "connectionNames",
-					  "types", "status", NULL };
-	static const char *const names[] = { "connectionIds",
-					     "connectionNames", "types",
-					     "status", NULL };
-	static const char *const fields[] = { "connectionId",
-					      "connectionName", "type",
-					      "connectionStatus", NULL };
+	static const char *const fn[] = {"connectionIds", "connectionNames",
+	                                 "types", "status", NULL};
+	static const char *const names[] = {"connectionIds", "connectionNames",
+	                                    "types", "status", NULL};
+	static const char *const fields[] = {"connectionId", "connectionName",
+	                                     "type", "connectionStatus", NULL};
 	struct jd_page pg;
 	json_t *filters, *items, *f;
 	size_t i;
 
 	if (list_common(c, fn, &pg, &filters) < 0)
 		return;
-	json_array_foreach(filters, i, f) {
+	json_array_foreach(filters, i, f)
+	{
 		if (!strcmp(json_get_str(f, "name", ""), "status") &&
 		    json_array_size(json_object_get(f, "values")) > 1) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "filter 'status' takes a single value");
+			         "filter 'status' takes a single value");
 			json_decref(filters);
 			return;
 		}
@@ -1081,8 +1081,8 @@ static void describe_connections(struct jd_call *c)
 		json_decref(filters);
 		return;
 	}
-	items = collect(c, "connections", filters, "connectionIds",
-			"connectionId");
+	items =
+	    collect(c, "connections", filters, "connectionIds", "connectionId");
 	filter_items(items, filters, names, fields);
 	jd_list_answer(c, "connections", items, &pg);
 	json_decref(items);
@@ -1091,7 +1091,7 @@ static void describe_connections(struct jd_call *c)
 
 static void describe_connection(struct jd_call *c, const char *id)
 {
-	static const char *const q[] = { "connectionId", NULL };
+	static const char *const q[] = {"connectionId", NULL};
 	json_t *conn;
 
 	if (no_query(c, q) < 0)
@@ -1126,8 +1126,8 @@ static void modify_connection(struct jd_call *c, const char *id)
 		return;
 	st = json_get_str(conn, "connectionStatus", "");
 	if (!strcmp(st, "Deleting") || !strcmp(st, "Deleted")) {
-		jd_error(c, 400, "FAILED_PRECONDITION",
-			 "connection '%s' is %s", id, st);
+		jd_error(c, 400, "FAILED_PRECONDITION", "connection '%s' is %s",
+		         id, st);
 		return;
 	}
 	if (name)
@@ -1140,7 +1140,7 @@ static void modify_connection(struct jd_call *c, const char *id)
 
 static void delete_connection(struct jd_call *c, const char *id)
 {
-	static const char *const q[] = { "connectionId", NULL };
+	static const char *const q[] = {"connectionId", NULL};
 	json_t *conn;
 	const char *st;
 
@@ -1152,9 +1152,9 @@ static void delete_connection(struct jd_call *c, const char *id)
 	st = json_get_str(conn, "connectionStatus", "");
 	if (json_array_size(json_object_get(conn, "vifIds"))) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-			 "connection '%s' still has %zu private VIF(s); "
-			 "delete them first",
-			 id, json_array_size(json_object_get(conn, "vifIds")));
+		         "connection '%s' still has %zu private VIF(s); "
+		         "delete them first",
+		         id, json_array_size(json_object_get(conn, "vifIds")));
 		return;
 	}
 	if (!strcmp(st, "Deleting") || !strcmp(st, "Deleted")) {
@@ -1163,12 +1163,12 @@ static void delete_connection(struct jd_call *c, const char *id)
 	}
 	if (!strcmp(st, "Ordering") || !strcmp(st, "Rejected") ||
 	    !strcmp(st, "Installation_Paying")) {
-		json_t *order = json_object_get(
-			jd_world(c->e, "orders"),
-			json_get_str(conn, "orderId", ""));
+		json_t *order =
+		    json_object_get(jd_world(c->e, "orders"),
+		                    json_get_str(conn, "orderId", ""));
 
-		if (order && !strcmp(json_get_str(order, "status", ""),
-				     "NO_PAY"))
+		if (order &&
+		    !strcmp(json_get_str(order, "status", ""), "NO_PAY"))
 			set_str(order, "status", "CANCELED");
 		mark(c->e, conn, "connectionStatus", "Deleted", c->now);
 	} else {
@@ -1180,11 +1180,10 @@ static void delete_connection(struct jd_call *c, const char *id)
 
 static void confirm_connection(struct jd_call *c, const char *id)
 {
-	static const char *const keys[] = { "chargeTimeUnit", "chargeTimeSpan",
-					    "autoPay", "autoRenewSpec", NULL };
-	static const char *const renew_keys[] = { "autoRenewStatus",
-						  "renewTimeUnit",
-						  "renewTimeSpan", NULL };
+	static const char *const keys[] = {"chargeTimeUnit", "chargeTimeSpan",
+	                                   "autoPay", "autoRenewSpec", NULL};
+	static const char *const renew_keys[] = {
+	    "autoRenewStatus", "renewTimeUnit", "renewTimeSpan", NULL};
 	json_t *conn, *spec, *renew, *order;
 	const char *unit, *st, *prev;
 	int64_t span, months;
@@ -1203,20 +1202,19 @@ static void confirm_connection(struct jd_call *c, const char *id)
 		json_incref(spec);
 	if (jd_check_keys(c, spec, "confirmConnectionSpec", keys) < 0 ||
 	    get_str(c, spec, "confirmConnectionSpec", "chargeTimeUnit", 0,
-		    &unit) ||
-	    get_bool(c, spec, "confirmConnectionSpec", "autoPay", 0,
-		     &auto_pay))
+	            &unit) ||
+	    get_bool(c, spec, "confirmConnectionSpec", "autoPay", 0, &auto_pay))
 		goto out;
 	if (!unit)
 		unit = "MONTH";
 	if (strcmp(unit, "MONTH") && strcmp(unit, "YEAR")) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "confirmConnectionSpec.chargeTimeUnit must be MONTH "
-			 "or YEAR");
+		         "confirmConnectionSpec.chargeTimeUnit must be MONTH "
+		         "or YEAR");
 		goto out;
 	}
 	if (get_int(c, spec, "confirmConnectionSpec", "chargeTimeSpan", 0, 1,
-		    strcmp(unit, "YEAR") ? 9 : 3, 1, &span))
+	            strcmp(unit, "YEAR") ? 9 : 3, 1, &span))
 		goto out;
 	renew = json_object_get(spec, "autoRenewSpec");
 	if (renew) {
@@ -1224,21 +1222,21 @@ static void confirm_connection(struct jd_call *c, const char *id)
 
 		if (jd_check_keys(c, renew, "autoRenewSpec", renew_keys) < 0 ||
 		    get_str(c, renew, "autoRenewSpec", "autoRenewStatus", 0,
-			    &rs))
+		            &rs))
 			goto out;
 		if (rs && strcmp(rs, "OPEN") && strcmp(rs, "CLOSE")) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "autoRenewSpec.autoRenewStatus must be OPEN "
-				 "or CLOSE");
+			         "autoRenewSpec.autoRenewStatus must be OPEN "
+			         "or CLOSE");
 			goto out;
 		}
 	}
 	st = json_get_str(conn, "connectionStatus", "");
 	if (strcmp(st, "Confirming")) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-			 "connection '%s' is %s; only a Confirming "
-			 "connection can be confirmed",
-			 id, st);
+		         "connection '%s' is %s; only a Confirming "
+		         "connection can be confirmed",
+		         id, st);
 		goto out;
 	}
 	/* Confirming again while the rental order is unpaid returns it. */
@@ -1250,15 +1248,16 @@ static void confirm_connection(struct jd_call *c, const char *id)
 		months = strcmp(unit, "YEAR") ? span : 12 * span;
 		rid = xasprintf("%s-tenancy", id);
 		order = jd_order_create(
-			c->e, c->account_name, c->region,
-			months * port_month_fen(c->e, conn_port_spec(conn)),
-			"NEW", id, "port_rental", c->now);
+		    c->e, c->account_name, c->region,
+		    months * port_month_fen(c->e, conn_port_spec(conn)), "NEW",
+		    id, "port_rental", c->now);
 		json_object_set_new(conn, "_rental_months",
-				    json_integer(months));
+		                    json_integer(months));
 		set_str(conn, "_rental_order",
-			json_get_str(order, "orderNumber", ""));
+		        json_get_str(order, "orderNumber", ""));
 		set_str(conn, "resourceIdPTenancy", rid);
-		set_str(conn, "orderId", json_get_str(order, "orderNumber", ""));
+		set_str(conn, "orderId",
+		        json_get_str(order, "orderNumber", ""));
 		free(rid);
 		if (renew)
 			json_object_set(conn, "_auto_renew", renew);
@@ -1268,7 +1267,7 @@ static void confirm_connection(struct jd_call *c, const char *id)
 		/* Not paid: the order stays for payOrder, as JD does. */
 	}
 	jd_ok(c, json_pack("{s:s}", "orderId",
-			   json_get_str(order, "orderNumber", "")));
+	                   json_get_str(order, "orderNumber", "")));
 out:
 	buf_release(&msg);
 	json_decref(spec);
@@ -1276,8 +1275,8 @@ out:
 
 static void resize_connection(struct jd_call *c, const char *id)
 {
-	static const char *const keys[] = { "locationPortSpecCode", "autoPay",
-					    "connectionId", "regionId", NULL };
+	static const char *const keys[] = {"locationPortSpecCode", "autoPay",
+	                                   "connectionId", "regionId", NULL};
 	json_t *conn, *spec = c->body, *loc, *ps, *cur, *order;
 	const char *code, *st;
 	int auto_pay;
@@ -1286,8 +1285,7 @@ static void resize_connection(struct jd_call *c, const char *id)
 
 	if (json_is_object(json_object_get(c->body, "resizeConnectionSpec")))
 		spec = json_object_get(c->body, "resizeConnectionSpec");
-	if (no_query(c, NULL) < 0 ||
-	    jd_check_keys(c, spec, "body", keys) < 0)
+	if (no_query(c, NULL) < 0 || jd_check_keys(c, spec, "body", keys) < 0)
 		return;
 	conn = own(c, "connections", id, "connection");
 	if (!conn)
@@ -1298,29 +1296,28 @@ static void resize_connection(struct jd_call *c, const char *id)
 	st = json_get_str(conn, "connectionStatus", "");
 	if (strcmp(st, "Active")) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-			 "connection '%s' is %s; only an Active connection "
-			 "can be resized",
-			 id, st);
+		         "connection '%s' is %s; only an Active connection "
+		         "can be resized",
+		         id, st);
 		return;
 	}
 	loc = location_by(c, "locationCode",
-			  json_get_str(json_object_get(conn, "location"),
-				       "locationCode", ""));
-	ps = loc ? location_part(loc, "locationPortSpecs", "portSpecCode",
-				 code) :
-		   NULL;
+	                  json_get_str(json_object_get(conn, "location"),
+	                               "locationCode", ""));
+	ps = loc ? location_part(loc, "locationPortSpecs", "portSpecCode", code)
+	         : NULL;
 	if (!ps) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "locationPortSpecCode '%s' is not offered at the "
-			 "connection's access point",
-			 code);
+		         "locationPortSpecCode '%s' is not offered at the "
+		         "connection's access point",
+		         code);
 		return;
 	}
 	cur = json_object_get(json_object_get(conn, "location"),
-			      "locationPortSpec");
+	                      "locationPortSpec");
 	if (!strcmp(json_get_str(cur, "portSpecCode", ""), code)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "the connection already has port spec '%s'", code);
+		         "the connection already has port spec '%s'", code);
 		return;
 	}
 	json_object_set(conn, "_resize_to", ps);
@@ -1329,24 +1326,23 @@ static void resize_connection(struct jd_call *c, const char *id)
 	if (diff <= 0) {
 		/* Downsizing costs nothing: applied at once. */
 		json_object_set(json_object_get(conn, "location"),
-				"locationPortSpec", ps);
+		                "locationPortSpec", ps);
 		json_object_set_new(
-			conn, "bandwidthMbps",
-			json_integer(1000 * json_get_int(ps, "bandwidthGbps",
-							 1)));
+		    conn, "bandwidthMbps",
+		    json_integer(1000 * json_get_int(ps, "bandwidthGbps", 1)));
 		json_object_del(conn, "_resize_to");
 		emu_dirty(c->e);
 		jd_ok(c, NULL);
 		return;
 	}
 	order = jd_order_create(c->e, c->account_name, c->region, diff,
-				"RESIZE_FORMULA", id, "resize", c->now);
+	                        "RESIZE_FORMULA", id, "resize", c->now);
 	emu_dirty(c->e);
 	if (auto_pay)
 		jd_order_pay(c->e, order, c->now, &msg);
 	buf_release(&msg);
 	jd_ok(c, json_pack("{s:s}", "orderId",
-			   json_get_str(order, "orderNumber", "")));
+	                   json_get_str(order, "orderNumber", "")));
 }
 
 /* ---------------------------------------------------------------- */
@@ -1358,7 +1354,8 @@ static int bgw_route_count(struct jd_call *c, const char *bgw)
 	const char *k;
 	int n = 0;
 
-	json_object_foreach(jd_world(c->e, "routes"), k, o) {
+	json_object_foreach(jd_world(c->e, "routes"), k, o)
+	{
 		if (!strcmp(json_get_str(o, "bgwId", ""), bgw))
 			n++;
 	}
@@ -1367,8 +1364,8 @@ static int bgw_route_count(struct jd_call *c, const char *bgw)
 
 static void create_bgw(struct jd_call *c)
 {
-	static const char *const keys[] = { "bgwName", "description", "azType",
-					    "az", NULL };
+	static const char *const keys[] = {"bgwName", "description", "azType",
+	                                   "az", NULL};
 	json_t *spec, *bgw;
 	const char *name, *desc, *azt, *az;
 	int64_t quota;
@@ -1390,30 +1387,30 @@ static void create_bgw(struct jd_call *c)
 		azt = "standard";
 	if (strcmp(azt, "standard") && strcmp(azt, "edge")) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "bgwSpec.azType must be standard or edge");
+		         "bgwSpec.azType must be standard or edge");
 		return;
 	}
 	if (!strcmp(azt, "edge") && (!az || !*az)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "bgwSpec.az is required when azType is edge");
+		         "bgwSpec.az is required when azType is edge");
 		return;
 	}
 	quota = jd_config_int(c->e, "quotas", "bgws_per_region", 5);
 	if (count_live(c, "bgws", NULL, quota) >= quota) {
 		jd_error(c, 429, "QUOTA_EXCEEDED",
-			 "quota exceeded: at most %lld BGWs in %s",
-			 (long long)quota, c->region);
+		         "quota exceeded: at most %lld BGWs in %s",
+		         (long long)quota, c->region);
 		return;
 	}
 	id = emu_new_id(c->e, "bgw-");
 	jd_time_iso(created, c->now);
 	bgw = json_pack("{s:s, s:s, s:s, s:[], s:[], s:[], s:s, s:s, s:s,"
-			" s:s, s:s}",
-			"bgwId", id, "bgwName", name, "description",
-			desc ? desc : "", "vifIds", "vpcAttachmentIds",
-			"vpnConnectionIds", "azType", azt, "az", az ? az : "",
-			"createdTime", created, "_account", c->account_name,
-			"_region", c->region);
+	                " s:s, s:s}",
+	                "bgwId", id, "bgwName", name, "description",
+	                desc ? desc : "", "vifIds", "vpcAttachmentIds",
+	                "vpnConnectionIds", "azType", azt, "az", az ? az : "",
+	                "createdTime", created, "_account", c->account_name,
+	                "_region", c->region);
 	world_put(c->e, "bgws", id, bgw);
 	json_decref(bgw);
 	emu_dirty(c->e);
@@ -1423,8 +1420,8 @@ static void create_bgw(struct jd_call *c)
 
 static void describe_bgws(struct jd_call *c)
 {
-	static const char *const fn[] = { "bgwIds", "bgwNames", NULL };
-	static const char *const fields[] = { "bgwId", "bgwName", NULL };
+	static const char *const fn[] = {"bgwIds", "bgwNames", NULL};
+	static const char *const fields[] = {"bgwId", "bgwName", NULL};
 	struct jd_page pg;
 	json_t *filters, *items;
 
@@ -1443,7 +1440,7 @@ static void describe_bgws(struct jd_call *c)
 
 static void describe_bgw(struct jd_call *c, const char *id)
 {
-	static const char *const q[] = { "bgwId", NULL };
+	static const char *const q[] = {"bgwId", NULL};
 	json_t *bgw;
 
 	if (no_query(c, q) < 0)
@@ -1478,7 +1475,7 @@ static void modify_bgw(struct jd_call *c, const char *id)
 
 static void delete_bgw(struct jd_call *c, const char *id)
 {
-	static const char *const q[] = { "bgwId", NULL };
+	static const char *const q[] = {"bgwId", NULL};
 	json_t *bgw;
 	size_t nv, na;
 	int nr;
@@ -1493,9 +1490,9 @@ static void delete_bgw(struct jd_call *c, const char *id)
 	nr = bgw_route_count(c, id);
 	if (nv || na || nr) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-			 "bgw '%s' still has %zu private VIF(s), %zu VPC "
-			 "attachment(s) and %d route(s)",
-			 id, nv, na, nr);
+		         "bgw '%s' still has %zu private VIF(s), %zu VPC "
+		         "attachment(s) and %d route(s)",
+		         id, nv, na, nr);
 		return;
 	}
 	world_del(c->e, "bgws", id);
@@ -1539,13 +1536,13 @@ static int is_private(uint32_t ip)
 static void fmt_ip(char out[24], uint32_t ip)
 {
 	snprintf(out, 24, "%u.%u.%u.%u/30", ip >> 24, (ip >> 16) & 255,
-		 (ip >> 8) & 255, ip & 255);
+	         (ip >> 8) & 255, ip & 255);
 }
 
 /* /30 network of a peer pair, or 0 (answered) when invalid. */
 static uint32_t check_pair(struct jd_call *c, const json_t *pair, size_t idx)
 {
-	static const char *const keys[] = { "customerIp", "jdCloudIp", NULL };
+	static const char *const keys[] = {"customerIp", "jdCloudIp", NULL};
 	const char *cs, *js;
 	uint32_t cip, jip;
 	int cp, jp;
@@ -1556,13 +1553,13 @@ static uint32_t check_pair(struct jd_call *c, const json_t *pair, size_t idx)
 		return 0;
 	if (parse_ipv4(cs, &cip, &cp) < 0 || parse_ipv4(js, &jip, &jp) < 0 ||
 	    (cp != -1 && cp != 30) || (jp != -1 && jp != 30) ||
-	    (cip & ~3u) != (jip & ~3u) || (cip & 3u) != 1 ||
-	    (jip & 3u) != 2 || !is_private(cip)) {
+	    (cip & ~3u) != (jip & ~3u) || (cip & 3u) != 1 || (jip & 3u) != 2 ||
+	    !is_private(cip)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "peerIps[%zu]: customerIp and jdCloudIp must be the "
-			 "first and second address of one private /30 "
-			 "(10/8, 172.16/12, 192.168/16), got '%s' and '%s'",
-			 idx, cs, js);
+		         "peerIps[%zu]: customerIp and jdCloudIp must be the "
+		         "first and second address of one private /30 "
+		         "(10/8, 172.16/12, 192.168/16), got '%s' and '%s'",
+		         idx, cs, js);
 		return 0;
 	}
 	return cip & ~3u;
@@ -1573,11 +1570,12 @@ static int nets_used(const json_t *vif, uint32_t net)
 	size_t i;
 	json_t *p;
 
-	json_array_foreach(json_object_get(vif, "peers"), i, p) {
+	json_array_foreach(json_object_get(vif, "peers"), i, p)
+	{
 		uint32_t ip;
 		int pf;
 		const char *s = json_get_str(json_object_get(p, "peerIps"),
-					     "customerIp", "");
+		                             "customerIp", "");
 
 		if (!parse_ipv4(s, &ip, &pf) && (ip & ~3u) == net)
 			return 1;
@@ -1585,13 +1583,13 @@ static int nets_used(const json_t *vif, uint32_t net)
 	return 0;
 }
 
-static int vif_net_taken(struct jd_call *c, const char *conn_id,
-			 uint32_t net)
+static int vif_net_taken(struct jd_call *c, const char *conn_id, uint32_t net)
 {
 	json_t *o;
 	const char *k;
 
-	json_object_foreach(jd_world(c->e, "vifs"), k, o) {
+	json_object_foreach(jd_world(c->e, "vifs"), k, o)
+	{
 		if (!strcmp(json_get_str(o, "connectionId", ""), conn_id) &&
 		    nets_used(o, net))
 			return 1;
@@ -1601,15 +1599,13 @@ static int vif_net_taken(struct jd_call *c, const char *conn_id,
 
 static int health_check(struct jd_call *c, const json_t *in, json_t **out)
 {
-	static const char *const keys[] = { "healthCheckType", "nqaInfo",
-					    "bfdInfo", NULL };
-	static const char *const nqa_keys[] = {
-		"txInterval", "thresholdCount", "responseTimeout", NULL
-	};
-	static const char *const bfd_keys[] = {
-		"minTxInterval", "minRxInterval", "detectMultiplier", NULL
-	};
-	static const char *const types[] = { "NO_CHECK", "NQA", "BFD", NULL };
+	static const char *const keys[] = {"healthCheckType", "nqaInfo",
+	                                   "bfdInfo", NULL};
+	static const char *const nqa_keys[] = {"txInterval", "thresholdCount",
+	                                       "responseTimeout", NULL};
+	static const char *const bfd_keys[] = {"minTxInterval", "minRxInterval",
+	                                       "detectMultiplier", NULL};
+	static const char *const types[] = {"NO_CHECK", "NQA", "BFD", NULL};
 	const char *type;
 	json_t *nqa = json_object_get(in, "nqaInfo");
 	json_t *bfd = json_object_get(in, "bfdInfo");
@@ -1623,8 +1619,8 @@ static int health_check(struct jd_call *c, const json_t *in, json_t **out)
 		type = "NO_CHECK";
 	if (!one_of(type, types)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "healthCheck.healthCheckType must be NO_CHECK, NQA "
-			 "or BFD");
+		         "healthCheck.healthCheckType must be NO_CHECK, NQA "
+		         "or BFD");
 		return -1;
 	}
 	if (nqa && jd_check_keys(c, nqa, "healthCheck.nqaInfo", nqa_keys) < 0)
@@ -1635,32 +1631,31 @@ static int health_check(struct jd_call *c, const json_t *in, json_t **out)
 	    get_int(c, nqa, "nqaInfo", "thresholdCount", 0, 3, 8, 5, &th) ||
 	    get_int(c, nqa, "nqaInfo", "responseTimeout", 0, 1, 10, 3, &rt) ||
 	    get_int(c, bfd, "bfdInfo", "minTxInterval", 0, 200, 1000, 1000,
-		    &mtx) ||
+	            &mtx) ||
 	    get_int(c, bfd, "bfdInfo", "minRxInterval", 0, 200, 1000, 1000,
-		    &mrx) ||
+	            &mrx) ||
 	    get_int(c, bfd, "bfdInfo", "detectMultiplier", 0, 3, 10, 3, &dm))
 		return -1;
 	*out = json_pack("{s:s, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
-			 "healthCheckType", type, "nqaInfo", "txInterval",
-			 (json_int_t)tx, "thresholdCount", (json_int_t)th,
-			 "responseTimeout", (json_int_t)rt, "bfdInfo",
-			 "minTxInterval", (json_int_t)mtx, "minRxInterval",
-			 (json_int_t)mrx, "detectMultiplier", (json_int_t)dm);
+	                 "healthCheckType", type, "nqaInfo", "txInterval",
+	                 (json_int_t)tx, "thresholdCount", (json_int_t)th,
+	                 "responseTimeout", (json_int_t)rt, "bfdInfo",
+	                 "minTxInterval", (json_int_t)mtx, "minRxInterval",
+	                 (json_int_t)mrx, "detectMultiplier", (json_int_t)dm);
 	return 0;
 }
 
 static void create_vif(struct jd_call *c)
 {
 	static const char *const keys[] = {
-		"privateVifName", "connectionId", "bgwId", "vlan",
-		"privateVifOwner", "description", "enableBgp", "peerIps",
-		"bgpSpec", "bgpPeers", "healthCheck", NULL
-	};
-	static const char *const bgp_keys[] = { "addressFamily", "customerAsn",
-						"authKey", NULL };
-	static const char *const peer_keys[] = { "addressFamily", "customerIp",
-						 "jdCloudIp", "customerAsn",
-						 "authKey", NULL };
+	    "privateVifName",  "connectionId", "bgwId",       "vlan",
+	    "privateVifOwner", "description",  "enableBgp",   "peerIps",
+	    "bgpSpec",         "bgpPeers",     "healthCheck", NULL};
+	static const char *const bgp_keys[] = {"addressFamily", "customerAsn",
+	                                       "authKey", NULL};
+	static const char *const peer_keys[] = {"addressFamily", "customerIp",
+	                                        "jdCloudIp",     "customerAsn",
+	                                        "authKey",       NULL};
 	json_t *spec, *conn, *bgw, *pairs, *bgp, *hc = NULL, *vif = NULL;
 	json_t *peers, *bgp_peers, *o, *p;
 	const char *name, *conn_id, *bgw_id, *owner, *desc, *af = "ipv4";
@@ -1687,7 +1682,7 @@ static void create_vif(struct jd_call *c)
 		return;
 	if (!enable_bgp) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "privateVifSpec.enableBgp: only true is supported");
+		         "privateVifSpec.enableBgp: only true is supported");
 		return;
 	}
 	/* BGP: bgpSpec, or the deprecated bgpPeers[0]. */
@@ -1696,14 +1691,14 @@ static void create_vif(struct jd_call *c)
 		bgp = json_array_get(json_object_get(spec, "bgpPeers"), 0);
 	if (!bgp) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "privateVifSpec.bgpSpec is required");
+		         "privateVifSpec.bgpSpec is required");
 		return;
 	}
 	if (jd_check_keys(c, bgp, "privateVifSpec.bgpSpec",
-			  json_object_get(spec, "bgpSpec") ? bgp_keys :
-							     peer_keys) < 0 ||
+	                  json_object_get(spec, "bgpSpec") ? bgp_keys
+	                                                   : peer_keys) < 0 ||
 	    get_int(c, bgp, "bgpSpec", "customerAsn", 1, 65001, 65499, 0,
-		    &asn) ||
+	            &asn) ||
 	    get_str(c, bgp, "bgpSpec", "addressFamily", 0, &af) ||
 	    get_str(c, bgp, "bgpSpec", "authKey", 0, &auth))
 		return;
@@ -1713,7 +1708,7 @@ static void create_vif(struct jd_call *c)
 		auth = "";
 	if (strcmp(af, "ipv4")) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "bgpSpec.addressFamily: only ipv4 is supported");
+		         "bgpSpec.addressFamily: only ipv4 is supported");
 		return;
 	}
 	if (json_object_get(spec, "healthCheck") &&
@@ -1724,7 +1719,7 @@ static void create_vif(struct jd_call *c)
 		pairs = json_object_get(spec, "bgpPeers");
 	if (pairs && !json_is_array(pairs)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "privateVifSpec.peerIps must be an array");
+		         "privateVifSpec.peerIps must be an array");
 		goto out;
 	}
 
@@ -1736,18 +1731,19 @@ static void create_vif(struct jd_call *c)
 		goto out;
 	if (strcmp(json_get_str(conn, "connectionStatus", ""), "Active")) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-			 "connection '%s' is %s; private VIFs can only be "
-			 "created on an Active connection",
-			 conn_id, json_get_str(conn, "connectionStatus", ""));
+		         "connection '%s' is %s; private VIFs can only be "
+		         "created on an Active connection",
+		         conn_id, json_get_str(conn, "connectionStatus", ""));
 		goto out;
 	}
-	json_object_foreach(jd_world(c->e, "vifs"), k, o) {
+	json_object_foreach(jd_world(c->e, "vifs"), k, o)
+	{
 		if (!strcmp(json_get_str(o, "connectionId", ""), conn_id) &&
 		    json_get_int(o, "vlan", -1) == vlan) {
 			jd_error(c, 409, "ALREADY_EXISTS",
-				 "vlan %lld is already used on connection "
-				 "'%s' by '%s'",
-				 (long long)vlan, conn_id, k);
+			         "vlan %lld is already used on connection "
+			         "'%s' by '%s'",
+			         (long long)vlan, conn_id, k);
 			goto out;
 		}
 	}
@@ -1755,9 +1751,9 @@ static void create_vif(struct jd_call *c)
 	if ((int64_t)json_array_size(json_object_get(conn, "vifIds")) >=
 	    quota) {
 		jd_error(c, 429, "QUOTA_EXCEEDED",
-			 "quota exceeded: at most %lld private VIFs per "
-			 "connection",
-			 (long long)quota);
+		         "quota exceeded: at most %lld private VIFs per "
+		         "connection",
+		         (long long)quota);
 		goto out;
 	}
 
@@ -1775,12 +1771,13 @@ static void create_vif(struct jd_call *c)
 			net += 4;
 		fmt_ip(cs, net + 1);
 		fmt_ip(js, net + 2);
-		pairs = json_pack("[{s:s, s:s}]", "customerIp", cs,
-				  "jdCloudIp", js);
+		pairs = json_pack("[{s:s, s:s}]", "customerIp", cs, "jdCloudIp",
+		                  js);
 	} else {
 		json_incref(pairs);
 	}
-	json_array_foreach(pairs, i, p) {
+	json_array_foreach(pairs, i, p)
+	{
 		uint32_t net = 0;
 		size_t j;
 		char *pid;
@@ -1792,7 +1789,7 @@ static void create_vif(struct jd_call *c)
 			cs = json_get_str(p, "customerIp", "");
 			js = json_get_str(p, "jdCloudIp", "");
 			json_t *pair = json_pack("{s:s, s:s}", "customerIp", cs,
-						 "jdCloudIp", js);
+			                         "jdCloudIp", js);
 			net = check_pair(c, pair, i);
 			json_decref(pair);
 		} else {
@@ -1805,36 +1802,34 @@ static void create_vif(struct jd_call *c)
 			int pf;
 
 			parse_ipv4(json_get_str(json_array_get(pairs, j),
-						"customerIp", ""),
-				   &ip, &pf);
+			                        "customerIp", ""),
+			           &ip, &pf);
 			if ((ip & ~3u) == net)
 				net = 0;
 		}
 		if (!net || vif_net_taken(c, conn_id, net)) {
 			jd_error(c, 409, "ALREADY_EXISTS",
-				 "peerIps[%zu] overlaps another peer address "
-				 "pair on connection '%s'",
-				 i, conn_id);
+			         "peerIps[%zu] overlaps another peer address "
+			         "pair on connection '%s'",
+			         i, conn_id);
 			goto fail;
 		}
 		cs = json_get_str(p, "customerIp", "");
 		js = json_get_str(p, "jdCloudIp", "");
 		pid = xasprintf("%s-peer-%zu", id, i + 1);
 		json_array_append_new(
-			peers, json_pack("{s:s, s:s, s:{s:s, s:s}}", "peerId",
-					 pid, "peerBgpStatus", "Down",
-					 "peerIps", "customerIp", cs,
-					 "jdCloudIp", js));
+		    peers, json_pack("{s:s, s:s, s:{s:s, s:s}}", "peerId", pid,
+		                     "peerBgpStatus", "Down", "peerIps",
+		                     "customerIp", cs, "jdCloudIp", js));
 		json_array_append_new(
-			bgp_peers,
-			json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s,"
-				  " s:s, s:s}",
-				  "bgpPeerId", pid, "addressFamily", af,
-				  "customerIp", cs, "jdCloudIp", js,
-				  "customerAsn", (json_int_t)asn, "jdCloudAsn",
-				  (json_int_t)jd_asn, "authKey", auth,
-				  "privateVifId", id, "bgpPeerStatus", "Down",
-				  "createdTime", created));
+		    bgp_peers,
+		    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s,"
+		              " s:s, s:s}",
+		              "bgpPeerId", pid, "addressFamily", af,
+		              "customerIp", cs, "jdCloudIp", js, "customerAsn",
+		              (json_int_t)asn, "jdCloudAsn", (json_int_t)jd_asn,
+		              "authKey", auth, "privateVifId", id,
+		              "bgpPeerStatus", "Down", "createdTime", created));
 		free(pid);
 	}
 	if (!hc) {
@@ -1844,28 +1839,26 @@ static void create_vif(struct jd_call *c)
 		json_decref(none);
 	}
 	vif = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:o,"
-		" s:{s:s, s:I, s:I, s:s}, s:o, s:o, s:s, s:s, s:I}",
-		"privateVifId", id, "privateVifName", name, "connectionId",
-		conn_id, "bgwId", bgw_id, "type", "directed",
-		"privateVifOwner",
-		owner ? owner :
-			json_get_str(json_object_get(c->account, "jdcloud"),
-				     "pin", c->account_name),
-		"vlan", (json_int_t)vlan, "privateVifStatus", "Pending",
-		"description", desc ? desc : "", "createdTime", created,
-		"enableBgp", 1, "healthCheck", hc, "bgp", "addressFamily", af,
-		"customerAsn", (json_int_t)asn, "jdCloudAsn",
-		(json_int_t)jd_asn, "authKey", auth, "peers", peers,
-		"bgpPeers", bgp_peers, "_account", c->account_name, "_region",
-		c->region, "_since_ms", (json_int_t)c->now);
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:b, s:o,"
+	    " s:{s:s, s:I, s:I, s:s}, s:o, s:o, s:s, s:s, s:I}",
+	    "privateVifId", id, "privateVifName", name, "connectionId", conn_id,
+	    "bgwId", bgw_id, "type", "directed", "privateVifOwner",
+	    owner ? owner
+	          : json_get_str(json_object_get(c->account, "jdcloud"), "pin",
+	                         c->account_name),
+	    "vlan", (json_int_t)vlan, "privateVifStatus", "Pending",
+	    "description", desc ? desc : "", "createdTime", created,
+	    "enableBgp", 1, "healthCheck", hc, "bgp", "addressFamily", af,
+	    "customerAsn", (json_int_t)asn, "jdCloudAsn", (json_int_t)jd_asn,
+	    "authKey", auth, "peers", peers, "bgpPeers", bgp_peers, "_account",
+	    c->account_name, "_region", c->region, "_since_ms",
+	    (json_int_t)c->now);
 	hc = NULL;
 	json_decref(pairs);
 	world_put(c->e, "vifs", id, vif);
 	json_decref(vif);
 	schedule(c->e, vif, "privateVifStatus");
-	json_array_append_new(json_object_get(conn, "vifIds"),
-			      json_string(id));
+	json_array_append_new(json_object_get(conn, "vifIds"), json_string(id));
 	json_array_append_new(json_object_get(bgw, "vifIds"), json_string(id));
 	emu_dirty(c->e);
 	jd_ok(c, json_pack("{s:s}", "privateVifId", id));
@@ -1887,9 +1880,9 @@ static void vif_remove(struct emu *e, const char *id)
 	if (!vif)
 		return;
 	conn = json_object_get(jd_world(e, "connections"),
-			       json_get_str(vif, "connectionId", ""));
+	                       json_get_str(vif, "connectionId", ""));
 	bgw = json_object_get(jd_world(e, "bgws"),
-			      json_get_str(vif, "bgwId", ""));
+	                      json_get_str(vif, "bgwId", ""));
 	if (conn)
 		array_remove_str(conn, "vifIds", id);
 	if (bgw)
@@ -1900,10 +1893,10 @@ static void vif_remove(struct emu *e, const char *id)
 
 static void describe_vifs(struct jd_call *c)
 {
-	static const char *const fn[] = { "privateVifIds", "connectionIds",
-					  "bgwIds", "privateVifNames", NULL };
-	static const char *const fields[] = { "privateVifId", "connectionId",
-					      "bgwId", "privateVifName", NULL };
+	static const char *const fn[] = {"privateVifIds", "connectionIds",
+	                                 "bgwIds", "privateVifNames", NULL};
+	static const char *const fields[] = {"privateVifId", "connectionId",
+	                                     "bgwId", "privateVifName", NULL};
 	struct jd_page pg;
 	json_t *filters, *items;
 
@@ -1922,7 +1915,7 @@ static void describe_vifs(struct jd_call *c)
 
 static void describe_vif(struct jd_call *c, const char *id)
 {
-	static const char *const q[] = { "privateVifId", NULL };
+	static const char *const q[] = {"privateVifId", NULL};
 	json_t *vif;
 
 	if (no_query(c, q) < 0)
@@ -1953,7 +1946,7 @@ static void modify_vif(struct jd_call *c, const char *id)
 	if (!strcmp(json_get_str(vif, "privateVifStatus", ""), "Deleting")) {
 		json_decref(hc);
 		jd_error(c, 400, "FAILED_PRECONDITION",
-			 "private VIF '%s' is Deleting", id);
+		         "private VIF '%s' is Deleting", id);
 		return;
 	}
 	if (name)
@@ -1972,7 +1965,8 @@ static const char *route_using(struct jd_call *c, const char *id)
 	json_t *o;
 	const char *k;
 
-	json_object_foreach(jd_world(c->e, "routes"), k, o) {
+	json_object_foreach(jd_world(c->e, "routes"), k, o)
+	{
 		if (!strcmp(json_get_str(o, "bgwRouteNexthop", ""), id))
 			return k;
 	}
@@ -1981,7 +1975,7 @@ static const char *route_using(struct jd_call *c, const char *id)
 
 static void delete_vif(struct jd_call *c, const char *id)
 {
-	static const char *const q[] = { "privateVifId", NULL };
+	static const char *const q[] = {"privateVifId", NULL};
 	json_t *vif;
 	const char *r;
 
@@ -1993,8 +1987,8 @@ static void delete_vif(struct jd_call *c, const char *id)
 	r = route_using(c, id);
 	if (r) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-			 "private VIF '%s' is the next hop of bgw route '%s'",
-			 id, r);
+		         "private VIF '%s' is the next hop of bgw route '%s'",
+		         id, r);
 		return;
 	}
 	if (strcmp(json_get_str(vif, "privateVifStatus", ""), "Deleting")) {
@@ -2003,9 +1997,9 @@ static void delete_vif(struct jd_call *c, const char *id)
 
 		mark(c->e, vif, "privateVifStatus", "Deleting", c->now);
 		json_array_foreach(json_object_get(vif, "peers"), i, p)
-			set_str(p, "peerBgpStatus", "Down");
+		    set_str(p, "peerBgpStatus", "Down");
 		json_array_foreach(json_object_get(vif, "bgpPeers"), i, p)
-			set_str(p, "bgpPeerStatus", "Down");
+		    set_str(p, "bgpPeerStatus", "Down");
 		emu_dirty(c->e);
 	}
 	jd_ok(c, NULL);
@@ -2021,17 +2015,16 @@ static int valid_id(const char *s, const char *prefix)
 	if (strncmp(s, prefix, n) || !s[n] || strlen(s) > 64)
 		return 0;
 	for (i = n; s[i]; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
-		    s[i] != '_')
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
 			return 0;
 	return 1;
 }
 
 /* Propagation: the type and subnets validated into `att`. */
 static int set_propagation(struct jd_call *c, json_t *att, const json_t *in,
-			   const char *what)
+                           const char *what)
 {
-	static const char *const types[] = { "all", "partial", "none", NULL };
+	static const char *const types[] = {"all", "partial", "none", NULL};
 	const char *type;
 	json_t *subnets = json_object_get(in, "subnetIds"), *infos, *s;
 	size_t i;
@@ -2040,26 +2033,26 @@ static int set_propagation(struct jd_call *c, json_t *att, const json_t *in,
 		return -1;
 	if (!one_of(type, types)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "%s.propagateType must be all, partial or none",
-			 what);
+		         "%s.propagateType must be all, partial or none", what);
 		return -1;
 	}
 	if (subnets && (!json_is_array(subnets) || strcmp(type, "partial"))) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "%s.subnetIds is an array used with propagateType "
-			 "partial only",
-			 what);
+		         "%s.subnetIds is an array used with propagateType "
+		         "partial only",
+		         what);
 		return -1;
 	}
 	if (!strcmp(type, "partial") && !json_array_size(subnets)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "%s.subnetIds is required with propagateType "
-			 "partial",
-			 what);
+		         "%s.subnetIds is required with propagateType "
+		         "partial",
+		         what);
 		return -1;
 	}
 	infos = json_array();
-	json_array_foreach(subnets, i, s) {
+	json_array_foreach(subnets, i, s)
+	{
 		const char *id = json_string_value(s);
 		char cidr[32];
 		unsigned h = 0;
@@ -2068,17 +2061,17 @@ static int set_propagation(struct jd_call *c, json_t *att, const json_t *in,
 		if (!id || !valid_id(id, "subnet-")) {
 			json_decref(infos);
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "%s.subnetIds[%zu] is not a subnet id", what,
-				 i);
+			         "%s.subnetIds[%zu] is not a subnet id", what,
+			         i);
 			return -1;
 		}
 		for (p = id; *p; p++)
 			h = h * 31 + (unsigned char)*p;
 		snprintf(cidr, sizeof(cidr), "10.%u.%u.0/24", 16 + h % 200,
-			 (h >> 8) % 256);
-		json_array_append_new(infos, json_pack("{s:s, s:s}",
-						       "subnetCidr", cidr,
-						       "subnetId", id));
+		         (h >> 8) % 256);
+		json_array_append_new(infos,
+		                      json_pack("{s:s, s:s}", "subnetCidr",
+		                                cidr, "subnetId", id));
 	}
 	set_str(att, "propagateType", type);
 	json_object_set_new(att, "propagateCidrInfos", infos);
@@ -2087,9 +2080,9 @@ static int set_propagation(struct jd_call *c, json_t *att, const json_t *in,
 
 static void create_attachment(struct jd_call *c)
 {
-	static const char *const keys[] = { "vpcAttachmentName", "vpcId",
-					    "bgwId", "propagateType",
-					    "subnetIds", NULL };
+	static const char *const keys[] = {
+	    "vpcAttachmentName", "vpcId",     "bgwId",
+	    "propagateType",     "subnetIds", NULL};
 	json_t *spec, *bgw, *att, *o;
 	const char *name, *vpc, *bgw_id, *k;
 	int64_t quota;
@@ -2101,14 +2094,14 @@ static void create_attachment(struct jd_call *c)
 	if (!spec)
 		return;
 	if (get_str(c, spec, "vpcAttachmentSpec", "vpcAttachmentName", 1,
-		    &name) ||
+	            &name) ||
 	    check_name(c, "vpcAttachmentSpec", "vpcAttachmentName", name) ||
 	    get_str(c, spec, "vpcAttachmentSpec", "vpcId", 1, &vpc) ||
 	    get_str(c, spec, "vpcAttachmentSpec", "bgwId", 1, &bgw_id))
 		return;
 	if (!valid_id(vpc, "vpc-")) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "vpcAttachmentSpec.vpcId '%s' is not a VPC id", vpc);
+		         "vpcAttachmentSpec.vpcId '%s' is not a VPC id", vpc);
 		return;
 	}
 	att = json_object();
@@ -2117,24 +2110,24 @@ static void create_attachment(struct jd_call *c)
 	bgw = own(c, "bgws", bgw_id, "bgw");
 	if (!bgw)
 		goto out;
-	json_object_foreach(jd_world(c->e, "attachments"), k, o) {
+	json_object_foreach(jd_world(c->e, "attachments"), k, o)
+	{
 		if (!strcmp(json_get_str(o, "bgwId", ""), bgw_id) &&
 		    !strcmp(json_get_str(o, "vpcId", ""), vpc)) {
 			jd_error(c, 409, "ALREADY_EXISTS",
-				 "vpc '%s' is already attached to bgw '%s' "
-				 "by '%s'",
-				 vpc, bgw_id, k);
+			         "vpc '%s' is already attached to bgw '%s' "
+			         "by '%s'",
+			         vpc, bgw_id, k);
 			goto out;
 		}
 	}
 	quota = jd_config_int(c->e, "quotas", "attachments_per_bgw", 50);
-	if ((int64_t)json_array_size(json_object_get(bgw,
-						     "vpcAttachmentIds")) >=
-	    quota) {
+	if ((int64_t)json_array_size(
+	        json_object_get(bgw, "vpcAttachmentIds")) >= quota) {
 		jd_error(c, 429, "QUOTA_EXCEEDED",
-			 "quota exceeded: at most %lld VPC attachments per "
-			 "bgw",
-			 (long long)quota);
+		         "quota exceeded: at most %lld VPC attachments per "
+		         "bgw",
+		         (long long)quota);
 		goto out;
 	}
 	id = emu_new_id(c->e, "bgwa-");
@@ -2149,7 +2142,7 @@ static void create_attachment(struct jd_call *c)
 	set_str(att, "_region", c->region);
 	world_put(c->e, "attachments", id, att);
 	json_array_append_new(json_object_get(bgw, "vpcAttachmentIds"),
-			      json_string(id));
+	                      json_string(id));
 	emu_dirty(c->e);
 	jd_ok(c, json_pack("{s:s}", "vpcAttachmentId", id));
 	free(id);
@@ -2159,10 +2152,10 @@ out:
 
 static void describe_attachments(struct jd_call *c)
 {
-	static const char *const fn[] = { "vpcAttachmentIds", "bgwIds",
-					  "vpcIds", NULL };
-	static const char *const fields[] = { "vpcAttachmentId", "bgwId",
-					      "vpcId", NULL };
+	static const char *const fn[] = {"vpcAttachmentIds", "bgwIds", "vpcIds",
+	                                 NULL};
+	static const char *const fields[] = {"vpcAttachmentId", "bgwId",
+	                                     "vpcId", NULL};
 	struct jd_page pg;
 	json_t *filters, *items;
 
@@ -2173,7 +2166,7 @@ static void describe_attachments(struct jd_call *c)
 		return;
 	}
 	items = collect(c, "attachments", filters, "vpcAttachmentIds",
-			"vpcAttachmentId");
+	                "vpcAttachmentId");
 	filter_items(items, filters, fn, fields);
 	jd_list_answer(c, "vpcAttachments", items, &pg);
 	json_decref(items);
@@ -2182,7 +2175,7 @@ static void describe_attachments(struct jd_call *c)
 
 static void describe_attachment(struct jd_call *c, const char *id)
 {
-	static const char *const q[] = { "vpcAttachmentId", NULL };
+	static const char *const q[] = {"vpcAttachmentId", NULL};
 	json_t *att;
 
 	if (no_query(c, q) < 0)
@@ -2194,8 +2187,8 @@ static void describe_attachment(struct jd_call *c, const char *id)
 
 static void modify_attachment(struct jd_call *c, const char *id)
 {
-	static const char *const pa_keys[] = { "vpcId", "propagateType",
-					       "subnetIds", NULL };
+	static const char *const pa_keys[] = {"vpcId", "propagateType",
+	                                      "subnetIds", NULL};
 	json_t *att, *b = modify_body(c, "modifyVpcAttachmentSpec"), *pa, *tmp;
 	const char *name, *vpc;
 
@@ -2216,9 +2209,9 @@ static void modify_attachment(struct jd_call *c, const char *id)
 			goto out;
 		if (vpc && strcmp(vpc, json_get_str(att, "vpcId", ""))) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-				 "propagationAttribute.vpcId must be the "
-				 "attached VPC '%s'",
-				 json_get_str(att, "vpcId", ""));
+			         "propagationAttribute.vpcId must be the "
+			         "attached VPC '%s'",
+			         json_get_str(att, "vpcId", ""));
 			goto out;
 		}
 		json_object_update(att, tmp);
@@ -2233,7 +2226,7 @@ out:
 
 static void delete_attachment(struct jd_call *c, const char *id)
 {
-	static const char *const q[] = { "vpcAttachmentId", NULL };
+	static const char *const q[] = {"vpcAttachmentId", NULL};
 	json_t *att, *bgw;
 	const char *r;
 
@@ -2247,13 +2240,13 @@ static void delete_attachment(struct jd_call *c, const char *id)
 		r = route_using(c, json_get_str(att, "vpcId", ""));
 	if (r) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-			 "vpc attachment '%s' is the next hop of bgw route "
-			 "'%s'",
-			 id, r);
+		         "vpc attachment '%s' is the next hop of bgw route "
+		         "'%s'",
+		         id, r);
 		return;
 	}
 	bgw = json_object_get(jd_world(c->e, "bgws"),
-			      json_get_str(att, "bgwId", ""));
+	                      json_get_str(att, "bgwId", ""));
 	if (bgw)
 		array_remove_str(bgw, "vpcAttachmentIds", id);
 	world_del(c->e, "attachments", id);
@@ -2264,12 +2257,12 @@ static void delete_attachment(struct jd_call *c, const char *id)
 /* ---------------------------------------------------------------- */
 /* BGW routes */
 
-static const char *const hop_types[] = { "hosted_private_vif", "private_vif",
-					 "vpc_attachment", "vpn_connection",
-					 "vpc", NULL };
-static const char *const hop_names[] = { "hostedPrivateVif", "privateVif",
-					 "vpcAttachment", "vpnConnection",
-					 "vpc", NULL };
+static const char *const hop_types[] = {
+    "hosted_private_vif", "private_vif", "vpc_attachment",
+    "vpn_connection",     "vpc",         NULL};
+static const char *const hop_names[] = {
+    "hostedPrivateVif", "privateVif", "vpcAttachment",
+    "vpnConnection",    "vpc",        NULL};
 
 static int valid_cidr(const char *s)
 {
@@ -2284,7 +2277,7 @@ static int valid_cidr(const char *s)
 /* Validate a route's fields from `in` onto `route` (create: all
  * required). */
 static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
-			const char *bgw_id, int create)
+                        const char *bgw_id, int create)
 {
 	const char *dst, *type, *hop, *desc, *k;
 	size_t t;
@@ -2292,7 +2285,7 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 	json_t *o;
 
 	if (get_str(c, in, "bgwRouteSpec", "bgwRouteDestination", create,
-		    &dst) ||
+	            &dst) ||
 	    get_str(c, in, "bgwRouteSpec", "bgwNexthopType", create, &type) ||
 	    get_str(c, in, "bgwRouteSpec", "bgwRouteNexthop", create, &hop) ||
 	    get_str(c, in, "bgwRouteSpec", "description", 0, &desc) ||
@@ -2300,21 +2293,22 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 		return -1;
 	if (dst && !valid_cidr(dst)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "bgwRouteSpec.bgwRouteDestination '%s' is not a "
-			 "CIDR block",
-			 dst);
+		         "bgwRouteSpec.bgwRouteDestination '%s' is not a "
+		         "CIDR block",
+		         dst);
 		return -1;
 	}
 	if (dst) {
-		json_object_foreach(jd_world(c->e, "routes"), k, o) {
+		json_object_foreach(jd_world(c->e, "routes"), k, o)
+		{
 			if (!strcmp(json_get_str(o, "bgwId", ""), bgw_id) &&
 			    !strcmp(json_get_str(o, "bgwRouteDestination", ""),
-				    dst) &&
+			            dst) &&
 			    strcmp(k, json_get_str(route, "bgwRouteId", ""))) {
 				jd_error(c, 409, "ALREADY_EXISTS",
-					 "bgw '%s' already has a route to %s "
-					 "('%s')",
-					 bgw_id, dst, k);
+				         "bgw '%s' already has a route to %s "
+				         "('%s')",
+				         bgw_id, dst, k);
 				return -1;
 			}
 		}
@@ -2330,10 +2324,10 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 			break;
 	if (!hop_types[t]) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "bgwRouteSpec.bgwNexthopType '%s' must be one of "
-			 "hosted_private_vif, private_vif, vpc_attachment, "
-			 "vpn_connection, vpc",
-			 type);
+		         "bgwRouteSpec.bgwNexthopType '%s' must be one of "
+		         "hosted_private_vif, private_vif, vpc_attachment, "
+		         "vpn_connection, vpc",
+		         type);
 		return -1;
 	}
 	if (!strcmp(type, "private_vif") ||
@@ -2344,7 +2338,8 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 		o = own_quiet(c, "attachments", hop);
 		ok = o && !strcmp(json_get_str(o, "bgwId", ""), bgw_id);
 	} else if (!strcmp(type, "vpc")) {
-		json_object_foreach(jd_world(c->e, "attachments"), k, o) {
+		json_object_foreach(jd_world(c->e, "attachments"), k, o)
+		{
 			if (!strcmp(json_get_str(o, "bgwId", ""), bgw_id) &&
 			    !strcmp(json_get_str(o, "vpcId", ""), hop))
 				ok = 1;
@@ -2352,9 +2347,9 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 	}
 	if (!ok) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-			 "bgwRouteSpec.bgwRouteNexthop '%s' is not a %s "
-			 "of bgw '%s'",
-			 hop, type, bgw_id);
+		         "bgwRouteSpec.bgwRouteNexthop '%s' is not a %s "
+		         "of bgw '%s'",
+		         hop, type, bgw_id);
 		return -1;
 	}
 	if (dst)
@@ -2369,10 +2364,9 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 
 static void create_route(struct jd_call *c, const char *bgw_id)
 {
-	static const char *const keys[] = { "bgwRouteDestination",
-					    "bgwNexthopType",
-					    "bgwRouteNexthop", "description",
-					    NULL };
+	static const char *const keys[] = {"bgwRouteDestination",
+	                                   "bgwNexthopType", "bgwRouteNexthop",
+	                                   "description", NULL};
 	json_t *spec, *bgw, *route;
 	int64_t quota;
 	char *id;
@@ -2385,10 +2379,10 @@ static void create_route(struct jd_call *c, const char *bgw_id)
 	bgw = own(c, "bgws", bgw_id, "bgw");
 	if (!bgw)
 		return;
-	route = json_pack("{s:s, s:s, s:s, s:I, s:s}", "bgwId", bgw_id,
-			  "origin", "static", "description", "",
-			  "bgwRoutePriority", (json_int_t)100, "bgwRouteId",
-			  "");
+	route =
+	    json_pack("{s:s, s:s, s:s, s:I, s:s}", "bgwId", bgw_id, "origin",
+	              "static", "description", "", "bgwRoutePriority",
+	              (json_int_t)100, "bgwRouteId", "");
 	if (route_fields(c, route, spec, bgw_id, 1) < 0) {
 		json_decref(route);
 		return;
@@ -2397,8 +2391,8 @@ static void create_route(struct jd_call *c, const char *bgw_id)
 	if (bgw_route_count(c, bgw_id) >= quota) {
 		json_decref(route);
 		jd_error(c, 429, "QUOTA_EXCEEDED",
-			 "quota exceeded: at most %lld static routes per bgw",
-			 (long long)quota);
+		         "quota exceeded: at most %lld static routes per bgw",
+		         (long long)quota);
 		return;
 	}
 	id = emu_new_id(c->e, "bgwr-");
@@ -2412,8 +2406,7 @@ static void create_route(struct jd_call *c, const char *bgw_id)
 	free(id);
 }
 
-static json_t *own_route(struct jd_call *c, const char *bgw_id,
-			 const char *id)
+static json_t *own_route(struct jd_call *c, const char *bgw_id, const char *id)
 {
 	json_t *r;
 
@@ -2422,8 +2415,8 @@ static json_t *own_route(struct jd_call *c, const char *bgw_id,
 	r = json_object_get(jd_world(c->e, "routes"), id);
 	if (!r || strcmp(json_get_str(r, "bgwId", ""), bgw_id)) {
 		jd_error(c, 404, "NOT_FOUND",
-			 "bgw route '%s' does not exist on bgw '%s'", id,
-			 bgw_id);
+		         "bgw route '%s' does not exist on bgw '%s'", id,
+		         bgw_id);
 		return NULL;
 	}
 	return r;
@@ -2431,10 +2424,10 @@ static json_t *own_route(struct jd_call *c, const char *bgw_id,
 
 static void describe_routes(struct jd_call *c, const char *bgw_id)
 {
-	static const char *const fn[] = { "bgwRouteIds",
-					  "bgwRouteDestinations", NULL };
-	static const char *const fields[] = { "bgwRouteId",
-					      "bgwRouteDestination", NULL };
+	static const char *const fn[] = {"bgwRouteIds", "bgwRouteDestinations",
+	                                 NULL};
+	static const char *const fields[] = {"bgwRouteId",
+	                                     "bgwRouteDestination", NULL};
 	struct jd_page pg;
 	json_t *filters, *items;
 	size_t i = 0;
@@ -2448,7 +2441,7 @@ static void describe_routes(struct jd_call *c, const char *bgw_id)
 	items = collect(c, "routes", filters, "bgwRouteIds", "bgwRouteId");
 	while (i < json_array_size(items)) {
 		if (strcmp(json_get_str(json_array_get(items, i), "bgwId", ""),
-			   bgw_id))
+		           bgw_id))
 			json_array_remove(items, i);
 		else
 			i++;
@@ -2460,9 +2453,9 @@ static void describe_routes(struct jd_call *c, const char *bgw_id)
 }
 
 static void describe_route(struct jd_call *c, const char *bgw_id,
-			   const char *id)
+                           const char *id)
 {
-	static const char *const q[] = { "bgwId", "bgwRouteId", NULL };
+	static const char *const q[] = {"bgwId", "bgwRouteId", NULL};
 	json_t *r;
 
 	if (no_query(c, q) < 0)
@@ -2472,8 +2465,7 @@ static void describe_route(struct jd_call *c, const char *bgw_id,
 		jd_ok(c, json_pack("{s:o}", "bgwRoute", jd_public(r)));
 }
 
-static void modify_route(struct jd_call *c, const char *bgw_id,
-			 const char *id)
+static void modify_route(struct jd_call *c, const char *bgw_id, const char *id)
 {
 	json_t *r, *b = modify_body(c, "bgwRouteSpec"), *copy;
 
@@ -2493,10 +2485,9 @@ static void modify_route(struct jd_call *c, const char *bgw_id,
 	jd_ok(c, NULL);
 }
 
-static void delete_route(struct jd_call *c, const char *bgw_id,
-			 const char *id)
+static void delete_route(struct jd_call *c, const char *bgw_id, const char *id)
 {
-	static const char *const q[] = { "bgwId", "bgwRouteId", NULL };
+	static const char *const q[] = {"bgwId", "bgwRouteId", NULL};
 
 	if (no_query(c, q) < 0)
 		return;
@@ -2510,11 +2501,11 @@ static void delete_route(struct jd_call *c, const char *bgw_id,
 /* ---------------------------------------------------------------- */
 /* Routing */
 
-#define OP(name, call)                                                         \
-	do {                                                                   \
-		if (!jd_begin(c, name))                                        \
-			call;                                                  \
-		return 0;                                                      \
+#define OP(name, call)                  \
+	do {                            \
+		if (!jd_begin(c, name)) \
+			call;           \
+		return 0;               \
 	} while (0)
 
 static int is(const char *m, const char *want)

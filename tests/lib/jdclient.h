@@ -16,10 +16,10 @@
 #include <jansson.h>
 
 struct jdclient {
-	char *endpoint;     /* "http://127.0.0.1:PORT", no trailing slash */
+	char *endpoint; /* "http://127.0.0.1:PORT", no trailing slash */
 	char *access_key;
 	char *secret_key;
-	char *region;       /* default regionId for jdclient_path() users */
+	char *region; /* default regionId for jdclient_path() users */
 	/* Knobs for verifier tests (all off after jdclient_init): */
 	int64_t time_offset_s;     /* added to the clock when signing */
 	const char *fixed_nonce;   /* this nonce instead of a fresh one */
@@ -31,16 +31,16 @@ struct jdclient {
 };
 
 struct jdresp {
-	long status;             /* HTTP status, 0 on transport failure */
-	char *body;              /* raw body (NUL-terminated) */
-	json_t *json;            /* parsed body or NULL */
-	char request_id[64];     /* x-jdcloud-request-id header */
+	long status;         /* HTTP status, 0 on transport failure */
+	char *body;          /* raw body (NUL-terminated) */
+	json_t *json;        /* parsed body or NULL */
+	char request_id[64]; /* x-jdcloud-request-id header */
 };
 
 /* Copies the strings; region may be NULL ("cn-north-1"). */
 void jdclient_init(struct jdclient *c, const char *endpoint,
-		   const char *access_key, const char *secret_key,
-		   const char *region);
+                   const char *access_key, const char *secret_key,
+                   const char *region);
 void jdclient_release(struct jdclient *c);
 
 /*
@@ -52,8 +52,8 @@ void jdclient_release(struct jdclient *c);
  * Returns 0 (any HTTP status) or -1 on a transport failure; release out.
  */
 int jdclient_call(struct jdresp *out, struct jdclient *c, const char *service,
-		  const char *method, const char *path, const char *query,
-		  const char *body);
+                  const char *method, const char *path, const char *query,
+                  const char *body);
 void jdresp_release(struct jdresp *r);
 
 /* Borrowed "result" of a success, or NULL. */
