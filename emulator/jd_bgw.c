@@ -1161,15 +1161,24 @@ static void delete_connection(struct jd_call *c, const char *id)
 		jd_ok(c, NULL);
 		return;
 	}
+	/* Unpaid orders of the connection can no longer be paid. */
+	{
+		static const char *const keys[] = {"orderId", "_rental_order",
+		                                   "_resize_order"};
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(keys); i++) {
+			json_t *order =
+			    json_object_get(jd_world(c->e, "orders"),
+			                    json_get_str(conn, keys[i], ""));
+
+			if (order && !strcmp(json_get_str(order, "status", ""),
+			                     "NO_PAY"))
+				set_str(order, "status", "CANCELED");
+		}
+	}
 	if (!strcmp(st, "Ordering") || !strcmp(st, "Rejected") ||
 	    !strcmp(st, "Installation_Paying")) {
-		json_t *order =
-		    json_object_get(jd_world(c->e, "orders"),
-		                    json_get_str(conn, "orderId", ""));
-
-		if (order &&
-		    !strcmp(json_get_str(order, "status", ""), "NO_PAY"))
-			set_str(order, "status", "CANCELED");
 		mark(c->e, conn, "connectionStatus", "Deleted", c->now);
 	} else {
 		mark(c->e, conn, "connectionStatus", "Deleting", c->now);
@@ -1337,6 +1346,7 @@ static void resize_connection(struct jd_call *c, const char *id)
 	}
 	order = jd_order_create(c->e, c->account_name, c->region, diff,
 	                        "RESIZE_FORMULA", id, "resize", c->now);
+	set_str(conn, "_resize_order", json_get_str(order, "orderNumber", ""));
 	emu_dirty(c->e);
 	if (auto_pay)
 		jd_order_pay(c->e, order, c->now, &msg);

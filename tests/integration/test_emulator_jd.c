@@ -1731,6 +1731,48 @@ static void test_jd__modify_resize_orders(void **state)
 	free(conn);
 }
 
+/* Deleting a connection cancels its unpaid orders: nothing is charged for
+ * a line that is going away. */
+static void test_jd__delete_cancels_unpaid_orders(void **state)
+{
+	struct fx *f = *state;
+	char *id = create_conn(f, "short-lived", "tok", NULL);
+	char *path = xasprintf(V1 "/connections/%s", id);
+	char *confirm = xasprintf(V1 "/connections/%s:confirm", id);
+	char *rental;
+	json_t *c, *o;
+	struct jdresp r;
+	int64_t bal;
+
+	admin_conn(f, id, "approve", 200);
+	c = get_obj(f, "bgw", path, "connection");
+	pay(f, str(c, "orderId"), 200, NULL);
+	json_decref(c);
+	admin_conn(f, id, "complete", 200);
+	call(&r, f, 200, "bgw", "POST", confirm, NULL,
+	     "{\"confirmConnectionSpec\":{\"chargeTimeSpan\":3}}");
+	rental = xstrdup(str(jdresp_result(&r), "orderId"));
+	jdresp_release(&r);
+	/* Confirming again returns the same unpaid order. */
+	call(&r, f, 200, "bgw", "POST", confirm, NULL,
+	     "{\"confirmConnectionSpec\":{\"chargeTimeSpan\":3}}");
+	assert_string_equal(str(jdresp_result(&r), "orderId"), rental);
+	jdresp_release(&r);
+	bal = balance_fen(f);
+	call(&r, f, 200, "bgw", "DELETE", path, NULL, NULL);
+	jdresp_release(&r);
+	assert_conn_status(f, id, "Deleting");
+	o = order(f, rental);
+	assert_string_equal(str(o, "status"), "CANCELED");
+	json_decref(o);
+	pay(f, rental, 400, "FAILED_PRECONDITION");
+	assert_int_equal(balance_fen(f), bal);
+	free(rental);
+	free(confirm);
+	free(path);
+	free(id);
+}
+
 /*
  * Malformed input never takes the emulator down nor gets a 5xx: every
  * field of every create spec replaced by each JSON type, the specs
@@ -1913,6 +1955,8 @@ int main(void)
 	                                    setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__filters_and_pagination,
 	                                    setup_manual_big_quota, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_jd__delete_cancels_unpaid_orders, setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__quotas, setup_manual,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__persistence, setup_manual,
