@@ -111,6 +111,12 @@ static int status_http(const char *status)
 	return 500;
 }
 
+static int is_jd_status(const char *s)
+{
+	return status_http(s) != 500 || !strcmp(s, "INTERNAL") ||
+	       !strcmp(s, "UNKNOWN");
+}
+
 static const char *http_status_name(int http)
 {
 	switch (http) {
@@ -151,7 +157,10 @@ int jd_begin(struct jd_call *c, const char *op)
 	if (emu_faults_eval(c->e, c->service, op, c->resp, &code, &http)) {
 		if (!code || !*code)
 			code = http ? http_status_name(http) : "INTERNAL";
-		if (!http)
+		/* The core's default is 500 for codes it does not know; JD's
+		 * own statuses keep their own HTTP status (§1.4). */
+		if (!http || (http == 500 && status_http(code) != 500 &&
+		              is_jd_status(code)))
 			http = status_http(code);
 		jd_error(c, http, code, "injected fault: %s", code);
 		return 1;

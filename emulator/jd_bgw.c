@@ -1285,17 +1285,22 @@ out:
 static void resize_connection(struct jd_call *c, const char *id)
 {
 	static const char *const keys[] = {"locationPortSpecCode", "autoPay",
-	                                   "connectionId", "regionId", NULL};
+	                                   NULL};
 	json_t *conn, *spec = c->body, *loc, *ps, *cur, *order;
 	const char *code, *st;
 	int auto_pay;
 	int64_t diff;
 	struct buf msg = BUF_INIT;
 
-	if (json_is_object(json_object_get(c->body, "resizeConnectionSpec")))
-		spec = json_object_get(c->body, "resizeConnectionSpec");
-	if (no_query(c, NULL) < 0 || jd_check_keys(c, spec, "body", keys) < 0)
+	/* Top-level fields (extra top-level keys ignored, as everywhere), or
+	 * a resizeConnectionSpec object holding only its own fields. */
+	if (no_query(c, NULL) < 0)
 		return;
+	if (json_object_get(c->body, "resizeConnectionSpec")) {
+		spec = json_object_get(c->body, "resizeConnectionSpec");
+		if (jd_check_keys(c, spec, "resizeConnectionSpec", keys) < 0)
+			return;
+	}
 	conn = own(c, "connections", id, "connection");
 	if (!conn)
 		return;

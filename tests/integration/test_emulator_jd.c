@@ -761,6 +761,19 @@ static void test_jd__faults_in_envelope(void **state)
 		call(&r, f, 200, "bgw", "GET", V1 "/connections/", NULL, NULL);
 		jdresp_release(&r);
 	}
+	/* Without http_status the JD status gives it: 401, 503. */
+	st = admin(f, &out, "POST", "/_emulator/faults",
+	           "[{\"service\":\"asset\",\"kind\":\"error\","
+	           "\"code\":\"UNAUTHENTICATED\",\"count\":1},"
+	           "{\"service\":\"jdcloud\",\"action\":\"payOrder\","
+	           "\"kind\":\"error\",\"code\":\"UNAVAILABLE\","
+	           "\"count\":1}]");
+	json_decref(out);
+	assert_int_equal(st, 200);
+	call_err(f, 401, "UNAUTHENTICATED", "asset", "GET",
+	         V1 "/assets:describeAccountAmount", NULL, NULL);
+	call_err(f, 503, "UNAVAILABLE", "order", "POST", V2 "/order/1:pay",
+	         NULL, "{\"autoPay\":true}");
 	/* Both calls were counted. */
 	assert_int_equal(admin(f, &out, "GET", "/_emulator/stats", NULL), 200);
 	assert_int_equal(
@@ -1567,9 +1580,10 @@ static void test_jd__modify_resize_orders(void **state)
 	struct jdresp r;
 	char *order_id;
 
-	/* Down to 1G: free, at once. */
+	/* Down to 1G: free, at once (a repeated regionId is ignored). */
 	call(&r, f, 200, "bgw", "POST", rpath, NULL,
-	     "{\"locationPortSpecCode\":\"1000Base-LX\"}");
+	     "{\"locationPortSpecCode\":\"1000Base-LX\",\"regionId\":"
+	     "\"cn-north-1\"}");
 	assert_null(json_object_get(jdresp_result(&r), "orderId"));
 	jdresp_release(&r);
 	c = get_obj(f, "bgw", cpath, "connection");
