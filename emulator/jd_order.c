@@ -48,7 +48,8 @@ static char *new_order_number(struct emu *e, int64_t now)
 	for (;;) {
 		free(id);
 		/* 16 digits, like JD order numbers. */
-		id = xasprintf("2%011llu%04u", n, (unsigned)(rand() % 10000));
+		id = xasprintf("2%011llu%04u", n,
+		               (unsigned)(emu_rand(e) % 10000));
 		if (!json_object_get(orders, id))
 			return id;
 	}
@@ -77,10 +78,12 @@ json_t *jd_order_create(struct emu *e, const char *account, const char *region,
 	    "favorableFee", (json_int_t)0, "paidFee", (json_int_t)0,
 	    "refundFee", (json_int_t)0, "createTime", created, "payTime",
 	    "expirationTime", expires, "serviceName", "Direct Connection",
-	    "appCode", "bgw", "pin", account, "serviceCode", "bgw",
-	    "orderItemDetails", "itemId", resource_id, "status", "CREATING",
-	    "_account", account, "_region", region, "_action", action,
-	    "_created_ms", (json_int_t)now);
+	    "appCode", "bgw", "pin",
+	    json_get_str(json_object_get(jd_account(e, account), "jdcloud"),
+	                 "pin", account),
+	    "serviceCode", "bgw", "orderItemDetails", "itemId", resource_id,
+	    "status", "CREATING", "_account", account, "_region", region,
+	    "_action", action, "_created_ms", (json_int_t)now);
 	json_object_set_new(orders, num, o);
 	emu_ledger_add(e, json_pack("{s:s, s:s, s:s, s:s, s:I, s:[s], s:s,"
 	                            " s:s, s:s}",
