@@ -87,14 +87,14 @@ static void stop_ok(struct fixture *f)
 }
 
 static long admin(json_t **out, struct fixture *f, const char *method,
-		  const char *path, const char *body)
+                  const char *path, const char *body)
 {
 	return emuproc_admin(out, &f->p, method, path, body);
 }
 
 /* An admin call expected to answer `status`; returns the JSON (owned). */
 static json_t *admin_ok(struct fixture *f, long status, const char *method,
-			const char *path, const char *body)
+                        const char *path, const char *body)
 {
 	json_t *j = NULL;
 
@@ -104,7 +104,7 @@ static json_t *admin_ok(struct fixture *f, long status, const char *method,
 }
 
 static void admin_void(struct fixture *f, long status, const char *method,
-		       const char *path, const char *body)
+                       const char *path, const char *body)
 {
 	json_decref(admin_ok(f, status, method, path, body));
 }
@@ -187,7 +187,7 @@ static void test_emulator_core__env_file(void **state)
 {
 	struct fixture *f = *state;
 	char *env = path_in(f, "emu.env");
-	const char *args[] = { "--env-file", env, NULL };
+	const char *args[] = {"--env-file", env, NULL};
 	struct buf text = BUF_INIT, want = BUF_INIT;
 	struct stat st;
 
@@ -195,23 +195,23 @@ static void test_emulator_core__env_file(void **state)
 	/* Written before the listening line, so it is there already. */
 	assert_int_equal(fs_read_file(&text, env, 0, NULL), 0);
 	buf_printf(&want, "export DCFORM_TENCENTCLOUD_ENDPOINT='%s'\n",
-		   f->p.url);
+	           f->p.url);
 	assert_non_null(strstr(text.ptr, want.ptr));
 	buf_reset(&want);
 	buf_printf(&want, "export DCFORM_JDCLOUD_ENDPOINT='%s'\n", f->p.url);
 	assert_non_null(strstr(text.ptr, want.ptr));
-	assert_non_null(strstr(text.ptr, "export TENCENTCLOUD_SECRET_ID='"
-					 DEMO_TC_ID "'\n"));
-	assert_non_null(strstr(text.ptr, "export TENCENTCLOUD_SECRET_KEY='"
-					 DEMO_TC_KEY "'\n"));
-	assert_non_null(strstr(text.ptr,
-			       "export TENCENTCLOUD_REGION='ap-guangzhou'\n"));
-	assert_non_null(strstr(text.ptr, "export JDCLOUD_ACCESS_KEY='"
-					 DEMO_JD_AK "'\n"));
-	assert_non_null(strstr(text.ptr, "export JDCLOUD_SECRET_KEY='"
-					 DEMO_JD_SK "'\n"));
-	assert_non_null(strstr(text.ptr,
-			       "export JDCLOUD_REGION='cn-north-1'\n"));
+	assert_non_null(strstr(
+	    text.ptr, "export TENCENTCLOUD_SECRET_ID='" DEMO_TC_ID "'\n"));
+	assert_non_null(strstr(
+	    text.ptr, "export TENCENTCLOUD_SECRET_KEY='" DEMO_TC_KEY "'\n"));
+	assert_non_null(
+	    strstr(text.ptr, "export TENCENTCLOUD_REGION='ap-guangzhou'\n"));
+	assert_non_null(
+	    strstr(text.ptr, "export JDCLOUD_ACCESS_KEY='" DEMO_JD_AK "'\n"));
+	assert_non_null(
+	    strstr(text.ptr, "export JDCLOUD_SECRET_KEY='" DEMO_JD_SK "'\n"));
+	assert_non_null(
+	    strstr(text.ptr, "export JDCLOUD_REGION='cn-north-1'\n"));
 	/* It holds secrets. */
 	assert_int_equal(stat(env, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -226,15 +226,15 @@ static void test_emulator_core__command_line(void **state)
 	struct fixture *f = *state;
 	struct buf out = BUF_INIT;
 	char *cfg = path_in(f, "bad.json");
-	const char *nonloop[] = { "--listen", "192.0.2.1:0", NULL };
-	const char *any[] = { "--listen", "0.0.0.0:0", NULL };
-	const char *badlisten[] = { "--listen", "127.0.0.1", NULL };
-	const char *unknown[] = { "--frobnicate", NULL };
-	const char *help[] = { "--help", NULL };
-	const char *version[] = { "--version", NULL };
-	const char *badlat[] = { "--latency", "soon", NULL };
-	const char *badcfg[] = { "--listen", "127.0.0.1:0", "--config", cfg,
-				 NULL };
+	const char *nonloop[] = {"--listen", "192.0.2.1:0", NULL};
+	const char *any[] = {"--listen", "0.0.0.0:0", NULL};
+	const char *badlisten[] = {"--listen", "127.0.0.1", NULL};
+	const char *unknown[] = {"--frobnicate", NULL};
+	const char *help[] = {"--help", NULL};
+	const char *version[] = {"--version", NULL};
+	const char *badlat[] = {"--latency", "soon", NULL};
+	const char *badcfg[] = {"--listen", "127.0.0.1:0", "--config", cfg,
+	                        NULL};
 
 	assert_int_equal(run_binary(nonloop, &out), 2);
 	assert_non_null(strstr(out.ptr, "not a loopback address"));
@@ -267,28 +267,28 @@ static void test_emulator_core__config_merge(void **state)
 {
 	struct fixture *f = *state;
 	char *cfg = path_in(f, "cfg.json"), *env = path_in(f, "e.env");
-	const char *args[] = { "--config", cfg, "--env-file", env, NULL };
+	const char *args[] = {"--config", cfg, "--env-file", env, NULL};
 	const char *text =
-		"{\"accounts\":{\"demo\":null,\"alice\":{\"uin\":\"42\","
-		"\"tencent\":{\"secret_id\":\"AKIDalice\",\"secret_key\":"
-		"\"k\",\"balance_fen\":7,\"real_name_verified\":false},"
-		"\"jdcloud\":{\"access_key\":\"JDAKALICE\",\"secret_key\":"
-		"\"s\",\"balance_fen\":9,\"enterprise_verified\":false}}},"
-		"\"delays\":{\"jd_review\":1}}";
+	    "{\"accounts\":{\"demo\":null,\"alice\":{\"uin\":\"42\","
+	    "\"tencent\":{\"secret_id\":\"AKIDalice\",\"secret_key\":"
+	    "\"k\",\"balance_fen\":7,\"real_name_verified\":false},"
+	    "\"jdcloud\":{\"access_key\":\"JDAKALICE\",\"secret_key\":"
+	    "\"s\",\"balance_fen\":9,\"enterprise_verified\":false}}},"
+	    "\"delays\":{\"jd_review\":1}}";
 	struct buf e = BUF_INIT;
 	json_t *j;
 
 	assert_int_equal(fs_write_atomic(cfg, text, strlen(text), 0600, NULL),
-			 0);
+	                 0);
 	start(f, args);
 	j = admin_ok(f, 200, "GET", "/_emulator/accounts", NULL);
 	assert_null(json_path_get(j, "accounts.demo"));
 	assert_int_equal(json_integer_value(json_path_get(
-				 j, "accounts.alice.tencent.balance_fen")),
-			 7);
-	assert_string_equal(json_get_str(json_path_get(j, "accounts.alice"),
-					 "name", ""),
-			    "alice");
+	                     j, "accounts.alice.tencent.balance_fen")),
+	                 7);
+	assert_string_equal(
+	    json_get_str(json_path_get(j, "accounts.alice"), "name", ""),
+	    "alice");
 	json_decref(j);
 	assert_int_equal(fs_read_file(&e, env, 0, NULL), 0);
 	assert_non_null(strstr(e.ptr, "TENCENTCLOUD_SECRET_ID='AKIDalice'"));
@@ -317,10 +317,10 @@ static void test_emulator_core__admin_api(void **state)
 	assert_int_equal(amount_call(&c, NULL), 200);
 	j = admin_ok(f, 200, "GET", "/_emulator/stats", NULL);
 	assert_int_equal(json_get_int(j, "total", -1), 2);
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(j, "requests"),
-				 "asset.describeAccountAmount")),
-			 2);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(j, "requests"),
+	                                       "asset.describeAccountAmount")),
+	    2);
 	json_decref(j);
 	admin_void(f, 200, "POST", "/_emulator/stats/reset", NULL);
 	j = admin_ok(f, 200, "GET", "/_emulator/stats", NULL);
@@ -334,39 +334,38 @@ static void test_emulator_core__admin_api(void **state)
 
 	/* World: the seeded demo account. */
 	j = admin_ok(f, 200, "GET", "/_emulator/world", NULL);
-	assert_string_equal(json_get_str(json_path_get(
-						 j, "accounts.demo.tencent"),
-					 "secret_id", ""),
-			    DEMO_TC_ID);
+	assert_string_equal(
+	    json_get_str(json_path_get(j, "accounts.demo.tencent"), "secret_id",
+	                 ""),
+	    DEMO_TC_ID);
 	assert_true(json_get_bool(json_path_get(j, "accounts.demo.jdcloud"),
-				  "enterprise_verified", 0));
+	                          "enterprise_verified", 0));
 	json_decref(j);
 
 	/* Accounts: change one, create one, refuse bad input. */
-	j = admin_ok(f, 200, "POST", "/_emulator/accounts/demo",
-		     "{\"jd_balance_fen\":12345,\"enterprise_verified\":false}");
-	assert_int_equal(json_integer_value(
-				 json_path_get(j, "jdcloud.balance_fen")),
-			 12345);
+	j = admin_ok(
+	    f, 200, "POST", "/_emulator/accounts/demo",
+	    "{\"jd_balance_fen\":12345,\"enterprise_verified\":false}");
+	assert_int_equal(
+	    json_integer_value(json_path_get(j, "jdcloud.balance_fen")), 12345);
 	json_decref(j);
 	j = admin_ok(f, 200, "GET", "/_emulator/accounts/demo", NULL);
 	assert_false(json_get_bool(json_object_get(j, "jdcloud"),
-				   "enterprise_verified", 1));
+	                           "enterprise_verified", 1));
 	json_decref(j);
 	admin_void(f, 200, "POST", "/_emulator/accounts",
-		   "{\"name\":\"bob\",\"tencent_secret_id\":\"AKIDbob\","
-		   "\"tencent_secret_key\":\"sk\",\"tencent_balance_fen\":5}");
+	           "{\"name\":\"bob\",\"tencent_secret_id\":\"AKIDbob\","
+	           "\"tencent_secret_key\":\"sk\",\"tencent_balance_fen\":5}");
 	j = admin_ok(f, 200, "GET", "/_emulator/accounts/bob", NULL);
-	assert_int_equal(json_integer_value(
-				 json_path_get(j, "tencent.balance_fen")),
-			 5);
+	assert_int_equal(
+	    json_integer_value(json_path_get(j, "tencent.balance_fen")), 5);
 	json_decref(j);
 	admin_void(f, 400, "POST", "/_emulator/accounts/bob",
-		   "{\"balance\":1}");
+	           "{\"balance\":1}");
 	admin_void(f, 400, "POST", "/_emulator/accounts/bob",
-		   "{\"jd_balance_fen\":\"lots\"}");
+	           "{\"jd_balance_fen\":\"lots\"}");
 	admin_void(f, 409, "POST", "/_emulator/accounts/bob",
-		   "{\"jd_access_key\":\"" DEMO_JD_AK "\"}");
+	           "{\"jd_access_key\":\"" DEMO_JD_AK "\"}");
 	admin_void(f, 404, "GET", "/_emulator/accounts/nobody", NULL);
 
 	/* Time. */
@@ -374,7 +373,7 @@ static void test_emulator_core__admin_api(void **state)
 	now = json_get_int(j, "now_ms", 0);
 	json_decref(j);
 	j = admin_ok(f, 200, "POST", "/_emulator/time/advance",
-		     "{\"ms\":3600000}");
+	             "{\"ms\":3600000}");
 	assert_int_equal(json_get_int(j, "time_offset_ms", 0), 3600000);
 	assert_true(json_get_int(j, "now_ms", 0) >= now + 3600000);
 	json_decref(j);
@@ -387,10 +386,10 @@ static void test_emulator_core__admin_api(void **state)
 	admin_void(f, 405, "DELETE", "/_emulator/ledger", NULL);
 	admin_void(f, 400, "POST", "/_emulator/faults", "{not json");
 	admin_void(f, 404, "POST", "/_emulator/tencent/instances/dcdbt-none",
-		   "{\"InstanceName\":\"x\"}");
+	           "{\"InstanceName\":\"x\"}");
 	admin_void(f, 404, "POST", "/_emulator/jdcloud/widgets/w-1", "{}");
 	admin_void(f, 404, "POST", "/_emulator/jdcloud/bgws/bgw-none",
-		   "{\"bgwName\":\"x\"}");
+	           "{\"bgwName\":\"x\"}");
 	jdclient_release(&c);
 	stop_ok(f);
 }
@@ -407,37 +406,36 @@ static void test_emulator_core__patch_behind_back(void **state)
 	jd_init(&c, f);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(jdclient_call(&r, &c, "bgw", "POST",
-				       "/v1/regions/cn-north-1/bgws/", NULL,
-				       "{\"bgwSpec\":{\"bgwName\":\"b1\"}}"),
-			 0);
+	                               "/v1/regions/cn-north-1/bgws/", NULL,
+	                               "{\"bgwSpec\":{\"bgwName\":\"b1\"}}"),
+	                 0);
 	assert_int_equal(r.status, 200);
 	path = xasprintf("/v1/regions/cn-north-1/bgws/%s",
-			 json_get_str(jdresp_result(&r), "bgwId", ""));
+	                 json_get_str(jdresp_result(&r), "bgwId", ""));
 	apath = xasprintf("/_emulator/jdcloud/bgws/%s",
-			  json_get_str(jdresp_result(&r), "bgwId", ""));
+	                  json_get_str(jdresp_result(&r), "bgwId", ""));
 	jdresp_release(&r);
 
 	j = admin_ok(f, 200, "POST", apath, "{\"bgwName\":\"changed\"}");
 	assert_string_equal(json_get_str(j, "bgwName", ""), "changed");
 	json_decref(j);
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(jdclient_call(&r, &c, "bgw", "GET", path, NULL,
-				       NULL),
-			 0);
+	assert_int_equal(jdclient_call(&r, &c, "bgw", "GET", path, NULL, NULL),
+	                 0);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(json_get_str(json_object_get(jdresp_result(&r),
-							 "bgw"),
-					 "bgwName", ""),
-			    "changed");
+	assert_string_equal(
+	    json_get_str(json_object_get(jdresp_result(&r), "bgw"), "bgwName",
+	                 ""),
+	    "changed");
 	jdresp_release(&r);
 	admin_void(f, 400, "POST", apath, "[1]");
 	/* Review hooks answer for unknown connections with 404. */
 	admin_void(f, 404, "POST",
-		   "/_emulator/jdcloud/connections/dc-none/approve", NULL);
+	           "/_emulator/jdcloud/connections/dc-none/approve", NULL);
 	admin_void(f, 404, "POST",
-		   "/_emulator/jdcloud/connections/dc-none:complete", NULL);
+	           "/_emulator/jdcloud/connections/dc-none:complete", NULL);
 	admin_void(f, 404, "POST",
-		   "/_emulator/jdcloud/connections/dc-none/explode", NULL);
+	           "/_emulator/jdcloud/connections/dc-none/explode", NULL);
 	free(path);
 	free(apath);
 	jdclient_release(&c);
@@ -451,32 +449,32 @@ static void test_emulator_core__fault_rules(void **state)
 
 	start(f, NULL);
 	j = admin_ok(f, 200, "POST", "/_emulator/faults",
-		     "{\"kind\":\"latency\",\"ms\":10}");
+	             "{\"kind\":\"latency\",\"ms\":10}");
 	assert_string_equal(json_get_str(j, "id", ""), "fault-1");
 	json_decref(j);
 	j = admin_ok(f, 200, "POST", "/_emulator/faults",
-		     "[{\"id\":\"mine\",\"kind\":\"reset\",\"action\":\"X\"},"
-		     "{\"kind\":\"error\",\"code\":\"RATE_LIMIT\"}]");
+	             "[{\"id\":\"mine\",\"kind\":\"reset\",\"action\":\"X\"},"
+	             "{\"kind\":\"error\",\"code\":\"RATE_LIMIT\"}]");
 	assert_int_equal(json_array_size(json_object_get(j, "ids")), 2);
-	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(j, "ids"), 0)),
-			    "mine");
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(j, "ids"), 0)),
+	    "mine");
 	json_decref(j);
 	/* Invalid rules are refused whole. */
 	admin_void(f, 400, "POST", "/_emulator/faults", "{\"kind\":\"boom\"}");
 	admin_void(f, 400, "POST", "/_emulator/faults", "{\"ms\":1}");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-		   "{\"kind\":\"latency\"}");
+	           "{\"kind\":\"latency\"}");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-		   "{\"kind\":\"error\",\"probability\":2}");
+	           "{\"kind\":\"error\",\"probability\":2}");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-		   "{\"kind\":\"error\",\"count\":0}");
+	           "{\"kind\":\"error\",\"count\":0}");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-		   "{\"kind\":\"error\",\"colour\":\"red\"}");
+	           "{\"kind\":\"error\",\"colour\":\"red\"}");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-		   "[{\"kind\":\"reset\"},{\"kind\":\"nope\"}]");
+	           "[{\"kind\":\"reset\"},{\"kind\":\"nope\"}]");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-		   "{\"id\":\"mine\",\"kind\":\"reset\"}");
+	           "{\"id\":\"mine\",\"kind\":\"reset\"}");
 	j = admin_ok(f, 200, "GET", "/_emulator/faults", NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "faults")), 3);
 	json_decref(j);
@@ -508,21 +506,21 @@ static void test_emulator_core__fault_effects(void **state)
 
 	/* Latency, measurable, once. */
 	admin_void(f, 200, "POST", "/_emulator/faults",
-		   "{\"service\":\"asset\",\"kind\":\"latency\",\"ms\":700,"
-		   "\"count\":1}");
+	           "{\"service\":\"asset\",\"kind\":\"latency\",\"ms\":700,"
+	           "\"count\":1}");
 	assert_int_equal(amount_call(&c, &ms), 200);
 	assert_true(ms >= 700);
 	assert_int_equal(amount_call(&c, &ms), 200);
 	assert_true(ms < 700);
 
 	/* Error injection, twice, then gone; the rule names the action. */
-	admin_void(f, 200, "POST", "/_emulator/faults",
-		   "{\"service\":\"jdcloud\",\"action\":\"describeAccountAmount\","
-		   "\"kind\":\"error\",\"code\":\"RATE_LIMIT\",\"count\":2}");
+	admin_void(
+	    f, 200, "POST", "/_emulator/faults",
+	    "{\"service\":\"jdcloud\",\"action\":\"describeAccountAmount\","
+	    "\"kind\":\"error\",\"code\":\"RATE_LIMIT\",\"count\":2}");
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(jdclient_call(&r, &c, "asset", "GET", AMOUNT_PATH,
-				       NULL, NULL),
-			 0);
+	assert_int_equal(
+	    jdclient_call(&r, &c, "asset", "GET", AMOUNT_PATH, NULL, NULL), 0);
 	assert_int_equal(r.status, 429);
 	assert_string_equal(jdresp_error_status(&r), "RATE_LIMIT");
 	assert_true(r.request_id[0] != '\0');
@@ -532,29 +530,29 @@ static void test_emulator_core__fault_effects(void **state)
 
 	/* A rule for another service or action does not fire. */
 	admin_void(f, 200, "POST", "/_emulator/faults",
-		   "{\"service\":\"tencent\",\"kind\":\"error\"}");
+	           "{\"service\":\"tencent\",\"kind\":\"error\"}");
 	admin_void(f, 200, "POST", "/_emulator/faults",
-		   "{\"action\":\"payOrder\",\"kind\":\"reset\"}");
+	           "{\"action\":\"payOrder\",\"kind\":\"reset\"}");
 	assert_int_equal(amount_call(&c, NULL), 200);
 	admin_void(f, 200, "DELETE", "/_emulator/faults", NULL);
 
 	/* An explicit HTTP status. */
 	admin_void(f, 200, "POST", "/_emulator/faults",
-		   "{\"service\":\"asset\",\"kind\":\"error\",\"code\":"
-		   "\"UNAVAILABLE\",\"http_status\":502,\"count\":1}");
+	           "{\"service\":\"asset\",\"kind\":\"error\",\"code\":"
+	           "\"UNAVAILABLE\",\"http_status\":502,\"count\":1}");
 	assert_int_equal(amount_call(&c, NULL), 502);
 
 	/* Reset, cut body and hang: transport errors, then normal again. */
 	admin_void(f, 200, "POST", "/_emulator/faults",
-		   "{\"kind\":\"reset\",\"count\":1}");
+	           "{\"kind\":\"reset\",\"count\":1}");
 	assert_int_equal(amount_call(&c, NULL), 0);
 	assert_int_equal(amount_call(&c, NULL), 200);
 	admin_void(f, 200, "POST", "/_emulator/faults",
-		   "{\"kind\":\"cut_half\",\"count\":1}");
+	           "{\"kind\":\"cut_half\",\"count\":1}");
 	assert_int_equal(amount_call(&c, NULL), 0);
 	assert_int_equal(amount_call(&c, NULL), 200);
 	admin_void(f, 200, "POST", "/_emulator/faults",
-		   "{\"kind\":\"hang\",\"ms\":400,\"count\":1}");
+	           "{\"kind\":\"hang\",\"ms\":400,\"count\":1}");
 	assert_int_equal(amount_call(&c, &ms), 0);
 	assert_true(ms >= 400);
 	assert_int_equal(amount_call(&c, NULL), 200);
@@ -576,8 +574,8 @@ static int probability_run(struct fixture *f, int n, int64_t *fired)
 	start(f, NULL);
 	jd_init(&c, f);
 	admin_void(f, 200, "POST", "/_emulator/faults",
-		   "{\"id\":\"p\",\"kind\":\"error\",\"service\":\"asset\","
-		   "\"code\":\"RATE_LIMIT\",\"probability\":0.5,\"seed\":42}");
+	           "{\"id\":\"p\",\"kind\":\"error\",\"service\":\"asset\","
+	           "\"code\":\"RATE_LIMIT\",\"probability\":0.5,\"seed\":42}");
 	for (i = 0; i < n; i++)
 		errors += amount_call(&c, NULL) == 429;
 	j = admin_ok(f, 200, "GET", "/_emulator/faults/p", NULL);
@@ -606,7 +604,7 @@ static void test_emulator_core__fault_probability_seeded(void **state)
 static void test_emulator_core__global_latency(void **state)
 {
 	struct fixture *f = *state;
-	const char *args[] = { "--latency", "500", NULL };
+	const char *args[] = {"--latency", "500", NULL};
 	struct jdclient c;
 	int64_t t0, ms;
 	json_t *j;
@@ -628,16 +626,15 @@ static void test_emulator_core__state_survives_restart(void **state)
 {
 	struct fixture *f = *state;
 	char *sf = path_in(f, "world.json");
-	const char *args[] = { "--state-file", sf, NULL };
+	const char *args[] = {"--state-file", sf, NULL};
 	struct buf text = BUF_INIT;
 	struct stat st;
 	json_t *j;
 
 	start(f, args);
 	admin_void(f, 200, "POST", "/_emulator/accounts/carol",
-		   "{\"jd_balance_fen\":777}");
-	admin_void(f, 200, "POST", "/_emulator/time/advance",
-		   "{\"ms\":60000}");
+	           "{\"jd_balance_fen\":777}");
+	admin_void(f, 200, "POST", "/_emulator/time/advance", "{\"ms\":60000}");
 	/* Written after the change, before any shutdown. */
 	assert_int_equal(fs_read_file(&text, sf, 0, NULL), 0);
 	assert_non_null(strstr(text.ptr, "\"carol\""));
@@ -647,9 +644,8 @@ static void test_emulator_core__state_survives_restart(void **state)
 
 	start(f, args);
 	j = admin_ok(f, 200, "GET", "/_emulator/accounts/carol", NULL);
-	assert_int_equal(json_integer_value(
-				 json_path_get(j, "jdcloud.balance_fen")),
-			 777);
+	assert_int_equal(
+	    json_integer_value(json_path_get(j, "jdcloud.balance_fen")), 777);
 	json_decref(j);
 	j = admin_ok(f, 200, "GET", "/_emulator/health", NULL);
 	assert_int_equal(json_get_int(j, "time_offset_ms", 0), 60000);
@@ -690,12 +686,12 @@ static void test_emulator_core__background_save(void **state)
 	struct fixture *f = *state;
 	char *sf = path_in(f, "world.json"), *cfg = path_in(f, "c.json");
 	const char *text = "{\"state\":{\"slow_save_ms\":-1,"
-			   "\"save_interval_ms\":1500}}";
-	const char *args[] = { "--state-file", sf, "--config", cfg, NULL };
+	                   "\"save_interval_ms\":1500}}";
+	const char *args[] = {"--state-file", sf, "--config", cfg, NULL};
 	json_t *j;
 
 	assert_int_equal(fs_write_atomic(cfg, text, strlen(text), 0600, NULL),
-			 0);
+	                 0);
 	start(f, args);
 	/* The first save is synchronous and counts as slow (over -1 ms). */
 	admin_void(f, 200, "POST", "/_emulator/accounts/erin", "{}");
@@ -727,18 +723,18 @@ static void test_emulator_core__reset(void **state)
 	start(f, NULL);
 	jd_init(&c, f);
 	admin_void(f, 200, "POST", "/_emulator/accounts/demo",
-		   "{\"tencent_balance_fen\":1}");
+	           "{\"tencent_balance_fen\":1}");
 	admin_void(f, 200, "POST", "/_emulator/accounts/dave", "{}");
 	admin_void(f, 200, "POST", "/_emulator/faults",
-		   "{\"kind\":\"latency\",\"ms\":1}");
+	           "{\"kind\":\"latency\",\"ms\":1}");
 	admin_void(f, 200, "POST", "/_emulator/time/advance", "{\"ms\":5}");
 	assert_int_equal(amount_call(&c, NULL), 200);
 
 	admin_void(f, 200, "POST", "/_emulator/reset", NULL);
 	j = admin_ok(f, 200, "GET", "/_emulator/world", NULL);
 	assert_int_equal(json_integer_value(json_path_get(
-				 j, "accounts.demo.tencent.balance_fen")),
-			 100000000);
+	                     j, "accounts.demo.tencent.balance_fen")),
+	                 100000000);
 	assert_null(json_path_get(j, "accounts.dave"));
 	json_decref(j);
 	j = admin_ok(f, 200, "GET", "/_emulator/faults", NULL);
@@ -768,14 +764,13 @@ static void test_emulator_core__huge_body(void **state)
 	big[n] = '\0';
 	start(f, NULL);
 	assert_int_equal(emuproc_http(&status, &body, &f->p, "POST",
-				      "/_emulator/faults", big, NULL),
-			 0);
+	                              "/_emulator/faults", big, NULL),
+	                 0);
 	assert_int_equal(status, 413);
 	free(body);
 	body = NULL;
-	assert_int_equal(emuproc_http(&status, &body, &f->p, "POST", "/", big,
-				      NULL),
-			 0);
+	assert_int_equal(
+	    emuproc_http(&status, &body, &f->p, "POST", "/", big, NULL), 0);
 	assert_int_equal(status, 413);
 	free(body);
 	/* Still serving. */
@@ -788,7 +783,7 @@ static void test_emulator_core__huge_body(void **state)
 /* Send raw bytes on a fresh connection and read until the server closes
  * or answers; returns the first bytes of the answer (maybe empty). */
 static void raw_exchange(struct fixture *f, const char *data, size_t len,
-			 struct buf *out)
+                         struct buf *out)
 {
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -806,7 +801,7 @@ static void raw_exchange(struct fixture *f, const char *data, size_t len,
 	}
 	shutdown(fd, SHUT_WR);
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 
 		if (poll(&p, 1, 10000) <= 0)
 			break;
@@ -822,26 +817,26 @@ static void test_emulator_core__malformed_requests(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const reqs[] = {
-		"garbage\r\n\r\n",
-		"GET\r\n\r\n",
-		"GET / HTTP/9.9\r\n\r\n",
-		"GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n",
-		"GET /_emulator/%00health HTTP/1.1\r\nHost: x\r\n\r\n",
-		"GET /v1/%2e%2e/%2e%2e HTTP/1.1\r\nHost: x\r\n\r\n",
-		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab",
-		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
-		"\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
-		"POST /_emulator/faults HTTP/1.1\r\nHost: x\r\n"
-		"Content-Length: 3\r\n\r\n\x01\x02\x03",
-		"POST /_emulator/accounts/%FF%FE HTTP/1.1\r\nHost: x\r\n"
-		"Content-Length: 2\r\n\r\n{}",
-		"BREW /v2/regions/x/order/1:pay HTTP/1.1\r\nHost: x\r\n\r\n",
-		"GET /?X-TC-Action=%%%%&&&== HTTP/1.1\r\nHost: x\r\n"
-		"X-TC-Action: \r\nAuthorization: TC3-HMAC-SHA256 \r\n\r\n",
-		"GET /v1/regions/cn-north-1/assets:describeAccountAmount HTTP/1.1"
-		"\r\nHost: x\r\nAuthorization: JDCLOUD2-HMAC-SHA256 Credential"
-		"=/,SignedHeaders=,Signature=\r\n\r\n",
+	    "garbage\r\n\r\n",
+	    "GET\r\n\r\n",
+	    "GET / HTTP/9.9\r\n\r\n",
+	    "GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET /_emulator/%00health HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET /v1/%2e%2e/%2e%2e HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab",
+	    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+	    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+	    "\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+	    "POST /_emulator/faults HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 3\r\n\r\n\x01\x02\x03",
+	    "POST /_emulator/accounts/%FF%FE HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 2\r\n\r\n{}",
+	    "BREW /v2/regions/x/order/1:pay HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET /?X-TC-Action=%%%%&&&== HTTP/1.1\r\nHost: x\r\n"
+	    "X-TC-Action: \r\nAuthorization: TC3-HMAC-SHA256 \r\n\r\n",
+	    "GET /v1/regions/cn-north-1/assets:describeAccountAmount HTTP/1.1"
+	    "\r\nHost: x\r\nAuthorization: JDCLOUD2-HMAC-SHA256 Credential"
+	    "=/,SignedHeaders=,Signature=\r\n\r\n",
 	};
 	struct buf out = BUF_INIT, hdr = BUF_INIT;
 	size_t i;
@@ -884,8 +879,8 @@ static void *worker_main(void *arg)
 		if (amount_call(&c, NULL) == 200)
 			w->ok++;
 		if (emuproc_admin(NULL, &w->f->p, "POST",
-				  "/_emulator/accounts/demo",
-				  "{\"tencent_balance_fen\":5}") == 200)
+		                  "/_emulator/accounts/demo",
+		                  "{\"tencent_balance_fen\":5}") == 200)
 			w->ok++;
 	}
 	jdclient_release(&c);
@@ -904,9 +899,8 @@ static void test_emulator_core__concurrent(void **state)
 	for (i = 0; i < ARRAY_SIZE(w); i++) {
 		w[i].f = f;
 		w[i].ok = 0;
-		assert_int_equal(pthread_create(&t[i], NULL, worker_main,
-						&w[i]),
-				 0);
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
 	}
 	for (i = 0; i < ARRAY_SIZE(w); i++) {
 		pthread_join(t[i], NULL);
@@ -922,22 +916,22 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
-		T(test_emulator_core__start_stop_health),
-		T(test_emulator_core__env_file),
-		T(test_emulator_core__command_line),
-		T(test_emulator_core__config_merge),
-		T(test_emulator_core__admin_api),
-		T(test_emulator_core__patch_behind_back),
-		T(test_emulator_core__fault_rules),
-		T(test_emulator_core__fault_effects),
-		T(test_emulator_core__fault_probability_seeded),
-		T(test_emulator_core__global_latency),
-		T(test_emulator_core__state_survives_restart),
-		T(test_emulator_core__background_save),
-		T(test_emulator_core__reset),
-		T(test_emulator_core__huge_body),
-		T(test_emulator_core__concurrent),
-		T(test_emulator_core__malformed_requests),
+	    T(test_emulator_core__start_stop_health),
+	    T(test_emulator_core__env_file),
+	    T(test_emulator_core__command_line),
+	    T(test_emulator_core__config_merge),
+	    T(test_emulator_core__admin_api),
+	    T(test_emulator_core__patch_behind_back),
+	    T(test_emulator_core__fault_rules),
+	    T(test_emulator_core__fault_effects),
+	    T(test_emulator_core__fault_probability_seeded),
+	    T(test_emulator_core__global_latency),
+	    T(test_emulator_core__state_survives_restart),
+	    T(test_emulator_core__background_save),
+	    T(test_emulator_core__reset),
+	    T(test_emulator_core__huge_body),
+	    T(test_emulator_core__concurrent),
+	    T(test_emulator_core__malformed_requests),
 #undef T
 	};
 
