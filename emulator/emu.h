@@ -20,10 +20,19 @@
  *                    "real_name_verified":bool},
  *        "jdcloud": {"access_key","secret_key","balance_fen":int,
  *                    "enterprise_verified":bool, "pin"} }
- *   "tencent":   owned by tc_*.c
+ *   "tencent":   owned by tc_*.c; instances live in "tencent"."instances"
+ *                as { InstanceId: instance } (the admin API patches them)
  *   "jdcloud":   owned by jd_*.c
  *   "ledger":    [ entries appended by emu_ledger_add ]
  *   "seq":       int, for ids
+ *   "ids":       { id: true } for every id emu_new_id handed out
+ *   "time_offset_ms": int, the admin API's time shift (see emu_now_ms)
+ *
+ * Config layout (e->config, see config.c and docs/emulator.md):
+ *   "accounts" (seed of world "accounts"), "delays" {name: ms},
+ *   "tencent" {"regions", "shard_specs", "db_versions", "prices",
+ *              "quotas", "max_skew_s"},
+ *   "jdcloud" {"regions", "quotas", "prices", … (jd.c fills the rest)}.
  */
 #ifndef DCFORM_EMU_H
 #define DCFORM_EMU_H
@@ -40,15 +49,15 @@ struct emu_header {
 };
 
 struct emu_req {
-	const char *method;       /* "GET", "POST", … */
-	const char *raw_path;     /* as sent, still percent-encoded, no query */
-	char *path;               /* percent-decoded raw_path */
-	const char *query;        /* raw query string after '?', "" if none */
+	const char *method;   /* "GET", "POST", … */
+	const char *raw_path; /* as sent, still percent-encoded, no query */
+	char *path;           /* percent-decoded raw_path */
+	const char *query;    /* raw query string after '?', "" if none */
 	struct emu_header *headers;
 	size_t nheaders;
-	const char *body;         /* NUL-terminated; may contain NULs */
+	const char *body; /* NUL-terminated; may contain NULs */
 	size_t body_len;
-	const char *host;         /* Host header as sent, "" if none */
+	const char *host; /* Host header as sent, "" if none */
 };
 
 /* Case-insensitive header lookup; NULL when absent. */
@@ -58,27 +67,30 @@ const char *emu_req_header(const struct emu_req *r, const char *name);
 char *emu_req_query(const struct emu_req *r, const char *name);
 
 struct emu_resp {
-	int status;               /* HTTP status */
+	int status; /* HTTP status */
 	struct buf body;
 	const char *content_type; /* static string */
 	char jd_request_id[40];   /* sent as x-jdcloud-request-id when set */
 	/* Fault effects, applied by the server after the handler: */
-	int reset;                /* close the connection without answering */
-	int64_t hang_ms;          /* wait this long before answering */
-	int64_t latency_ms;       /* extra delay before answering */
-	int cut_half;             /* send only the first half of the body */
+	int reset;          /* close the connection without answering */
+	int64_t hang_ms;    /* wait this long before answering */
+	int64_t latency_ms; /* extra delay before answering */
+	int cut_half;       /* send only the first half of the body */
 };
 
 struct emu {
 	pthread_mutex_t lock;
-	json_t *world;     /* persistent: see the layout above */
-	json_t *config;    /* regions, zones, specs, prices, delays, quotas */
-	json_t *faults;    /* array of fault rules (admin API) */
-	json_t *stats;     /* {"requests":{"svc.Action":N},"total":N} */
-	char *state_file;  /* NULL: in memory only */
-	int manual;        /* JD review/construction only through admin API */
+	json_t *world;    /* persistent: see the layout above */
+	json_t *config;   /* regions, zones, specs, prices, delays, quotas */
+	json_t *faults;   /* array of fault rules (admin API) */
+	json_t *stats;    /* {"requests":{"svc.Action":N},"total":N} */
+	char *state_file; /* NULL: in memory only */
+	int manual;       /* JD review/construction only through admin API */
 	int64_t default_latency_ms; /* --latency: added to every cloud call */
 	int dirty;
+	/* Added by the core (server, admin): */
+	uint64_t rng; /* xorshift state: --seed makes ids and faults
+	               * reproducible */
 };
 
 /* Milliseconds since the epoch (wall clock: timestamps are persisted). */
@@ -118,20 +130,89 @@ void emu_stats_count(struct emu *e, const char *service, const char *action);
  * answers in its cloud's envelope.  Returns 0 otherwise.
  */
 int emu_faults_eval(struct emu *e, const char *service, const char *action,
-		    struct emu_resp *resp, const char **code, int *http_status);
+                    struct emu_resp *resp, const char **code, int *http_status);
 
 /* Handlers: each fills resp completely.  Called with e->lock held. */
 void tc_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp);
 void jd_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp);
 void admin_handle(struct emu *e, const struct emu_req *req,
-		  struct emu_resp *resp);
+                  struct emu_resp *resp);
 
 /* JD side hooks used by the admin API (jd_*.c implements them). */
 /* op is "approve", "reject" or "complete"; returns HTTP status, message. */
 int jd_admin_connection(struct emu *e, const char *id, const char *op,
-			const char *reason, struct buf *msg);
+                        const char *reason, struct buf *msg);
 
 /* Default config (regions, zones, specs, prices, delays, demo account). */
 json_t *emu_default_config(void);
+
+/* ------------------------------------------------------------------ */
+/* Core additions (emu.c, config.c, server.c).                          */
+
+/* Shift emu_now_ms() forward by ms (admin time/advance); offset in ms. */
+void emu_time_advance(int64_t ms);
+int64_t emu_time_offset(void);
+void emu_time_set_offset(int64_t ms);
+
+/* Next pseudo-random number from e->rng (seeded by --seed). */
+uint64_t emu_rand(struct emu *e);
+
+/*
+ * DCDB price model (config "tencent"."prices", documented in
+ * docs/emulator.md): fen per shard per month for one shard of node_count
+ * nodes with memory_gb and storage_gb, and the hourly (postpaid) price of
+ * that shard, rounded up to whole fen.
+ */
+int64_t emu_dcdb_shard_month_fen(struct emu *e, int64_t node_count,
+                                 int64_t memory_gb, int64_t storage_gb);
+int64_t emu_dcdb_shard_hour_fen(struct emu *e, int64_t node_count,
+                                int64_t memory_gb, int64_t storage_gb);
+
+/* Deep merge: objects merge key by key, a null value deletes the key,
+ * anything else replaces.  over is borrowed. */
+void emu_json_merge(json_t *base, const json_t *over);
+
+/* Set up e with config (stolen); the world is seeded from config
+ * "accounts".  seed 0 picks a random one. */
+void emu_init(struct emu *e, json_t *config, uint64_t seed);
+/* Free everything e holds. */
+void emu_release(struct emu *e);
+/* Load e->world from e->state_file when it exists.  Returns 0 or -1 with
+ * a message. */
+int emu_load(struct emu *e, struct buf *msg);
+/* World back to the seed from config; faults, stats and the time offset
+ * cleared. */
+void emu_reset(struct emu *e);
+/* A fresh world seeded from config "accounts" (new reference). */
+json_t *emu_seed_world(struct emu *e);
+
+/* Fault rules (admin API): add a validated rule (borrowed), putting its
+ * id in *id (newly allocated).  Returns 0, or -1 with a message. */
+int emu_fault_add(struct emu *e, const json_t *rule, char **id,
+                  struct buf *msg);
+/* Remove the rule with that id; returns 0 or -1 when there is none. */
+int emu_fault_del(struct emu *e, const char *id);
+
+/* Stop flag for long sleeps (set on SIGTERM); emu_sleep_ms returns early
+ * once it is set. */
+void emu_request_stop(void);
+int emu_stopping(void);
+void emu_sleep_ms(int64_t ms);
+
+/*
+ * The HTTP server (server.c, libmicrohttpd, one thread per connection).
+ * emu_server_start listens on host:port (an IP literal; port 0 picks a
+ * free one, returned in *bound_port) and dispatches every request to the
+ * handlers under e->lock.  allow_remote also lets non-loopback clients
+ * reach /_emulator/.  Returns 0, or -1 with a message.
+ */
+struct emu_server;
+int emu_server_start(struct emu_server **out, struct emu *e, const char *host,
+                     int port, int allow_remote, int *bound_port,
+                     struct buf *msg);
+/* Stop accepting, wait for the connection threads, free. */
+void emu_server_stop(struct emu_server *s);
+/* Largest request body accepted (larger ones get 413). */
+#define EMU_MAX_BODY (10u * 1024 * 1024)
 
 #endif
