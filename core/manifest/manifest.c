@@ -657,17 +657,20 @@ static void add_resource(struct manifest *m, const char *name,
 			json_object_foreach(deps, dk, dv)
 				json_array_append_new(dl, json_string(dk));
 		}
-		ent = json_pack(
-			"{s:s,s:s,s:s,s:s,s:o,s:O,s:o,s:s}", "name", name,
-			"type", type, "provider", provider, "region",
-			region_of(m, res, provider), "properties", props,
-			"lifecycle",
-			json_object_get(res, "lifecycle")
-				? json_object_get(res, "lifecycle")
-				: json_object(),
-			"depends_on", dl, "source", src);
-		if (!json_object_get(res, "lifecycle"))
-			json_decref(json_object_get(ent, "lifecycle"));
+		ent = json_object();
+		json_object_set_new(ent, "name", json_string(name));
+		json_object_set_new(ent, "type", json_string(type));
+		json_object_set_new(ent, "provider", json_string(provider));
+		json_object_set_new(ent, "region",
+				    json_string(region_of(m, res, provider)));
+		json_object_set_new(ent, "properties", props);
+		json_object_set_new(ent, "lifecycle",
+				    json_object_get(res, "lifecycle")
+					    ? json_deep_copy(json_object_get(
+						      res, "lifecycle"))
+					    : json_object());
+		json_object_set_new(ent, "depends_on", dl);
+		json_object_set_new(ent, "source", json_string(src));
 		if (fe)
 			json_object_set_new(ent, "key", json_string(k));
 		json_object_set_new(m->desired, addr, ent);

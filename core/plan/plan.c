@@ -387,6 +387,14 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 	}
 
 	set_actions(c, a, cbd);
+	/* Terraform's shape, for tools that read its plan JSON. */
+	json_object_set_new(
+		c, "change",
+		json_pack("{s:O,s:O,s:O,s:O}", "actions",
+			  json_object_get(c, "actions"), "before",
+			  json_object_get(c, "before"), "after",
+			  json_object_get(c, "after"), "after_unknown",
+			  unknown));
 	json_object_set_new(c, "changed", changed);
 	json_object_set_new(c, "replace_paths", replace);
 	json_object_set_new(c, "drift", drift);
