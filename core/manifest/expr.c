@@ -471,9 +471,8 @@ static int eval_string(json_t **out, const char *s, expr_lookup_fn lookup,
 		if (!text) {
 			ret = err_set(e, DCF_EINVALID,
 				      "%s cannot be part of a string: it is "
-				      "%s %s; use it as the whole value",
+				      "a %s; use it as the whole value",
 				      x->text,
-				      json_is_object(val) ? "a" : "an",
 				      json_is_object(val) ? "map" : "list");
 			json_decref(val);
 			goto out;

@@ -656,6 +656,9 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 	}
 }
 
+static int lookup(void *ctx, const struct expr_ref *r, json_t **out,
+		  struct err *e);
+
 /* Check every template in v; returns the number of errors added. */
 static size_t check_value(struct lctx *c, const json_t *v, const char *path)
 {
@@ -670,6 +673,15 @@ static size_t check_value(struct lctx *c, const json_t *v, const char *path)
 			manifest_diag(c->m, c->d, path, "%s", e.msg);
 		for (i = 0; i < refs.n; i++)
 			check_ref(c, &refs.v[i], path);
+		if (refs.n && before == diags_errors(c->d)) {
+			/* Interpolating a map or list is an error here. */
+			json_t *x = NULL;
+
+			if (expr_substitute(&x, v, lookup, c, NULL, NULL,
+					    &e) < 0)
+				manifest_diag(c->m, c->d, path, "%s", e.msg);
+			json_decref(x);
+		}
 		expr_refs_release(&refs);
 	} else if (json_is_object(v)) {
 		const char *k;
@@ -810,7 +822,8 @@ static void eval_for_each(struct lctx *c, struct rdef *def)
 				json_object_set(def->keys, k, x);
 			free(kp);
 		}
-	} else {
+	} else if (json_is_string(fe)) {
+		/* The schema reports a literal of the wrong type. */
 		manifest_diag(c->m, c->d, path, "'for_each' must be a list or "
 			      "a map, got %s", json_type_name(val));
 	}
@@ -856,6 +869,17 @@ static void add_instance(struct lctx *c, struct rdef *def, size_t *alloc,
 		manifest_diag(m, c->d, ppath, "%s", e.msg);
 		free(ppath);
 		return;
+	}
+	{
+		/* Values that came from variables are checked here. */
+		struct diags sd = DIAGS_INIT;
+		size_t i;
+
+		schema_validate(schema_get(def->type), x, ppath, &sd);
+		for (i = 0; i < sd.n; i++)
+			manifest_diag(m, c->d, sd.v[i].path, "%s",
+				      sd.v[i].msg);
+		diags_release(&sd);
 	}
 	ALLOC_GROW(m->resources, m->n_resources + 1, *alloc);
 	r = &m->resources[m->n_resources++];

@@ -260,7 +260,18 @@ static int next_event(struct reader *r, yaml_event_t *ev)
 
 		if (r->p.error == YAML_READER_ERROR) {
 			yaml_mark_t mm = { r->p.problem_offset, 0, 0 };
+			size_t i;
 
+			for (i = 0; i < r->p.problem_offset && i < r->len;
+			     i++) {
+				if (r->text[i] == '\n') {
+					mm.line++;
+					mm.column = 0;
+				} else if (((unsigned char)r->text[i] & 0xc0) !=
+					   0x80) {
+					mm.column++;
+				}
+			}
 			err_at(r, &mm, NULL, "yaml: %s", problem);
 		} else if (off < r->len && r->text[off] == '\t') {
 			err_at(r, m, NULL, "yaml: tab character where "
@@ -421,7 +432,7 @@ static json_t *read_node(struct reader *r, yaml_event_t *ev, const char *path,
 		err_at(r, &m, path, "yaml: aliases (*%s) are not supported; "
 		       "write the value out",
 		       (const char *)ev->data.alias.anchor);
-		v = json_null();
+		r->failed = 1;
 		break;
 	case YAML_SCALAR_EVENT: {
 		const char *s = (const char *)ev->data.scalar.value;
@@ -432,21 +443,21 @@ static json_t *read_node(struct reader *r, yaml_event_t *ev, const char *path,
 		if (memchr(s, '\0', n)) {
 			err_at(r, &m, path, "strings may not hold NUL "
 			       "characters");
-			v = json_null();
+			r->failed = 1;
 			break;
 		}
 		if (tag && !is_core_tag(tag, "tag:yaml.org,2002:str") &&
 		    !(ev->data.scalar.plain_implicit && !strcmp(tag, "!"))) {
 			err_at(r, &m, path, "unsupported tag '%s': only !!str "
 			       "is allowed on values", tag);
-			v = json_null();
+			r->failed = 1;
 			break;
 		}
 		if (!tag && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
 			v = yaml_plain_scalar(s, &why);
 			if (!v) {
 				err_at(r, &m, path, "%s: '%s'", why, s);
-				v = json_null();
+				r->failed = 1;
 			}
 		} else {
 			v = json_stringn(s, n);
