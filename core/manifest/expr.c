@@ -485,7 +485,7 @@ static int eval_string(json_t **out, const char *s, expr_lookup_fn lookup,
 	ret = 0;
 	if (nunknown || tpl_mode) {
 		*out = json_string(tpl.ptr);
-		if (unknown)
+		if (unknown && nunknown)
 			(*unknown)++;
 	} else {
 		*out = json_stringn(fin.ptr, fin.len);
