@@ -1062,22 +1062,22 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 	free(c.defs);
 }
 
-int manifest_load(struct manifest *m, const char *dir,
-		  const struct manifest_opts *opts, struct diags *d,
-		  struct err *e)
+static void init(struct manifest *m, const char *dir)
 {
-	struct diags sd = DIAGS_INIT;
-	size_t i;
-	int ret;
-
 	memset(m, 0, sizeof(*m));
 	m->dir = xstrdup(dir);
 	m->doc = json_object();
 	srcmap_init(&m->src);
 	srcmap_init(&m->keys);
-	ret = read_files(m, dir, d, e);
-	if (ret < 0)
-		return ret;
+}
+
+/* Everything after reading the files. */
+static int finish(struct manifest *m, const struct manifest_opts *opts,
+		  struct diags *d)
+{
+	struct diags sd = DIAGS_INIT;
+	size_t i;
+
 	m->providers = json_object_get(m->doc, "providers");
 	if (!json_is_object(m->providers)) {
 		json_object_set_new(m->doc, "providers", json_object());
@@ -1096,6 +1096,36 @@ int manifest_load(struct manifest *m, const char *dir,
 	diags_sort(d);
 	diags_uniq(d);
 	return diags_errors(d) ? DCF_EINVALID : 0;
+}
+
+int manifest_load(struct manifest *m, const char *dir,
+		  const struct manifest_opts *opts, struct diags *d,
+		  struct err *e)
+{
+	int ret;
+
+	init(m, dir);
+	ret = read_files(m, dir, d, e);
+	if (ret < 0)
+		return ret;
+	return finish(m, opts, d);
+}
+
+int manifest_load_text(struct manifest *m, const char *file,
+		       const char *text, size_t len,
+		       const struct manifest_opts *opts, struct diags *d)
+{
+	const char *f;
+	struct yaml_doc *docs;
+	size_t nd, j;
+
+	init(m, ".");
+	f = srcmap_file(&m->src, file);
+	yaml_parse_docs(&docs, &nd, f, text, len, d);
+	for (j = 0; j < nd; j++)
+		merge_doc(m, &docs[j], d);
+	yaml_docs_free(docs, nd);
+	return finish(m, opts, d);
 }
 
 const struct manifest_resource *

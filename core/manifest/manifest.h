@@ -146,6 +146,11 @@ struct manifest_opts {
 int manifest_load(struct manifest *m, const char *dir,
 		  const struct manifest_opts *opts, struct diags *d,
 		  struct err *e);
+/* The same for one file's text already in memory (file names it in
+ * diagnostics); --var-file names in opts are still read from disk. */
+int manifest_load_text(struct manifest *m, const char *file,
+		       const char *text, size_t len,
+		       const struct manifest_opts *opts, struct diags *d);
 void manifest_release(struct manifest *m);
 
 /* The instance with this address (borrowed), or NULL. */
