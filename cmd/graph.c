@@ -10,10 +10,15 @@
 #include "validate.h"
 
 static int json_out, reverse;
+static struct strlist vars, var_files;
 
 static const struct opt *graph_options(void)
 {
 	static const struct opt o[] = {
+		{ "var", 0, OPT_LIST, &vars, "NAME=VALUE",
+		  "set a variable, as for validate" },
+		{ "var-file", 0, OPT_LIST, &var_files, "FILE",
+		  "read variables from a YAML file, as for validate" },
 		{ "json", 0, OPT_BOOL, &json_out, NULL,
 		  "print nodes, edges and the creation order as JSON" },
 		{ "destroy", 0, OPT_BOOL, &reverse, NULL,
@@ -37,7 +42,7 @@ static int graph_run(int argc, const char **argv)
 		cmd_error("graph: takes at most one directory");
 		return EXIT_USAGE;
 	}
-	ret = validate_load(&m, dir, &d, &e);
+	ret = validate_load(&m, dir, &vars, &var_files, &d, &e);
 	if (ret < 0 && ret != DCF_EINVALID) {
 		cmd_error("%s", e.msg);
 		goto out;
@@ -91,12 +96,15 @@ out:
 	graph_release(&g);
 	manifest_release(&m);
 	diags_release(&d);
+	strlist_release(&vars);
+	strlist_release(&var_files);
 	return rc;
 }
 
 const struct cmd cmd_graph_def = {
 	.name = "graph",
-	.usage = "graph [DIR] [--json [--destroy]]",
+	.usage = "graph [DIR] [--var NAME=VALUE]... [--var-file FILE]... "
+		 "[--json [--destroy]]",
 	.summary = "Print the resources' dependency graph (Graphviz DOT)",
 	.help = "Loads and validates DIR like `dcform validate`, then prints "
 		"one node per resource instance and an edge A -> B when A "

@@ -20,9 +20,9 @@ static const struct opt *validate_options(void)
 {
 	static const struct opt o[] = {
 		{ "var", 0, OPT_LIST, &vars, "NAME=VALUE",
-		  "set a variable (repeatable; wins over everything else)" },
+		  "set a variable (wins over --var-file, DCFORM_VAR_NAME, default)" },
 		{ "var-file", 0, OPT_LIST, &var_files, "FILE",
-		  "read variables from a YAML file (repeatable)" },
+		  "read variables from a YAML file (later files win)" },
 		{ "json", 0, OPT_BOOL, &json_out, NULL,
 		  "print the diagnostics as JSON" },
 		OPT_END,
@@ -72,12 +72,13 @@ json_t *validate_diags_json(const struct diags *d)
 	return a;
 }
 
-int validate_load(struct manifest *m, const char *dir, struct diags *d,
-		  struct err *e)
+int validate_load(struct manifest *m, const char *dir,
+		  const struct strlist *vl, const struct strlist *fl,
+		  struct diags *d, struct err *e)
 {
 	struct manifest_opts o = {
-		.vars = vars.v, .n_vars = vars.n,
-		.var_files = var_files.v, .n_var_files = var_files.n,
+		.vars = vl->v, .n_vars = vl->n,
+		.var_files = fl->v, .n_var_files = fl->n,
 	};
 	int ret = manifest_load(m, dir, &o, d, e);
 
@@ -106,7 +107,7 @@ static int validate_run(int argc, const char **argv)
 		cmd_error("validate: takes at most one directory");
 		return EXIT_USAGE;
 	}
-	ret = validate_load(&m, dir, &d, &e);
+	ret = validate_load(&m, dir, &vars, &var_files, &d, &e);
 	if (ret < 0 && ret != DCF_EINVALID) {
 		if (json_out) {
 			diags_add(&d, NULL, 0, 0, NULL, "%s", e.msg);

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <jansson.h>
+#include "cmd.h"
 #include "core/manifest/manifest.h"
 
 /* "FILE:LINE:COL: error: PATH: message" lines. */
@@ -11,7 +12,8 @@ void validate_print_diags(FILE *fp, const struct diags *d);
 /* The diagnostics as a JSON array (new reference). */
 json_t *validate_diags_json(const struct diags *d);
 /* manifest_load with validate's --var/--var-file, plus the cycle check. */
-int validate_load(struct manifest *m, const char *dir, struct diags *d,
-		  struct err *e);
+int validate_load(struct manifest *m, const char *dir,
+		  const struct strlist *vars, const struct strlist *var_files,
+		  struct diags *d, struct err *e);
 
 #endif
