@@ -66,11 +66,19 @@ size_t graph_add_node(struct graph *g, const char *name)
 	g->nodes[at].name = xstrdup(name);
 	g->n++;
 	/* Shift edge targets at or after the insertion point. */
-	for (i = 0; i < g->n; i++)
+	for (i = 0; at + 1 < g->n && i < g->n; i++)
 		for (j = 0; j < g->nodes[i].n_deps; j++)
 			if (i != at && g->nodes[i].deps[j].to >= at)
 				g->nodes[i].deps[j].to++;
 	return at;
+}
+
+static void push_edge(struct graph_node *n, size_t t, const char *path)
+{
+	ALLOC_GROW(n->deps, n->n_deps + 1, n->alloc_deps);
+	n->deps[n->n_deps].to = t;
+	n->deps[n->n_deps].path = path ? xstrdup(path) : NULL;
+	n->n_deps++;
 }
 
 void graph_add_edge(struct graph *g, const char *from, const char *to,
@@ -86,43 +94,53 @@ void graph_add_edge(struct graph *g, const char *from, const char *to,
 	for (j = 0; j < n->n_deps; j++)
 		if (n->deps[j].to == t)
 			return;
-	ALLOC_GROW(n->deps, n->n_deps + 1, n->alloc_deps);
-	n->deps[n->n_deps].to = t;
-	n->deps[n->n_deps].path = path ? xstrdup(path) : NULL;
-	n->n_deps++;
+	push_edge(n, t, path);
 }
 
 void graph_from_manifest(struct graph *g, const struct manifest *m)
 {
-	size_t i, j, k;
+	/* seen[t] == i + 1: node i already depends on t (no quadratic
+	 * duplicate checks when depends_on fans out to many instances). */
+	size_t *seen, i, j, k, base;
 
+	base = g->n;
 	for (i = 0; i < m->n_resources; i++)
 		graph_add_node(g, m->resources[i].address);
+	if (base)
+		BUG("graph_from_manifest wants an empty graph");
+	seen = xcalloc(g->n + 1, sizeof(*seen));
 	for (i = 0; i < m->n_resources; i++) {
 		const struct manifest_resource *r = &m->resources[i];
+		size_t f = graph_find(g, r->address), t;
 
 		for (j = 0; j < r->refs.n; j++) {
 			const struct expr_ref *x = &r->refs.v[j];
 
-			if (x->kind == EXPR_RESOURCE && x->address &&
-			    graph_find(g, x->address) != (size_t)-1)
-				graph_add_edge(g, r->address, x->address,
-					       x->path);
+			if (x->kind != EXPR_RESOURCE || !x->address)
+				continue;
+			t = graph_find(g, x->address);
+			if (t == (size_t)-1 || seen[t] == f + 1)
+				continue;
+			seen[t] = f + 1;
+			push_edge(&g->nodes[f], t, x->path);
 		}
 		for (j = 0; j < r->n_depends_on; j++) {
 			char *p = xasprintf("%s.depends_on[%zu]", r->path, j);
 
-			for (k = 0; k < m->n_resources; k++)
-				if (!strcmp(m->resources[k].name,
-					    r->depends_on[j]) &&
-				    strcmp(m->resources[k].address,
-					   r->address))
-					graph_add_edge(g, r->address,
-						       m->resources[k].address,
-						       p);
+			for (k = 0; k < m->n_resources; k++) {
+				if (strcmp(m->resources[k].name,
+					   r->depends_on[j]) || k == i)
+					continue;
+				t = graph_find(g, m->resources[k].address);
+				if (seen[t] == f + 1)
+					continue;
+				seen[t] = f + 1;
+				push_edge(&g->nodes[f], t, p);
+			}
 			free(p);
 		}
 	}
+	free(seen);
 }
 
 enum { WHITE, GREY, BLACK };
@@ -191,37 +209,85 @@ char *graph_cycle_text(const struct graph *g, const size_t *cycle, size_t n)
 	return buf_detach(&b, NULL);
 }
 
+/* A binary min-heap of node indexes: the smallest index is the smallest
+ * name, since nodes are sorted. */
+static void heap_push(size_t *h, size_t *n, size_t v)
+{
+	size_t i = (*n)++;
+
+	while (i > 0 && h[(i - 1) / 2] > v) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = v;
+}
+
+static size_t heap_pop(size_t *h, size_t *n)
+{
+	size_t top = h[0], v = h[--(*n)], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1] < h[c])
+			c++;
+		if (h[c] >= v)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = v;
+	return top;
+}
+
 int graph_toposort(const struct graph *g, size_t **order, struct err *e)
 {
 	size_t *indeg = xcalloc(g->n + 1, sizeof(*indeg));
-	char *done = xcalloc(g->n + 1, 1);
+	size_t *rstart = xcalloc(g->n + 2, sizeof(*rstart));
+	size_t *radj, *heap = xmalloc((g->n + 1) * sizeof(*heap));
 	size_t *out = xmalloc((g->n + 1) * sizeof(*out));
-	size_t i, j, k, no = 0;
+	size_t i, j, nh = 0, no = 0, ne = 0;
 
 	*order = NULL;
-	/* indeg[i]: dependencies of i not yet placed. */
-	for (i = 0; i < g->n; i++)
+	/* Reverse adjacency (who depends on i) in CSR form. */
+	for (i = 0; i < g->n; i++) {
 		indeg[i] = g->nodes[i].n_deps;
-	for (k = 0; k < g->n; k++) {
-		size_t pick = (size_t)-1;
+		ne += g->nodes[i].n_deps;
+		for (j = 0; j < g->nodes[i].n_deps; j++)
+			rstart[g->nodes[i].deps[j].to + 1]++;
+	}
+	for (i = 0; i < g->n; i++)
+		rstart[i + 1] += rstart[i];
+	radj = xmalloc((ne + 1) * sizeof(*radj));
+	{
+		size_t *fill = xcalloc(g->n + 1, sizeof(*fill));
 
-		/* The smallest ready name: nodes are sorted, take the first. */
 		for (i = 0; i < g->n; i++)
-			if (!done[i] && indeg[i] == 0) {
-				pick = i;
-				break;
+			for (j = 0; j < g->nodes[i].n_deps; j++) {
+				size_t t = g->nodes[i].deps[j].to;
+
+				radj[rstart[t] + fill[t]++] = i;
 			}
-		if (pick == (size_t)-1)
-			break;
-		done[pick] = 1;
-		out[no++] = pick;
-		for (i = 0; i < g->n; i++)
-			for (j = 0; j < g->nodes[i].n_deps; j++)
-				if (g->nodes[i].deps[j].to == pick)
-					indeg[i]--;
+		free(fill);
+	}
+	for (i = 0; i < g->n; i++)
+		if (!indeg[i])
+			heap_push(heap, &nh, i);
+	while (nh) {
+		size_t u = heap_pop(heap, &nh);
+
+		out[no++] = u;
+		for (j = rstart[u]; j < rstart[u + 1]; j++)
+			if (--indeg[radj[j]] == 0)
+				heap_push(heap, &nh, radj[j]);
 	}
 	free(indeg);
-	free(done);
+	free(rstart);
+	free(radj);
+	free(heap);
 	if (no < g->n) {
 		size_t *cyc, nc;
 		char *t;

@@ -49,7 +49,7 @@ void graph_add_edge(struct graph *g, const char *from, const char *to,
 /*
  * The graph of a loaded configuration: one node per resource instance,
  * edges from ${…} references and depends_on (a name with for_each means
- * every instance).  Output references add nothing.
+ * every instance).  Output references add nothing.  g must be empty.
  */
 void graph_from_manifest(struct graph *g, const struct manifest *m);
 

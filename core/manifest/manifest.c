@@ -845,6 +845,8 @@ static char **str_array(json_t *a, size_t *n)
 	return v;
 }
 
+static char *redact(const struct manifest *m, const char *msg);
+
 static void add_instance(struct lctx *c, struct rdef *def, size_t *alloc,
 			 const char *key, json_t *each_value)
 {
@@ -876,9 +878,12 @@ static void add_instance(struct lctx *c, struct rdef *def, size_t *alloc,
 		size_t i;
 
 		schema_validate(schema_get(def->type), x, ppath, &sd);
-		for (i = 0; i < sd.n; i++)
-			manifest_diag(m, c->d, sd.v[i].path, "%s",
-				      sd.v[i].msg);
+		for (i = 0; i < sd.n; i++) {
+			char *msg = redact(m, sd.v[i].msg);
+
+			manifest_diag(m, c->d, sd.v[i].path, "%s", msg);
+			free(msg);
+		}
 		diags_release(&sd);
 	}
 	ALLOC_GROW(m->resources, m->n_resources + 1, *alloc);
@@ -914,6 +919,40 @@ static void add_instance(struct lctx *c, struct rdef *def, size_t *alloc,
 	}
 	expr_collect(&r->refs, x, ppath);
 	free(ppath);
+}
+
+/*
+ * msg with the text of every sensitive variable's value replaced by
+ * "(sensitive)": schema messages quote the values they reject, and those
+ * values may have come from a sensitive variable (new string).
+ */
+static char *redact(const struct manifest *m, const char *msg)
+{
+	char *out = xstrdup(msg);
+	size_t i;
+
+	for (i = 0; i < m->n_vars; i++) {
+		char *t, *hit;
+		struct buf b = BUF_INIT;
+		const char *p;
+
+		if (!m->vars[i].sensitive || !m->vars[i].value)
+			continue;
+		t = expr_to_text(m->vars[i].value);
+		if (!t || !*t) {
+			free(t);
+			continue;
+		}
+		for (p = out; (hit = strstr(p, t)); p = hit + strlen(t)) {
+			buf_add(&b, p, (size_t)(hit - p));
+			buf_puts(&b, "(sensitive)");
+		}
+		buf_puts(&b, p);
+		free(out);
+		out = buf_detach(&b, NULL);
+		free(t);
+	}
+	return out;
 }
 
 static void check_entry(struct lctx *c, struct rdef *def)
@@ -1131,11 +1170,19 @@ int manifest_load_text(struct manifest *m, const char *file,
 const struct manifest_resource *
 manifest_find(const struct manifest *m, const char *address)
 {
-	size_t i;
+	size_t lo = 0, hi = m->n_resources;
 
-	for (i = 0; i < m->n_resources; i++)
-		if (!strcmp(m->resources[i].address, address))
-			return &m->resources[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(m->resources[mid].address, address);
+
+		if (!c)
+			return &m->resources[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
