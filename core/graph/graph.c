@@ -1,179 +1,378 @@
-/*
- * graph.c: cycles, stable topological order, DOT.  See graph.h.
- */
+/* graph.c: dependency graphs, cycles and topological order. */
+#include "graph.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/graph/graph.h"
-#include "core/util/json.h"
+#include "core/manifest/manifest.h"
 #include "core/util/util.h"
+
+void graph_release(struct graph *g)
+{
+	size_t i, j;
+
+	for (i = 0; i < g->n; i++) {
+		for (j = 0; j < g->nodes[i].n_deps; j++)
+			free(g->nodes[i].deps[j].path);
+		free(g->nodes[i].deps);
+		free(g->nodes[i].name);
+	}
+	free(g->nodes);
+	g->nodes = NULL;
+	g->n = g->alloc = 0;
+}
+
+/* Index where name is or would be inserted; *found set when present. */
+static size_t bsearch_pos(const struct graph *g, const char *name, int *found)
+{
+	size_t lo = 0, hi = g->n;
+
+	*found = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(g->nodes[mid].name, name);
+
+		if (!c) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+size_t graph_find(const struct graph *g, const char *name)
+{
+	int found;
+	size_t i = bsearch_pos(g, name, &found);
+
+	return found ? i : (size_t)-1;
+}
+
+size_t graph_add_node(struct graph *g, const char *name)
+{
+	int found;
+	size_t at = bsearch_pos(g, name, &found), i, j;
+
+	if (found)
+		return at;
+	ALLOC_GROW(g->nodes, g->n + 1, g->alloc);
+	memmove(&g->nodes[at + 1], &g->nodes[at],
+		(g->n - at) * sizeof(*g->nodes));
+	memset(&g->nodes[at], 0, sizeof(*g->nodes));
+	g->nodes[at].name = xstrdup(name);
+	g->n++;
+	/* Shift edge targets at or after the insertion point. */
+	for (i = 0; at + 1 < g->n && i < g->n; i++)
+		for (j = 0; j < g->nodes[i].n_deps; j++)
+			if (i != at && g->nodes[i].deps[j].to >= at)
+				g->nodes[i].deps[j].to++;
+	return at;
+}
+
+static void push_edge(struct graph_node *n, size_t t, const char *path)
+{
+	ALLOC_GROW(n->deps, n->n_deps + 1, n->alloc_deps);
+	n->deps[n->n_deps].to = t;
+	n->deps[n->n_deps].path = path ? xstrdup(path) : NULL;
+	n->n_deps++;
+}
+
+void graph_add_edge(struct graph *g, const char *from, const char *to,
+		    const char *path)
+{
+	size_t f, t, j;
+	struct graph_node *n;
+
+	graph_add_node(g, from);
+	t = graph_add_node(g, to);
+	f = graph_find(g, from);
+	n = &g->nodes[f];
+	for (j = 0; j < n->n_deps; j++)
+		if (n->deps[j].to == t)
+			return;
+	push_edge(n, t, path);
+}
+
+void graph_from_manifest(struct graph *g, const struct manifest *m)
+{
+	/* seen[t] == i + 1: node i already depends on t (no quadratic
+	 * duplicate checks when depends_on fans out to many instances). */
+	size_t *seen, i, j, k, base;
+
+	base = g->n;
+	for (i = 0; i < m->n_resources; i++)
+		graph_add_node(g, m->resources[i].address);
+	if (base)
+		BUG("graph_from_manifest wants an empty graph");
+	seen = xcalloc(g->n + 1, sizeof(*seen));
+	for (i = 0; i < m->n_resources; i++) {
+		const struct manifest_resource *r = &m->resources[i];
+		size_t f = graph_find(g, r->address), t;
+
+		for (j = 0; j < r->refs.n; j++) {
+			const struct expr_ref *x = &r->refs.v[j];
+
+			if (x->kind != EXPR_RESOURCE || !x->address)
+				continue;
+			t = graph_find(g, x->address);
+			if (t == (size_t)-1 || seen[t] == f + 1)
+				continue;
+			seen[t] = f + 1;
+			push_edge(&g->nodes[f], t, x->path);
+		}
+		for (j = 0; j < r->n_depends_on; j++) {
+			char *p = xasprintf("%s.depends_on[%zu]", r->path, j);
+
+			for (k = 0; k < m->n_resources; k++) {
+				if (strcmp(m->resources[k].name,
+					   r->depends_on[j]) || k == i)
+					continue;
+				t = graph_find(g, m->resources[k].address);
+				if (seen[t] == f + 1)
+					continue;
+				seen[t] = f + 1;
+				push_edge(&g->nodes[f], t, p);
+			}
+			free(p);
+		}
+	}
+	free(seen);
+}
 
 enum { WHITE, GREY, BLACK };
 
-static int cmp_json_str(const void *a, const void *b)
+/* Iterative DFS in name order; finds the first cycle reached. */
+int graph_find_cycle(const struct graph *g, size_t **cycle, size_t *n)
 {
-	return strcmp(json_string_value(*(json_t *const *)a),
-		      json_string_value(*(json_t *const *)b));
-}
+	int *color = xcalloc(g->n + 1, sizeof(*color));
+	size_t *stack = xmalloc((g->n + 1) * sizeof(*stack));
+	size_t *next = xcalloc(g->n + 1, sizeof(*next));
+	size_t s, sp, i;
 
-/* Keys of obj in sorted order (new array). */
-static json_t *keys_sorted(const json_t *obj)
-{
-	size_t n = json_object_size(obj), i = 0;
-	json_t **v = xcalloc(n ? n : 1, sizeof(*v)), *arr = json_array(), *x;
-	const char *k;
-
-	json_object_foreach((json_t *)obj, k, x) v[i++] = json_string(k);
-	qsort(v, n, sizeof(*v), cmp_json_str);
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, v[i]);
-	free(v);
-	return arr;
-}
-
-/* DFS; on a back edge, report the cycle from the stack. */
-static size_t visit(const json_t *desired, const char *addr, json_t *colour,
-		    json_t *stack, const struct posmap *pm, struct diags *d)
-{
-	json_t *deps = json_object_get(json_object_get(desired, addr),
-				       "depends_on"), *dv;
-	size_t i, found = 0;
-
-	json_object_set_new(colour, addr, json_integer(GREY));
-	json_array_append_new(stack, json_string(addr));
-	json_array_foreach(deps, i, dv) {
-		const char *to = json_string_value(dv);
-		int c = (int)json_integer_value(json_object_get(colour, to));
-
-		if (!json_object_get(desired, to))
+	*cycle = NULL;
+	*n = 0;
+	for (s = 0; s < g->n; s++) {
+		if (color[s] != WHITE)
 			continue;
-		if (c == GREY) {
-			struct buf b = BUF_INIT;
-			struct pos p;
-			size_t j, start = 0;
-			json_t *s;
+		sp = 0;
+		stack[sp++] = s;
+		color[s] = GREY;
+		while (sp) {
+			size_t u = stack[sp - 1];
 
-			json_array_foreach(stack, j, s)
-				if (!strcmp(json_string_value(s), to))
-					start = j;
-			for (j = start; j < json_array_size(stack); j++)
-				buf_printf(&b, "%s -> ", json_string_value(
-						json_array_get(stack, j)));
-			buf_puts(&b, to);
-			posmap_get(pm,
-				   json_get_str(json_object_get(desired, to),
-						"source", ""),
-				   &p);
-			diags_add(d, p.file, p.line, p.col,
-				  json_get_str(json_object_get(desired, to),
-					       "source", NULL),
-				  "dependency cycle: %s", b.ptr);
-			buf_release(&b);
-			found++;
-		} else if (c == WHITE) {
-			found += visit(desired, to, colour, stack, pm, d);
+			if (next[u] < g->nodes[u].n_deps) {
+				size_t v = g->nodes[u].deps[next[u]++].to;
+
+				if (color[v] == GREY) {
+					/* The cycle is v … u on the stack. */
+					size_t at = sp;
+
+					while (at > 0 && stack[at - 1] != v)
+						at--;
+					at--;
+					*n = sp - at + 1;
+					*cycle = xmalloc(*n * sizeof(**cycle));
+					for (i = at; i < sp; i++)
+						(*cycle)[i - at] = stack[i];
+					(*cycle)[*n - 1] = v;
+					goto out;
+				}
+				if (color[v] == WHITE) {
+					color[v] = GREY;
+					stack[sp++] = v;
+				}
+			} else {
+				color[u] = BLACK;
+				sp--;
+			}
 		}
 	}
-	json_array_remove(stack, json_array_size(stack) - 1);
-	json_object_set_new(colour, addr, json_integer(BLACK));
-	return found;
+out:
+	free(color);
+	free(stack);
+	free(next);
+	return *cycle != NULL;
 }
 
-size_t graph_check_cycles(const json_t *desired, const struct posmap *pm,
+char *graph_cycle_text(const struct graph *g, const size_t *cycle, size_t n)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%s%s", i ? " → " : "",
+			   g->nodes[cycle[i]].name);
+	return buf_detach(&b, NULL);
+}
+
+/* A binary min-heap of node indexes: the smallest index is the smallest
+ * name, since nodes are sorted. */
+static void heap_push(size_t *h, size_t *n, size_t v)
+{
+	size_t i = (*n)++;
+
+	while (i > 0 && h[(i - 1) / 2] > v) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = v;
+}
+
+static size_t heap_pop(size_t *h, size_t *n)
+{
+	size_t top = h[0], v = h[--(*n)], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1] < h[c])
+			c++;
+		if (h[c] >= v)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = v;
+	return top;
+}
+
+int graph_toposort(const struct graph *g, size_t **order, struct err *e)
+{
+	size_t *indeg = xcalloc(g->n + 1, sizeof(*indeg));
+	size_t *rstart = xcalloc(g->n + 2, sizeof(*rstart));
+	size_t *radj, *heap = xmalloc((g->n + 1) * sizeof(*heap));
+	size_t *out = xmalloc((g->n + 1) * sizeof(*out));
+	size_t i, j, nh = 0, no = 0, ne = 0;
+
+	*order = NULL;
+	/* Reverse adjacency (who depends on i) in CSR form. */
+	for (i = 0; i < g->n; i++) {
+		indeg[i] = g->nodes[i].n_deps;
+		ne += g->nodes[i].n_deps;
+		for (j = 0; j < g->nodes[i].n_deps; j++)
+			rstart[g->nodes[i].deps[j].to + 1]++;
+	}
+	for (i = 0; i < g->n; i++)
+		rstart[i + 1] += rstart[i];
+	radj = xmalloc((ne + 1) * sizeof(*radj));
+	{
+		size_t *fill = xcalloc(g->n + 1, sizeof(*fill));
+
+		for (i = 0; i < g->n; i++)
+			for (j = 0; j < g->nodes[i].n_deps; j++) {
+				size_t t = g->nodes[i].deps[j].to;
+
+				radj[rstart[t] + fill[t]++] = i;
+			}
+		free(fill);
+	}
+	for (i = 0; i < g->n; i++)
+		if (!indeg[i])
+			heap_push(heap, &nh, i);
+	while (nh) {
+		size_t u = heap_pop(heap, &nh);
+
+		out[no++] = u;
+		for (j = rstart[u]; j < rstart[u + 1]; j++)
+			if (--indeg[radj[j]] == 0)
+				heap_push(heap, &nh, radj[j]);
+	}
+	free(indeg);
+	free(rstart);
+	free(radj);
+	free(heap);
+	if (no < g->n) {
+		size_t *cyc, nc;
+		char *t;
+
+		free(out);
+		if (graph_find_cycle(g, &cyc, &nc)) {
+			t = graph_cycle_text(g, cyc, nc);
+			err_set(e, DCF_EINVALID, "cycle: %s", t);
+			free(t);
+			free(cyc);
+		} else {
+			err_set(e, DCF_EINVALID, "cycle in the graph");
+		}
+		return DCF_EINVALID;
+	}
+	*order = out;
+	return 0;
+}
+
+int graph_toposort_reverse(const struct graph *g, size_t **order,
+			   struct err *e)
+{
+	int ret = graph_toposort(g, order, e);
+	size_t i;
+
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < g->n / 2; i++) {
+		size_t t = (*order)[i];
+
+		(*order)[i] = (*order)[g->n - 1 - i];
+		(*order)[g->n - 1 - i] = t;
+	}
+	return 0;
+}
+
+size_t graph_check_cycles(const struct graph *g, const struct manifest *m,
 			  struct diags *d)
 {
-	json_t *colour = json_object(), *stack = json_array(), *v;
-	const char *addr;
-	size_t found = 0;
+	size_t *cyc, nc, j;
+	const char *path = NULL;
+	char *t;
 
-	json_object_foreach((json_t *)desired, addr, v)
-		json_object_set_new(colour, addr, json_integer(WHITE));
-	json_t *order = keys_sorted(desired);
-	size_t i;
-	json_array_foreach(order, i, v) {
-		addr = json_string_value(v);
-		if (json_integer_value(json_object_get(colour, addr)) == WHITE)
-			found += visit(desired, addr, colour, stack, pm, d);
-		if (found)
-			break; /* one cycle is enough to fix at a time */
-	}
-	json_decref(order);
-	json_decref(colour);
-	json_decref(stack);
-	return found;
+	if (!graph_find_cycle(g, &cyc, &nc))
+		return 0;
+	/* Position: the edge from the first node to the second. */
+	for (j = 0; j < g->nodes[cyc[0]].n_deps; j++)
+		if (g->nodes[cyc[0]].deps[j].to == cyc[1])
+			path = g->nodes[cyc[0]].deps[j].path;
+	t = graph_cycle_text(g, cyc, nc);
+	manifest_diag(m, d, path, "cycle: %s", t);
+	free(t);
+	free(cyc);
+	return 1;
 }
 
-json_t *graph_order(const json_t *desired, int reverse)
+static void dot_id(struct buf *b, const char *s)
 {
-	json_t *keys = keys_sorted(desired), *out = json_array(),
-	       *done = json_object(), *k;
-	size_t n = json_array_size(keys), i, j;
-
-	while (json_array_size(out) < n) {
-		int progress = 0;
-
-		json_array_foreach(keys, i, k) {
-			const char *a = json_string_value(k);
-			json_t *deps, *dv;
-			int ready = 1;
-
-			if (json_object_get(done, a))
-				continue;
-			deps = json_object_get(json_object_get(desired, a),
-					       "depends_on");
-			json_array_foreach(deps, j, dv)
-				if (json_object_get(desired,
-						    json_string_value(dv)) &&
-				    !json_object_get(done,
-						     json_string_value(dv)))
-					ready = 0;
-			if (!ready)
-				continue;
-			json_object_set_new(done, a, json_true());
-			json_array_append(out, k);
-			progress = 1;
-			break; /* restart: alphabetically first ready node */
-		}
-		if (!progress) {
-			json_decref(out);
-			out = NULL;
-			break;
-		}
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
 	}
-	json_decref(keys);
-	json_decref(done);
-	if (out && reverse) {
-		json_t *r = json_array();
-
-		for (i = json_array_size(out); i > 0; i--)
-			json_array_append(r, json_array_get(out, i - 1));
-		json_decref(out);
-		out = r;
-	}
-	return out;
+	buf_putc(b, '"');
 }
 
-void graph_to_dot(struct buf *out, const json_t *desired)
+void graph_to_dot(const struct graph *g, struct buf *out)
 {
-	json_t *keys = keys_sorted(desired), *k, *dv;
 	size_t i, j;
 
-	buf_puts(out, "digraph dcform {\n\trankdir = \"BT\";\n"
-		      "\tnode [shape = box];\n");
-	json_array_foreach(keys, i, k) {
-		const json_t *e = json_object_get(desired, json_string_value(k));
-
-		buf_printf(out, "\t\"%s\" [label = \"%s\\n%s\"];\n",
-			   json_string_value(k), json_string_value(k),
-			   json_get_str(e, "type", ""));
+	buf_puts(out, "digraph dcform {\n\trankdir = \"RL\";\n"
+		 "\tnode [shape = box];\n");
+	for (i = 0; i < g->n; i++) {
+		buf_putc(out, '\t');
+		dot_id(out, g->nodes[i].name);
+		buf_puts(out, ";\n");
 	}
-	json_array_foreach(keys, i, k) {
-		const json_t *e = json_object_get(desired, json_string_value(k));
-
-		json_array_foreach(json_object_get(e, "depends_on"), j, dv)
-			buf_printf(out, "\t\"%s\" -> \"%s\";\n",
-				   json_string_value(k), json_string_value(dv));
-	}
+	for (i = 0; i < g->n; i++)
+		for (j = 0; j < g->nodes[i].n_deps; j++) {
+			buf_putc(out, '\t');
+			dot_id(out, g->nodes[i].name);
+			buf_puts(out, " -> ");
+			dot_id(out, g->nodes[g->nodes[i].deps[j].to].name);
+			buf_puts(out, ";\n");
+		}
 	buf_puts(out, "}\n");
-	json_decref(keys);
 }

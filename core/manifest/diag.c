@@ -3,20 +3,79 @@
 #include <stdlib.h>
 #include <string.h>
 
-void diags_add(struct diags *d, const char *file, int line, int col,
-	       const char *path, const char *fmt, ...)
+static void vadd(struct diags *d, enum diag_severity sev, const char *file,
+		 int line, int col, const char *path, const char *fmt,
+		 va_list ap)
 {
 	struct diag *x;
-	va_list ap;
 
 	ALLOC_GROW(d->v, d->n + 1, d->alloc);
 	x = &d->v[d->n++];
+	x->severity = sev;
 	x->file = file ? xstrdup(file) : NULL;
 	x->line = line;
 	x->col = col;
 	x->path = path ? xstrdup(path) : NULL;
-	va_start(ap, fmt);
 	x->msg = xvasprintf(fmt, ap);
+}
+
+void diags_warn(struct diags *d, const char *file, int line, int col,
+		const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vadd(d, DIAG_WARNING, file, line, col, path, fmt, ap);
+	va_end(ap);
+}
+
+size_t diags_errors(const struct diags *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->n; i++)
+		n += d->v[i].severity == DIAG_ERROR;
+	return n;
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+void diags_uniq(struct diags *d)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < d->n; i++) {
+		struct diag *x = &d->v[i];
+
+		if (j > 0) {
+			struct diag *p = &d->v[j - 1];
+
+			if (p->line == x->line && p->col == x->col &&
+			    p->severity == x->severity &&
+			    same_str(p->file, x->file) &&
+			    same_str(p->path, x->path) &&
+			    same_str(p->msg, x->msg)) {
+				free(x->file);
+				free(x->path);
+				free(x->msg);
+				continue;
+			}
+		}
+		d->v[j++] = *x;
+	}
+	d->n = j;
+}
+
+void diags_add(struct diags *d, const char *file, int line, int col,
+	       const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vadd(d, DIAG_ERROR, file, line, col, path, fmt, ap);
 	va_end(ap);
 }
 

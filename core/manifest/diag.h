@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include "core/util/util.h"
 
+enum diag_severity { DIAG_ERROR = 0, DIAG_WARNING = 1 };
+
 struct diag {
+	enum diag_severity severity;
 	char *file;  /* NULL when not tied to a file */
 	int line;    /* 1-based; 0 when unknown */
 	int col;     /* 1-based; 0 when unknown */
@@ -30,6 +33,13 @@ struct diags {
 
 void diags_add(struct diags *d, const char *file, int line, int col,
 	       const char *path, const char *fmt, ...) PRINTF_LIKE(6, 7);
+/* A warning: shown, but does not make the configuration invalid. */
+void diags_warn(struct diags *d, const char *file, int line, int col,
+		const char *path, const char *fmt, ...) PRINTF_LIKE(6, 7);
+/* Number of diagnostics of severity DIAG_ERROR. */
+size_t diags_errors(const struct diags *d);
+/* Drop exact duplicates (same position, path and message); call after sort. */
+void diags_uniq(struct diags *d);
 /* Sort by file, line, column (stable), for deterministic output. */
 void diags_sort(struct diags *d);
 void diags_release(struct diags *d);

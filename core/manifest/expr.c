@@ -1,350 +1,601 @@
-/*
- * expr.c: parsing and evaluating `${…}`.  See expr.h.
- */
+/* The ${…} template language: parsing, listing references, evaluation. */
+#include "expr.h"
+
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/manifest/expr.h"
-#include "core/manifest/yaml.h"
 #include "core/util/buf.h"
 #include "core/util/util.h"
 
-int expr_has(const char *s)
+/* A piece of a template: literal text or one reference. */
+struct seg {
+	int is_ref;
+	char *text;   /* literal text (unescaped), or the raw "${…}" */
+	struct expr_ref ref;
+};
+
+struct segs {
+	struct seg *v;
+	size_t n, alloc;
+};
+
+static void ref_release(struct expr_ref *r)
 {
-	return s && strstr(s, "${") != NULL;
-}
-
-void refs_release(struct refs *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++) {
-		free(r->v[i].name);
-		free(r->v[i].key);
-		free(r->v[i].attr);
-	}
-	free(r->v);
-	r->v = NULL;
-	r->n = 0;
-}
-
-static int ident_char(int c)
-{
-	return isalnum(c) || c == '_' || c == '-';
-}
-
-/* Parse the inside of one ${…} (s[0..len)). */
-static int parse_one(struct ref *r, const char *s, size_t len, char *err,
-		     size_t errlen)
-{
-	char *body = xstrndup(s, len), *p, *dot;
-	size_t i = 0;
-
-	memset(r, 0, sizeof(*r));
-	/* Trim spaces. */
-	p = body;
-	while (*p == ' ')
-		p++;
-	for (i = strlen(p); i && p[i - 1] == ' '; i--)
-		p[i - 1] = '\0';
-	if (!*p) {
-		snprintf(err, errlen, "empty expression '${}'");
-		goto fail;
-	}
-	for (i = 0; p[i]; i++)
-		if (!ident_char((unsigned char)p[i]) && p[i] != '.' &&
-		    p[i] != '[' && p[i] != ']' && p[i] != '"')
-			break;
-	if (p[i]) {
-		snprintf(err, errlen,
-			 "unsupported expression '${%s}': expected var.NAME, "
-			 "env.NAME, each.key, each.value or NAME.ATTRIBUTE",
-			 p);
-		goto fail;
-	}
-	if (str_starts_with(p, "var.") || str_starts_with(p, "env.")) {
-		r->kind = p[0] == 'v' ? REF_VAR : REF_ENV;
-		r->name = xstrdup(p + 4);
-		if (!*r->name || strchr(r->name, '.') ||
-		    strchr(r->name, '[')) {
-			snprintf(err, errlen, "invalid expression '${%s}'", p);
-			goto fail;
-		}
-	} else if (!strcmp(p, "each.key")) {
-		r->kind = REF_EACH_KEY;
-	} else if (!strcmp(p, "each.value") ||
-		   str_starts_with(p, "each.value.")) {
-		r->kind = REF_EACH_VALUE;
-		if (p[10])
-			r->attr = xstrdup(p + 11);
-	} else if (!strcmp(p, "var") || !strcmp(p, "env") ||
-		   str_starts_with(p, "each")) {
-		snprintf(err, errlen,
-			 "invalid expression '${%s}': expected var.NAME, "
-			 "env.NAME, each.key or each.value",
-			 p);
-		goto fail;
-	} else {
-		char *br = strchr(p, '[');
-
-		r->kind = REF_RESOURCE;
-		dot = strchr(p, '.');
-		if (br && (!dot || br < dot)) {
-			char *close = strchr(br, ']');
-
-			if (!close || close[1] != '.') {
-				snprintf(err, errlen,
-					 "invalid expression '${%s}': expected "
-					 "NAME[KEY].ATTRIBUTE",
-					 p);
-				goto fail;
-			}
-			r->name = xstrndup(p, (size_t)(br - p));
-			r->key = xstrndup(br + 1, (size_t)(close - br - 1));
-			if (r->key[0] == '"' && strlen(r->key) >= 2 &&
-			    r->key[strlen(r->key) - 1] == '"') {
-				char *k = xstrndup(r->key + 1,
-						   strlen(r->key) - 2);
-				free(r->key);
-				r->key = k;
-			}
-			r->attr = xstrdup(close + 2);
-		} else if (dot) {
-			r->name = xstrndup(p, (size_t)(dot - p));
-			r->attr = xstrdup(dot + 1);
-		} else {
-			snprintf(err, errlen,
-				 "invalid expression '${%s}': a resource "
-				 "reference needs an attribute, such as "
-				 "${%s.id}",
-				 p, p);
-			goto fail;
-		}
-		if (!*r->name || !*r->attr || strchr(r->attr, '[') ||
-		    strchr(r->attr, '"')) {
-			snprintf(err, errlen, "invalid expression '${%s}'", p);
-			goto fail;
-		}
-	}
-	free(body);
-	return 0;
-fail:
-	free(body);
 	free(r->name);
 	free(r->key);
 	free(r->attr);
+	free(r->address);
+	free(r->path);
 	memset(r, 0, sizeof(*r));
-	return -1;
 }
 
-int expr_parse(struct refs *out, const char *s, char *errbuf, size_t errlen,
-	       size_t *erroff)
+void expr_refs_release(struct expr_refs *r)
 {
-	size_t i = 0, n = strlen(s);
+	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	while (i < n) {
-		const char *close;
-		struct ref r;
+	for (i = 0; i < r->n; i++)
+		ref_release(&r->v[i]);
+	free(r->v);
+	r->v = NULL;
+	r->n = r->alloc = 0;
+}
 
-		if (s[i] == '$' && s[i + 1] == '$' && s[i + 2] == '{') {
-			i += 3;
+static void segs_release(struct segs *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].text);
+		ref_release(&s->v[i].ref);
+	}
+	free(s->v);
+	s->v = NULL;
+	s->n = s->alloc = 0;
+}
+
+static int is_ident_start(int c)
+{
+	return isalpha(c) || c == '_';
+}
+
+static int is_ident(int c)
+{
+	return isalnum(c) || c == '_';
+}
+
+/* Length of the identifier at s (0 if none). */
+static size_t ident_len(const char *s)
+{
+	size_t n = 0;
+
+	if (!is_ident_start((unsigned char)s[0]))
+		return 0;
+	while (is_ident((unsigned char)s[n]))
+		n++;
+	return n;
+}
+
+/* Parse the text between "${" and "}" (len bytes) into r. */
+static int parse_ref(struct expr_ref *r, const char *in, size_t len,
+		     struct err *e)
+{
+	char *s = xstrndup(in, len), *p, *end;
+	size_t n;
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	p = s;
+	while (*p == ' ')
+		p++;
+	end = p + strlen(p);
+	while (end > p && end[-1] == ' ')
+		*--end = '\0';
+	if (!*p) {
+		ret = err_set(e, DCF_EINVALID, "empty expression '${}'");
+		goto out;
+	}
+	if (str_starts_with(p, "var.") || str_starts_with(p, "env.")) {
+		int var = p[0] == 'v';
+
+		n = ident_len(p + 4);
+		if (!n || p[4 + n]) {
+			ret = err_set(e, DCF_EINVALID,
+				      "invalid reference '${%s}': expected "
+				      "${%s.NAME} with NAME of letters, digits "
+				      "and _", p, var ? "var" : "env");
+			goto out;
+		}
+		r->kind = var ? EXPR_VAR : EXPR_ENV;
+		r->name = xstrdup(p + 4);
+		goto out;
+	}
+	if (!strcmp(p, "each.key")) {
+		r->kind = EXPR_EACH_KEY;
+		goto out;
+	}
+	if (!strcmp(p, "each.value") || str_starts_with(p, "each.value.")) {
+		const char *f = p + 10;
+
+		r->kind = EXPR_EACH_VALUE;
+		if (*f) {
+			const char *q = f;
+
+			while (*q == '.') {
+				n = ident_len(q + 1);
+				if (!n)
+					break;
+				q += 1 + n;
+			}
+			if (*q) {
+				ret = err_set(e, DCF_EINVALID,
+					      "invalid reference '${%s}'", p);
+				goto out;
+			}
+			r->attr = xstrdup(f + 1);
+		}
+		goto out;
+	}
+	if (!strcmp(p, "each") || str_starts_with(p, "each.")) {
+		ret = err_set(e, DCF_EINVALID,
+			      "invalid reference '${%s}': allowed: each.key, "
+			      "each.value, each.value.FIELD", p);
+		goto out;
+	}
+	n = ident_len(p);
+	if (!n) {
+		ret = err_set(e, DCF_EINVALID,
+			      "invalid reference '${%s}': expected var.NAME, "
+			      "env.NAME, each.key, each.value or "
+			      "RESOURCE.ATTRIBUTE", p);
+		goto out;
+	}
+	r->kind = EXPR_RESOURCE;
+	r->name = xstrndup(p, n);
+	p += n;
+	if (*p == '[') {
+		char *close = strchr(p, ']');
+
+		if (!close || close == p + 1) {
+			ret = err_set(e, DCF_EINVALID,
+				      "invalid reference '${%s%s}': expected "
+				      "%s[KEY].ATTRIBUTE", r->name, p, r->name);
+			goto out;
+		}
+		*close = '\0';
+		if (!strcmp(p + 1, "each.key"))
+			r->key_is_each = 1;
+		else
+			r->key = xstrdup(p + 1);
+		*close = ']';
+		p = close + 1;
+	}
+	if (*p != '.' || !(n = ident_len(p + 1)) || p[1 + n]) {
+		if (!*p)
+			ret = err_set(e, DCF_EINVALID,
+				      "reference '${%s}' names no attribute: "
+				      "write ${%s.id} or another attribute",
+				      s + (s[0] == ' '), r->name);
+		else
+			ret = err_set(e, DCF_EINVALID,
+				      "invalid reference '${%.*s}': expected "
+				      "RESOURCE.ATTRIBUTE or "
+				      "RESOURCE[KEY].ATTRIBUTE",
+				      (int)len, in);
+		goto out;
+	}
+	r->attr = xstrdup(p + 1);
+	r->address = r->key ? xasprintf("%s[%s]", r->name, r->key) :
+		xstrdup(r->name);
+out:
+	free(s);
+	if (ret < 0)
+		ref_release(r);
+	return ret;
+}
+
+static void add_lit(struct segs *out, const char *s, size_t n)
+{
+	struct seg *g;
+
+	if (!n)
+		return;
+	if (out->n && !out->v[out->n - 1].is_ref) {
+		g = &out->v[out->n - 1];
+		size_t old = strlen(g->text);
+
+		g->text = xrealloc(g->text, old + n + 1);
+		memcpy(g->text + old, s, n);
+		g->text[old + n] = '\0';
+		return;
+	}
+	ALLOC_GROW(out->v, out->n + 1, out->alloc);
+	g = &out->v[out->n++];
+	memset(g, 0, sizeof(*g));
+	g->text = xstrndup(s, n);
+}
+
+static int parse_segs(struct segs *out, const char *s, struct err *e)
+{
+	const char *p = s, *lit = s;
+
+	while (*p) {
+		if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
+			add_lit(out, lit, (size_t)(p - lit));
+			add_lit(out, "${", 2);
+			p += 3;
+			lit = p;
 			continue;
 		}
-		if (s[i] != '$' || s[i + 1] != '{') {
-			i++;
+		if (p[0] == '$' && p[1] == '{') {
+			const char *close = strchr(p + 2, '}');
+			struct seg *g;
+			struct expr_ref r;
+			int ret;
+
+			add_lit(out, lit, (size_t)(p - lit));
+			if (!close)
+				return err_set(e, DCF_EINVALID,
+					       "unterminated '${' in '%s': "
+					       "close it with '}' or write "
+					       "'$${' for a literal '${'", s);
+			ret = parse_ref(&r, p + 2, (size_t)(close - p - 2), e);
+			if (ret < 0)
+				return ret;
+			ALLOC_GROW(out->v, out->n + 1, out->alloc);
+			g = &out->v[out->n++];
+			g->is_ref = 1;
+			g->text = xstrndup(p, (size_t)(close - p + 1));
+			g->ref = r;
+			p = close + 1;
+			lit = p;
 			continue;
 		}
-		close = strchr(s + i + 2, '}');
-		if (!close) {
-			snprintf(errbuf, errlen,
-				 "unterminated expression: '${' without '}'");
-			*erroff = i;
-			refs_release(out);
-			return -1;
-		}
-		if (memchr(s + i + 2, '{', (size_t)(close - s - i - 2))) {
-			snprintf(errbuf, errlen,
-				 "nested '${' inside an expression");
-			*erroff = i;
-			refs_release(out);
-			return -1;
-		}
-		if (parse_one(&r, s + i + 2, (size_t)(close - s - i - 2),
-			      errbuf, errlen) < 0) {
-			*erroff = i;
-			refs_release(out);
-			return -1;
-		}
-		r.start = i;
-		r.end = (size_t)(close - s) + 1;
-		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
-		out->v[out->n++] = r;
-		i = r.end;
+		p++;
+	}
+	add_lit(out, lit, (size_t)(p - lit));
+	return 0;
+}
+
+static void ref_copy(struct expr_ref *dst, const struct expr_ref *src,
+		     const char *path)
+{
+	dst->kind = src->kind;
+	dst->name = src->name ? xstrdup(src->name) : NULL;
+	dst->key = src->key ? xstrdup(src->key) : NULL;
+	dst->key_is_each = src->key_is_each;
+	dst->attr = src->attr ? xstrdup(src->attr) : NULL;
+	dst->address = src->address ? xstrdup(src->address) : NULL;
+	dst->path = path ? xstrdup(path) : NULL;
+}
+
+int expr_parse(struct expr_refs *out, const char *s, const char *path,
+	       struct err *e)
+{
+	struct segs g = { NULL, 0, 0 };
+	int ret = parse_segs(&g, s, e);
+	size_t i;
+
+	for (i = 0; i < g.n; i++) {
+		if (!g.v[i].is_ref)
+			continue;
+		ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		ref_copy(&out->v[out->n++], &g.v[i].ref, path);
+	}
+	segs_release(&g);
+	return ret;
+}
+
+int expr_has_refs(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p; p++) {
+		if (p[0] == '$' && p[1] == '$' && p[2] == '{')
+			p += 2;
+		else if (p[0] == '$' && p[1] == '{')
+			return 1;
 	}
 	return 0;
 }
 
-/* Render a scalar for interpolation; -1 for lists and maps. */
-static int interp(struct buf *b, const json_t *v)
+static char *child_path(const char *base, const char *key)
+{
+	return base && *base ? xasprintf("%s.%s", base, key) : xstrdup(key);
+}
+
+static char *item_path(const char *base, size_t i)
+{
+	return xasprintf("%s[%zu]", base ? base : "", i);
+}
+
+void expr_collect(struct expr_refs *out, const json_t *v,
+		  const char *base_path)
+{
+	struct err e = ERR_INIT;
+
+	if (json_is_string(v)) {
+		if (expr_has_refs(json_string_value(v)))
+			expr_parse(out, json_string_value(v), base_path, &e);
+	} else if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+
+		json_object_foreach((json_t *)v, k, x) {
+			char *p = child_path(base_path, k);
+
+			expr_collect(out, x, p);
+			free(p);
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *x;
+
+		json_array_foreach(v, i, x) {
+			char *p = item_path(base_path, i);
+
+			expr_collect(out, x, p);
+			free(p);
+		}
+	}
+}
+
+char *expr_to_text(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		buf_add(b, json_string_value(v), json_string_length(v));
-		return 0;
+		return xstrdup(json_string_value(v));
 	case JSON_INTEGER:
-		buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return 0;
+		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	case JSON_REAL:
-		buf_printf(b, "%.17g", json_real_value(v));
-		return 0;
+		return xasprintf("%.17g", json_real_value(v));
 	case JSON_TRUE:
-		buf_puts(b, "true");
-		return 0;
+		return xstrdup("true");
 	case JSON_FALSE:
-		buf_puts(b, "false");
-		return 0;
+		return xstrdup("false");
 	case JSON_NULL:
-		return 0;
+		return xstrdup("");
 	default:
-		return -1;
+		return NULL;
 	}
 }
 
-/* Copy s[from..to) to b turning "$${" into "${" unless keep. */
-static void literal(struct buf *b, const char *s, size_t from, size_t to,
-		    int keep)
+/* Append s to b with every "${" written "$${". */
+static void add_escaped(struct buf *b, const char *s)
 {
-	size_t i;
+	for (; *s; s++) {
+		if (s[0] == '$' && s[1] == '{')
+			buf_putc(b, '$');
+		buf_putc(b, *s);
+	}
+}
 
-	for (i = from; i < to; i++) {
-		if (!keep && s[i] == '$' && s[i + 1] == '$' && s[i + 2] == '{' &&
-		    i + 2 < to) {
-			buf_puts(b, "${");
-			i += 2;
+static void ref_display(struct buf *b, const struct seg *g)
+{
+	buf_puts(b, g->text);
+}
+
+/* v with every string's "${" escaped, for putting values into templates
+ * (new reference). */
+static json_t *escape_value(json_t *v)
+{
+	if (json_is_string(v)) {
+		struct buf b = BUF_INIT;
+		json_t *r;
+
+		add_escaped(&b, json_string_value(v));
+		r = json_stringn(b.ptr, b.len);
+		buf_release(&b);
+		return r;
+	}
+	if (json_is_object(v)) {
+		json_t *o = json_object(), *x;
+		const char *k;
+
+		json_object_foreach(v, k, x)
+			json_object_set_new(o, k, escape_value(x));
+		return o;
+	}
+	if (json_is_array(v)) {
+		json_t *a = json_array(), *x;
+		size_t i;
+
+		json_array_foreach(v, i, x)
+			json_array_append_new(a, escape_value(x));
+		return a;
+	}
+	return json_incref(v);
+}
+
+static int eval_string(json_t **out, const char *s, expr_lookup_fn lookup,
+		       void *ctx, const char *path, size_t *unknown,
+		       int tpl_mode, struct err *e)
+{
+	struct segs g = { NULL, 0, 0 };
+	struct buf fin = BUF_INIT, tpl = BUF_INIT;
+	size_t i, nunknown = 0;
+	int ret;
+
+	*out = NULL;
+	ret = parse_segs(&g, s, e);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < g.n; i++) {
+		struct seg *x = &g.v[i];
+		json_t *val = NULL;
+		char *text;
+
+		if (!x->is_ref) {
+			buf_puts(&fin, x->text);
+			add_escaped(&tpl, x->text);
 			continue;
 		}
-		buf_putc(b, s[i]);
-	}
-}
+		if (x->ref.kind == EXPR_RESOURCE && x->ref.key_is_each) {
+			struct expr_ref k = { .kind = EXPR_EACH_KEY };
+			json_t *kv = NULL;
 
-static int eval_string(json_t **out, const char *s, expr_lookup_fn fn,
-		       void *ctx, int keep_escapes, char *err, size_t errlen)
-{
-	struct refs refs;
-	json_t **vals;
-	size_t off, i;
-	int kept = keep_escapes, ret = -1;
-	struct buf b = BUF_INIT;
-
-	if (expr_parse(&refs, s, err, errlen, &off) < 0)
-		return -1;
-	vals = xcalloc(refs.n + 1, sizeof(*vals));
-	for (i = 0; i < refs.n; i++) {
-		vals[i] = fn(&refs.v[i], ctx, err, errlen);
-		if (vals[i] == EXPR_ERROR) {
-			vals[i] = NULL;
+			ret = lookup(ctx, &k, &kv, e);
+			if (ret < 0)
+				goto out;
+			if (ret > 0 && json_is_string(kv)) {
+				x->ref.key = xstrdup(json_string_value(kv));
+				x->ref.key_is_each = 0;
+				free(x->ref.address);
+				x->ref.address = xasprintf("%s[%s]",
+							   x->ref.name,
+							   x->ref.key);
+				free(x->text);
+				x->text = xasprintf("${%s.%s}",
+						    x->ref.address,
+						    x->ref.attr);
+			}
+			json_decref(kv);
+		}
+		ret = lookup(ctx, &x->ref, &val, e);
+		if (ret < 0)
+			goto out;
+		if (ret == 0) {
+			nunknown++;
+			ref_display(&tpl, x);
+			continue;
+		}
+		if (g.n == 1) {
+			/* A whole-value reference keeps its type. */
+			*out = tpl_mode ? escape_value(val) : json_incref(val);
+			json_decref(val);
+			ret = 0;
 			goto out;
 		}
-		if (!vals[i])
-			kept = 1;
-	}
-	/* A whole-value expression keeps its type. */
-	if (refs.n == 1 && refs.v[0].start == 0 && refs.v[0].end == strlen(s)) {
-		*out = vals[0] ? json_incref(vals[0]) : json_string(s);
-		ret = 0;
-		goto out;
-	}
-	off = 0;
-	for (i = 0; i < refs.n; i++) {
-		literal(&b, s, off, refs.v[i].start, kept);
-		if (!vals[i]) {
-			buf_add(&b, s + refs.v[i].start,
-				refs.v[i].end - refs.v[i].start);
-		} else if (interp(&b, vals[i]) < 0) {
-			snprintf(err, errlen,
-				 "cannot put a %s into a string: '%.*s' must "
-				 "be the whole value",
-				 json_is_array(vals[i]) ? "list" : "map",
-				 (int)(refs.v[i].end - refs.v[i].start),
-				 s + refs.v[i].start);
+		text = expr_to_text(val);
+		if (!text) {
+			ret = err_set(e, DCF_EINVALID,
+				      "%s cannot be part of a string: it is "
+				      "a %s; use it as the whole value",
+				      x->text,
+				      json_is_object(val) ? "map" : "list");
+			json_decref(val);
 			goto out;
 		}
-		off = refs.v[i].end;
-	}
-	literal(&b, s, off, strlen(s), kept);
-	*out = json_stringn(b.ptr, b.len);
-	if (!*out) {
-		snprintf(err, errlen, "the result is not valid UTF-8");
-		goto out;
+		buf_puts(&fin, text);
+		add_escaped(&tpl, text);
+		free(text);
+		json_decref(val);
 	}
 	ret = 0;
+	if (nunknown || tpl_mode) {
+		*out = json_string(tpl.ptr);
+		if (unknown && nunknown)
+			(*unknown)++;
+	} else {
+		*out = json_stringn(fin.ptr, fin.len);
+	}
+	if (!*out)
+		ret = err_set(e, DCF_EINVALID, "value is not valid UTF-8");
 out:
-	for (i = 0; i < refs.n; i++)
-		json_decref(vals[i]);
-	free(vals);
-	refs_release(&refs);
-	buf_release(&b);
+	(void)path;
+	buf_release(&fin);
+	buf_release(&tpl);
+	segs_release(&g);
 	return ret;
 }
 
-int expr_eval(json_t **out, const json_t *v, const char *path,
-	      expr_lookup_fn fn, void *ctx, int keep_escapes, char *errbuf,
-	      size_t errlen, char **errpath)
+static int eval(json_t **out, const json_t *v, expr_lookup_fn lookup,
+		void *ctx, const char *path, size_t *unknown, int tpl_mode,
+		struct err *e)
 {
-	const char *k;
-	json_t *x, *res;
-	size_t i;
+	int ret = 0;
 
+	*out = NULL;
 	if (json_is_string(v)) {
-		if (!expr_has(json_string_value(v))) {
-			*out = json_incref((json_t *)v);
-			return 0;
-		}
-		if (eval_string(out, json_string_value(v), fn, ctx,
-				keep_escapes, errbuf, errlen) < 0) {
-			*errpath = xstrdup(path);
-			return -1;
-		}
-		return 0;
+		ret = eval_string(out, json_string_value(v), lookup, ctx, path,
+				  unknown, tpl_mode, e);
+		if (ret < 0 && path && *path)
+			err_prefix(e, "%s", path);
+		return ret;
 	}
 	if (json_is_object(v)) {
-		res = json_object();
-		json_object_foreach((json_t *)v, k, x) {
-			json_t *y;
-			char *p = path_key(path, k);
-			int r = expr_eval(&y, x, p, fn, ctx, keep_escapes,
-					  errbuf, errlen, errpath);
+		json_t *o = json_object(), *x, *nx;
+		const char *k;
 
+		json_object_foreach((json_t *)v, k, x) {
+			char *p = child_path(path, k);
+
+			ret = eval(&nx, x, lookup, ctx, p, unknown, tpl_mode, e);
 			free(p);
-			if (r < 0) {
-				json_decref(res);
-				return -1;
+			if (ret < 0) {
+				json_decref(o);
+				return ret;
 			}
-			json_object_set_new(res, k, y);
+			json_object_set_new(o, k, nx);
 		}
-		*out = res;
+		*out = o;
 		return 0;
 	}
 	if (json_is_array(v)) {
-		res = json_array();
-		json_array_foreach(v, i, x) {
-			json_t *y;
-			char *p = path_index(path, i);
-			int r = expr_eval(&y, x, p, fn, ctx, keep_escapes,
-					  errbuf, errlen, errpath);
+		json_t *a = json_array(), *x, *nx;
+		size_t i;
 
+		json_array_foreach(v, i, x) {
+			char *p = item_path(path, i);
+
+			ret = eval(&nx, x, lookup, ctx, p, unknown, tpl_mode, e);
 			free(p);
-			if (r < 0) {
-				json_decref(res);
-				return -1;
+			if (ret < 0) {
+				json_decref(a);
+				return ret;
 			}
-			json_array_append_new(res, y);
+			json_array_append_new(a, nx);
 		}
-		*out = res;
+		*out = a;
 		return 0;
 	}
 	*out = json_incref((json_t *)v);
 	return 0;
+}
+
+int expr_eval(json_t **out, const json_t *v, expr_lookup_fn lookup,
+	      void *ctx, const char *base_path, size_t *unknown,
+	      struct err *e)
+{
+	if (unknown)
+		*unknown = 0;
+	return eval(out, v, lookup, ctx, base_path, unknown, 0, e);
+}
+
+int expr_substitute(json_t **out, const json_t *v, expr_lookup_fn lookup,
+		    void *ctx, const char *base_path, size_t *unknown,
+		    struct err *e)
+{
+	if (unknown)
+		*unknown = 0;
+	return eval(out, v, lookup, ctx, base_path, unknown, 1, e);
+}
+
+struct attr_ctx {
+	expr_attr_fn fn;
+	void *ctx;
+};
+
+static int attr_lookup(void *ctx, const struct expr_ref *ref, json_t **out,
+		       struct err *e)
+{
+	struct attr_ctx *a = ctx;
+
+	(void)e;
+	if (ref->kind != EXPR_RESOURCE || !ref->address)
+		return 0;
+	*out = a->fn(a->ctx, ref->address, ref->attr);
+	return *out ? 1 : 0;
+}
+
+json_t *expr_resolve(const json_t *value, expr_attr_fn lookup, void *ctx,
+		     size_t *unknown, struct err *e)
+{
+	struct attr_ctx a = { lookup, ctx };
+	json_t *out = NULL;
+
+	if (expr_eval(&out, value, attr_lookup, &a, NULL, unknown, e) < 0)
+		return NULL;
+	return out;
 }

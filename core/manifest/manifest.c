@@ -1,30 +1,50 @@
 /*
- * manifest.c: loading a configuration.  See manifest.h.
+ * manifest.c: loading a configuration: files, documents, merging, schema
+ * validation, variables, for_each and reference checks.
  */
+#include "manifest.h"
+
 #include <dirent.h>
-#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include "core/graph/graph.h"
-#include "core/manifest/expr.h"
-#include "core/manifest/manifest.h"
-#include "core/plan/props.h"
 #include "core/schema/schema.h"
+#include "core/util/buf.h"
 #include "core/util/fs.h"
 #include "core/util/json.h"
 #include "core/util/util.h"
 
-static const char *const sections[] = {"providers", "variables", "resources",
-				       "outputs"};
+static const char *const sections[] = {
+	"providers", "variables", "resources", "outputs",
+};
+static const char *const section_noun[] = {
+	"provider", "variable", "resource", "output",
+};
 
-const char *manifest_type_provider(const char *type)
+void manifest_diag(const struct manifest *m, struct diags *d,
+		   const char *path, const char *fmt, ...)
 {
-	if (str_starts_with(type, "tencentcloud_"))
-		return "tencentcloud";
-	if (str_starts_with(type, "jdcloud_"))
-		return "jdcloud";
-	return "";
+	const struct srcpos *p = srcmap_get(&m->src, path);
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	diags_add(d, p ? p->file : NULL, p ? p->line : 0, p ? p->col : 0,
+		  path && *path ? path : NULL, "%s", msg);
+	free(msg);
+}
+
+static void mwarn(const struct manifest *m, struct diags *d, const char *path,
+		  const char *msg)
+{
+	const struct srcpos *p = srcmap_get(&m->src, path);
+
+	diags_warn(d, p ? p->file : NULL, p ? p->line : 0, p ? p->col : 0,
+		   path && *path ? path : NULL, "%s", msg);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -32,191 +52,271 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted *.yaml / *.yml files of dir (NULL-terminated, caller frees). */
-static char **list_files(const char *dir, struct diags *d)
+/* Sorted *.yaml / *.yml names in dir. */
+static int list_files(char ***out, size_t *n, const char *dir, struct err *e)
 {
-	DIR *dh = opendir(dir);
+	DIR *dp = opendir(dir);
 	struct dirent *de;
 	char **v = NULL;
-	size_t n = 0;
+	size_t nv = 0, alloc = 0;
 
-	if (!dh) {
-		diags_add(d, dir, 0, 0, NULL, "cannot read directory: %s",
-			  strerror(errno));
-		return NULL;
-	}
-	while ((de = readdir(dh))) {
-		if (de->d_name[0] == '.' ||
-		    (!str_ends_with(de->d_name, ".yaml") &&
-		     !str_ends_with(de->d_name, ".yml")))
+	*out = NULL;
+	*n = 0;
+	if (!dp)
+		return err_set(e, DCF_ENOTFOUND, "cannot open directory '%s'",
+			       dir);
+	while ((de = readdir(dp))) {
+		if (de->d_name[0] == '.')
 			continue;
-		v = xrealloc(v, (n + 2) * sizeof(*v));
-		v[n++] = strcmp(dir, ".") ? fs_join(dir, de->d_name)
-					  : xstrdup(de->d_name);
+		if (!str_ends_with(de->d_name, ".yaml") &&
+		    !str_ends_with(de->d_name, ".yml"))
+			continue;
+		ALLOC_GROW(v, nv + 1, alloc);
+		v[nv++] = xstrdup(de->d_name);
 	}
-	closedir(dh);
-	if (!n) {
-		diags_add(d, dir, 0, 0, NULL,
-			  "no manifests: the directory has no *.yaml files");
-		return NULL;
-	}
-	qsort(v, n, sizeof(*v), cmp_str);
-	v[n] = NULL;
-	return v;
+	closedir(dp);
+	if (nv)
+		qsort(v, nv, sizeof(*v), cmp_str);
+	*out = v;
+	*n = nv;
+	return 0;
 }
 
-static void posmap_merge(struct posmap *dst, const struct posmap *src)
+static char *display_name(const char *dir, const char *name)
 {
-	const char *k;
-	json_t *v;
+	size_t l = strlen(dir);
 
-	json_object_foreach(src->map, k, v) {
-		size_t fi = (size_t)json_integer_value(json_array_get(v, 0));
-
-		if (json_object_get(dst->map, k))
-			continue;
-		posmap_set(dst, k, src->files[fi],
-			   (int)json_integer_value(json_array_get(v, 1)),
-			   (int)json_integer_value(json_array_get(v, 2)));
-	}
+	if (!strcmp(dir, "."))
+		return xstrdup(name);
+	if (l && dir[l - 1] == '/')
+		return xasprintf("%s%s", dir, name);
+	return xasprintf("%s/%s", dir, name);
 }
 
-static void add_at(struct diags *d, const struct posmap *pm, const char *path,
-		   const char *fmt, const char *a, const char *b,
-		   const char *c)
-{
-	struct pos p;
-	char msg[1024];
-
-	posmap_get(pm, path, &p);
-	snprintf(msg, sizeof(msg), fmt, a ? a : "", b ? b : "", c ? c : "");
-	diags_add(d, p.file, p.line, p.col, path, "%s", msg);
-}
-
-/* Merge one document into m->doc. */
-static void merge_doc(struct manifest *m, json_t *doc, const char *file,
-		      const struct posmap *fpm, struct diags *d)
-{
-	const char *k;
-	json_t *v;
-
-	if (!json_is_object(doc)) {
-		struct pos p;
-
-		posmap_get(fpm, "", &p);
-		diags_add(d, file, p.line, p.col, NULL,
-			  "a manifest document must be a mapping with "
-			  "providers, variables, resources, outputs or "
-			  "backend; got %s",
-			  json_type_name(doc));
-		return;
-	}
-	json_object_foreach(doc, k, v) {
-		size_t i;
-		int section = 0;
-
-		for (i = 0; i < ARRAY_SIZE(sections); i++)
-			if (!strcmp(k, sections[i]))
-				section = 1;
-		if (section && json_is_object(v) &&
-		    json_is_object(json_object_get(m->doc, k))) {
-			json_t *have = json_object_get(m->doc, k), *x;
-			const char *name;
-
-			json_object_foreach(v, name, x) {
-				if (json_object_get(have, name)) {
-					char *path = xasprintf("%s.%s", k,
-							       name);
-					struct pos first, again;
-
-					posmap_get(&m->pm, path, &first);
-					posmap_get(fpm, path, &again);
-					diags_add(d, again.file, again.line,
-						  again.col, path,
-						  "'%s' is defined twice in "
-						  "%s (first at %s:%d:%d)",
-						  name, k,
-						  first.file ? first.file : "?",
-						  first.line, first.col);
-					free(path);
-					continue;
-				}
-				json_object_set(have, name, x);
-			}
-			continue;
-		}
-		if (json_object_get(m->doc, k)) {
-			struct pos first, again;
-
-			posmap_get(&m->pm, k, &first);
-			posmap_get(fpm, k, &again);
-			diags_add(d, again.file, again.line, again.col, k,
-				  "'%s' is defined twice (first at %s:%d:%d)",
-				  k, first.file ? first.file : "?", first.line,
-				  first.col);
-			continue;
-		}
-		json_object_set(m->doc, k, v);
-	}
-}
-
-void manifest_locate(const struct manifest *m, struct diags *d)
+static int is_section(const char *k, size_t *idx)
 {
 	size_t i;
 
-	for (i = 0; i < d->n; i++) {
-		struct pos p;
-
-		if (d->v[i].line || !d->v[i].path)
-			continue;
-		if (posmap_get(&m->pm, d->v[i].path, &p)) {
-			free(d->v[i].file);
-			d->v[i].file = p.file ? xstrdup(p.file) : NULL;
-			d->v[i].line = p.line;
-			d->v[i].col = p.col;
+	for (i = 0; i < ARRAY_SIZE(sections); i++)
+		if (!strcmp(k, sections[i])) {
+			*idx = i;
+			return 1;
 		}
+	return 0;
+}
+
+static void copy_map(struct srcmap *dst, const struct srcmap *src)
+{
+	const char *k;
+	json_t *i;
+
+	json_object_foreach(src->index, k, i) {
+		const struct srcpos *p = &src->v[json_integer_value(i)];
+
+		srcmap_set(dst, k, p->file, p->line, p->col);
 	}
 }
 
-/* ---- variables ---------------------------------------------------- */
+/* Merge one document into m->doc, reporting names defined twice. */
+static void merge_doc(struct manifest *m, struct yaml_doc *doc,
+		      struct diags *d)
+{
+	const char *k;
+	json_t *v;
+	size_t si;
 
-/* Parse a command-line or environment string as the variable's type. */
-static json_t *typed(const char *type, const char *s, char *err, size_t n)
+	json_object_foreach(doc->value, k, v) {
+		json_t *have = json_object_get(m->doc, k);
+
+		if (!have) {
+			json_object_set(m->doc, k, v);
+			continue;
+		}
+		if (is_section(k, &si) && json_is_object(have) &&
+		    json_is_object(v)) {
+			const char *n;
+			json_t *x;
+
+			json_object_foreach(v, n, x) {
+				char *path = xasprintf("%s.%s", k, n);
+				const struct srcpos *first, *again;
+
+				if (!json_object_get(have, n)) {
+					json_object_set(have, n, x);
+					free(path);
+					continue;
+				}
+				first = srcmap_get(&m->keys, path);
+				again = srcmap_get(&doc->keys, path);
+				diags_add(d, again ? again->file : NULL,
+					  again ? again->line : 0,
+					  again ? again->col : 0, path,
+					  "%s '%s' is defined twice (first at "
+					  "%s:%d:%d)", section_noun[si], n,
+					  first ? first->file : "?",
+					  first ? first->line : 0,
+					  first ? first->col : 0);
+				free(path);
+			}
+			continue;
+		}
+		{
+			const struct srcpos *first = srcmap_get(&m->keys, k);
+			const struct srcpos *again = srcmap_get(&doc->keys, k);
+
+			diags_add(d, again ? again->file : NULL,
+				  again ? again->line : 0,
+				  again ? again->col : 0, k,
+				  "'%s' is defined twice (first at %s:%d:%d)",
+				  k, first ? first->file : "?",
+				  first ? first->line : 0,
+				  first ? first->col : 0);
+		}
+	}
+	copy_map(&m->src, &doc->vals);
+	copy_map(&m->keys, &doc->keys);
+}
+
+static int read_files(struct manifest *m, const char *dir, struct diags *d,
+		      struct err *e)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	int ret = 0, single = 0;
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		return err_set(e, DCF_ENOTFOUND, "'%s' does not exist", dir);
+	if (S_ISREG(st.st_mode)) {
+		names = xmalloc(sizeof(*names));
+		names[0] = xstrdup(dir);
+		n = 1;
+		single = 1;
+	} else if ((ret = list_files(&names, &n, dir, e)) < 0) {
+		return ret;
+	}
+	if (!n) {
+		free(names);
+		return err_set(e, DCF_ENOTFOUND,
+			       "no *.yaml or *.yml files in '%s'", dir);
+	}
+	for (i = 0; i < n; i++) {
+		char *path = single ? xstrdup(names[i]) :
+			display_name(dir, names[i]);
+		const char *file = srcmap_file(&m->src, path);
+		struct buf b = BUF_INIT;
+		struct err fe = ERR_INIT;
+		struct yaml_doc *docs;
+		size_t nd, j;
+
+		if (fs_read_file(&b, path, MANIFEST_MAX_FILE + 1, &fe) < 0 ||
+		    b.len > MANIFEST_MAX_FILE) {
+			if (b.len > MANIFEST_MAX_FILE || fe.code == 0)
+				diags_add(d, file, 0, 0, NULL,
+					  "file is larger than %u bytes",
+					  MANIFEST_MAX_FILE);
+			else
+				diags_add(d, file, 0, 0, NULL, "%s", fe.msg);
+			buf_release(&b);
+			free(path);
+			continue;
+		}
+		yaml_parse_docs(&docs, &nd, file, b.ptr, b.len, d);
+		for (j = 0; j < nd; j++)
+			merge_doc(m, &docs[j], d);
+		yaml_docs_free(docs, nd);
+		buf_release(&b);
+		free(path);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return 0;
+}
+
+/* ---- variables ---- */
+
+static const char *closest(const char *name, const char *const *cands,
+			   size_t n)
+{
+	size_t best = (size_t)-1, i;
+	const char *r = NULL;
+
+	for (i = 0; i < n; i++) {
+		size_t dd = str_edit_distance(name, cands[i]);
+
+		if (dd < best) {
+			best = dd;
+			r = cands[i];
+		}
+	}
+	if (r && best <= 2 + strlen(name) / 4 && best < strlen(name))
+		return r;
+	return NULL;
+}
+
+static struct manifest_variable *find_var(struct manifest *m, const char *n)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_vars; i++)
+		if (!strcmp(m->vars[i].name, n))
+			return &m->vars[i];
+	return NULL;
+}
+
+static char *did_you_mean_var(struct manifest *m, const char *n)
+{
+	const char **c = xcalloc(m->n_vars + 1, sizeof(*c));
+	const char *s;
+	size_t i;
+	char *r;
+
+	for (i = 0; i < m->n_vars; i++)
+		c[i] = m->vars[i].name;
+	s = closest(n, c, m->n_vars);
+	r = s ? xasprintf("; did you mean '%s'?", s) : xstrdup("");
+	free(c);
+	return r;
+}
+
+/* Convert a string given on the command line or in the environment to
+ * the variable's type; NULL with *why on failure. */
+static json_t *convert(const char *type, const char *s, const char **why)
 {
 	json_t *v;
 	json_error_t je;
 
+	*why = NULL;
 	if (!type || !strcmp(type, "string"))
 		return json_string(s);
 	if (!strcmp(type, "number")) {
-		char *end;
-		long long i = strtoll(s, &end, 10);
-		double x;
-
-		if (*s && !*end)
-			return json_integer(i);
-		x = strtod(s, &end);
-		if (*s && !*end)
-			return json_real(x);
-		snprintf(n ? err : err, n, "'%s' is not a number", s);
-		return NULL;
+		v = yaml_plain_scalar(s, why);
+		if (v && !json_is_number(v)) {
+			json_decref(v);
+			v = NULL;
+		}
+		if (!v && !*why)
+			*why = "not a number";
+		return v;
 	}
 	if (!strcmp(type, "bool")) {
 		if (!strcmp(s, "true"))
 			return json_true();
 		if (!strcmp(s, "false"))
 			return json_false();
-		snprintf(err, n, "'%s' is not a bool (true or false)", s);
+		*why = "not true or false";
 		return NULL;
 	}
 	v = json_loads(s, JSON_DECODE_ANY, &je);
-	if (v && ((!strcmp(type, "list") && json_is_array(v)) ||
-		  (!strcmp(type, "map") && json_is_object(v))))
-		return v;
-	json_decref(v);
-	snprintf(err, n, "'%s' is not a %s in JSON syntax (such as %s)", s,
-		 type, !strcmp(type, "list") ? "[\"a\",\"b\"]" : "{\"k\":\"v\"}");
-	return NULL;
+	if (!v || (!strcmp(type, "list") && !json_is_array(v)) ||
+	    (!strcmp(type, "map") && !json_is_object(v))) {
+		json_decref(v);
+		*why = !strcmp(type, "list") ? "not a JSON list like [\"a\"]" :
+			"not a JSON map like {\"k\": \"v\"}";
+		return NULL;
+	}
+	return v;
 }
 
 static int type_ok(const char *type, const json_t *v)
@@ -236,684 +336,898 @@ static int type_ok(const char *type, const json_t *v)
 	return 1;
 }
 
-static void resolve_variables(struct manifest *m,
-			      const struct manifest_opts *o, struct diags *d)
+static const char *env_get(const struct manifest_opts *o, const char *n)
 {
-	json_t *decl = json_object_get(m->doc, "variables");
-	json_t *from_files = json_object();
-	const char *name;
-	json_t *v;
-	size_t i;
-
-	for (i = 0; o && i < o->nvar_files; i++) {
-		json_t *docs = NULL, *doc;
-		struct posmap fpm;
-
-		posmap_init(&fpm);
-		if (!yaml_load_file(&docs, o->var_files[i], &fpm, d)) {
-			doc = json_array_get(docs, 0);
-			if (json_array_size(docs) > 1 || (doc &&
-			    !json_is_object(doc))) {
-				diags_add(d, o->var_files[i], 1, 1, NULL,
-					  "a variable file is one mapping of "
-					  "variable names to values");
-			} else {
-				json_object_foreach(doc, name, v) {
-					if (!json_object_get(decl, name)) {
-						struct pos p;
-
-						posmap_get(&fpm, name, &p);
-						diags_add(
-							d, o->var_files[i],
-							p.line, p.col, name,
-							"unknown variable '%s'; "
-							"declare it under "
-							"variables:",
-							name);
-						continue;
-					}
-					json_object_set(from_files, name, v);
-				}
-			}
-		}
-		json_decref(docs);
-		posmap_release(&fpm);
-	}
-
-	json_object_foreach(decl, name, v) {
-		const char *type = json_get_str(v, "type", NULL);
-		json_t *val = NULL, *x;
-		char err[256] = "", *envname;
-		const char *env;
-		const char *where = NULL;
-		size_t j;
-
-		/* --var, last one wins. */
-		for (j = 0; o && j < o->nvars; j++) {
-			const char *eq = strchr(o->vars[j], '=');
-
-			if (eq && (size_t)(eq - o->vars[j]) == strlen(name) &&
-			    !strncmp(o->vars[j], name, strlen(name))) {
-				json_decref(val);
-				val = typed(type, eq + 1, err, sizeof(err));
-				where = "--var";
-			}
-		}
-		if (!val && !*err && (x = json_object_get(from_files, name))) {
-			val = json_incref(x);
-			where = "--var-file";
-		}
-		envname = xasprintf("DCFORM_VAR_%s", name);
-		if (!val && !*err && (env = getenv(envname))) {
-			val = typed(type, env, err, sizeof(err));
-			where = envname;
-		}
-		if (!val && !*err && (x = json_object_get(v, "default"))) {
-			val = json_incref(x);
-			where = "default";
-		}
-		if (*err) {
-			diags_add(d, NULL, 0, 0, NULL, "variable '%s' (%s): %s",
-				  name, where ? where : "value", err);
-			/* Reported once: references see null, not a second
-			 * "has no value". */
-			json_object_set_new(m->variables, name, json_null());
-		} else if (val && !type_ok(type, val)) {
-			char *path = xasprintf("variables.%s", name);
-			struct pos p;
-
-			posmap_get(&m->pm, path, &p);
-			diags_add(d, p.file, p.line, p.col, path,
-				  "variable '%s' must be a %s, got %s (from "
-				  "%s)",
-				  name, type, json_type_name(val), where);
-			free(path);
-		} else if (val) {
-			json_object_set(m->variables, name, val);
-		}
-		if (json_get_bool(v, "sensitive", 0))
-			json_object_set_new(m->sensitive_vars, name,
-					    json_true());
-		json_decref(val);
-		free(envname);
-	}
-	for (i = 0; o && i < o->nvars; i++) {
-		const char *eq = strchr(o->vars[i], '=');
-		char *n2 = eq ? xstrndup(o->vars[i],
-					 (size_t)(eq - o->vars[i]))
-			      : xstrdup(o->vars[i]);
-
-		if (!eq)
-			diags_add(d, NULL, 0, 0, NULL,
-				  "--var '%s': expected NAME=VALUE", n2);
-		else if (!json_object_get(decl, n2))
-			diags_add(d, NULL, 0, 0, NULL,
-				  "--var '%s': unknown variable; declare it "
-				  "under variables:",
-				  n2);
-		free(n2);
-	}
-	json_decref(from_files);
+	return o && o->getenv ? o->getenv(n) : getenv(n);
 }
 
-/* ---- references --------------------------------------------------- */
+static void set_var(struct manifest_variable *v, json_t *val,
+		    const char *source)
+{
+	json_decref(v->value);
+	v->value = val;
+	v->source = source;
+}
+
+static void load_vars(struct manifest *m, const struct manifest_opts *o,
+		      struct diags *d)
+{
+	json_t *vars = json_object_get(m->doc, "variables"), *x;
+	const char *k;
+	size_t i, alloc = 0;
+
+	if (!json_is_object(vars))
+		return;
+	json_object_foreach(vars, k, x) {
+		struct manifest_variable *v;
+		char *path = xasprintf("variables.%s", k);
+		const char *why;
+		const char *env;
+		char *ename;
+
+		ALLOC_GROW(m->vars, m->n_vars + 1, alloc);
+		v = &m->vars[m->n_vars++];
+		memset(v, 0, sizeof(*v));
+		v->name = xstrdup(k);
+		if (json_is_object(x)) {
+			const char *t = json_get_str(x, "type", NULL);
+
+			if (t && (!strcmp(t, "string") || !strcmp(t, "number") ||
+				  !strcmp(t, "bool") || !strcmp(t, "list") ||
+				  !strcmp(t, "map")))
+				v->type = xstrdup(t);
+			if (json_get_str(x, "description", NULL))
+				v->description = xstrdup(
+					json_get_str(x, "description", ""));
+			v->sensitive = json_get_bool(x, "sensitive", 0);
+			if (json_object_get(x, "default")) {
+				json_t *def = json_object_get(x, "default");
+				char *dp = xasprintf("%s.default", path);
+
+				if (!type_ok(v->type, def))
+					manifest_diag(m, d, dp, "default of "
+						      "variable '%s' must be a "
+						      "%s, got %s", k, v->type,
+						      json_type_name(def));
+				else
+					set_var(v, json_incref(def), "default");
+				free(dp);
+			}
+		}
+		ename = xasprintf("DCFORM_VAR_%s", k);
+		env = env_get(o, ename);
+		if (env) {
+			json_t *cv = convert(v->type, env, &why);
+
+			if (!cv)
+				manifest_diag(m, d, path, "%s: %s for variable "
+					      "'%s' of type %s", ename, why, k,
+					      v->type);
+			else
+				set_var(v, cv, "DCFORM_VAR");
+		}
+		free(ename);
+		free(path);
+	}
+	/* --var-file, in order. */
+	for (i = 0; o && i < o->n_var_files; i++) {
+		struct buf b = BUF_INIT;
+		struct err fe = ERR_INIT;
+		struct yaml_doc *docs = NULL;
+		size_t nd = 0, j;
+		const char *file = srcmap_file(&m->src, o->var_files[i]);
+
+		if (fs_read_file(&b, file, MANIFEST_MAX_FILE, &fe) < 0) {
+			diags_add(d, NULL, 0, 0, NULL, "--var-file: %s",
+				  fe.msg);
+			buf_release(&b);
+			continue;
+		}
+		yaml_parse_docs(&docs, &nd, file, b.ptr, b.len, d);
+		for (j = 0; j < nd; j++) {
+			json_object_foreach(docs[j].value, k, x) {
+				struct manifest_variable *v = find_var(m, k);
+				const struct srcpos *p =
+					srcmap_get(&docs[j].keys, k);
+
+				if (!v) {
+					char *dym = did_you_mean_var(m, k);
+
+					diags_add(d, file, p ? p->line : 0,
+						  p ? p->col : 0, k,
+						  "unknown variable '%s'%s", k,
+						  dym);
+					free(dym);
+					continue;
+				}
+				if (!type_ok(v->type, x)) {
+					diags_add(d, file, p ? p->line : 0,
+						  p ? p->col : 0, k,
+						  "variable '%s' must be a %s, "
+						  "got %s", k, v->type,
+						  json_type_name(x));
+					continue;
+				}
+				set_var(v, json_incref(x), "--var-file");
+			}
+		}
+		yaml_docs_free(docs, nd);
+		buf_release(&b);
+	}
+	/* --var, in order: the last one wins. */
+	for (i = 0; o && i < o->n_vars; i++) {
+		const char *eq = strchr(o->vars[i], '=');
+		char *name;
+		struct manifest_variable *v;
+		const char *why;
+		json_t *cv;
+
+		if (!eq || eq == o->vars[i]) {
+			diags_add(d, NULL, 0, 0, NULL, "--var '%s': expected "
+				  "NAME=VALUE", o->vars[i]);
+			continue;
+		}
+		name = xstrndup(o->vars[i], (size_t)(eq - o->vars[i]));
+		v = find_var(m, name);
+		if (!v) {
+			char *dym = did_you_mean_var(m, name);
+
+			diags_add(d, NULL, 0, 0, NULL, "--var: unknown "
+				  "variable '%s'%s", name, dym);
+			free(dym);
+		} else if (!(cv = convert(v->type, eq + 1, &why))) {
+			diags_add(d, NULL, 0, 0, NULL, "--var %s: %s for "
+				  "variable of type %s", name, why, v->type);
+		} else {
+			set_var(v, cv, "--var");
+		}
+		free(name);
+	}
+}
+
+/* ---- resources ---- */
+
+/* What the loader knows about one resources: entry. */
+struct rdef {
+	const char *name;
+	const char *type; /* NULL when missing or not a known type */
+	json_t *entry;
+	int has_for_each;
+	json_t *keys;     /* object key -> each.value, for for_each */
+};
 
 struct lctx {
 	struct manifest *m;
-	const char *self;     /* resource name being evaluated, or NULL */
-	const json_t *each_key, *each_value; /* NULL without for_each */
-	json_t *deps;         /* addresses referenced (object as a set) */
-	int allow_each;
+	const struct manifest_opts *opts;
+	struct diags *d;
+	struct rdef *defs;
+	size_t ndefs;
+	const char *self;        /* resource being loaded, or NULL */
+	int in_for_each;
+	const char *each_key;
+	json_t *each_value;
+	int allow_resources;     /* 0 in for_each */
 };
 
-static const char *closest(const json_t *obj, const char *name)
+static struct rdef *find_def(struct lctx *c, const char *name)
 {
-	const char *best = NULL, *k;
-	size_t bestd = (size_t)-1;
-	json_t *v;
-
-	json_object_foreach((json_t *)obj, k, v) {
-		size_t dd = str_edit_distance(name, k);
-
-		if (dd < bestd) {
-			bestd = dd;
-			best = k;
-		}
-	}
-	return bestd <= 3 ? best : NULL;
-}
-
-static json_t *lookup(const struct ref *r, void *ctx, char *err, size_t n)
-{
-	struct lctx *x = ctx;
-	json_t *resources = json_object_get(x->m->doc, "resources"), *t, *v;
-	const char *s, *sug;
-
-	switch (r->kind) {
-	case REF_VAR:
-		v = json_object_get(x->m->variables, r->name);
-		if (v)
-			return json_incref(v);
-		if (!json_object_get(json_object_get(x->m->doc, "variables"),
-				     r->name)) {
-			sug = closest(json_object_get(x->m->doc, "variables"),
-				      r->name);
-			snprintf(err, n,
-				 "unknown variable '%s'%s%s%s; declare it under "
-				 "variables:",
-				 r->name, sug ? " (did you mean '" : "",
-				 sug ? sug : "", sug ? "'?)" : "");
-		} else {
-			snprintf(err, n,
-				 "variable '%s' has no value; set it with --var "
-				 "%s=…, --var-file, DCFORM_VAR_%s or a default",
-				 r->name, r->name, r->name);
-		}
-		return EXPR_ERROR;
-	case REF_ENV:
-		s = getenv(r->name);
-		if (s)
-			return json_string(s);
-		snprintf(err, n, "environment variable '%s' is not set",
-			 r->name);
-		return EXPR_ERROR;
-	case REF_EACH_KEY:
-	case REF_EACH_VALUE:
-		if (!x->each_key) {
-			snprintf(err, n,
-				 "'${each.%s}' is only available in a resource "
-				 "with for_each",
-				 r->kind == REF_EACH_KEY ? "key" : "value");
-			return EXPR_ERROR;
-		}
-		if (r->kind == REF_EACH_KEY)
-			return json_incref((json_t *)x->each_key);
-		v = r->attr ? json_path_get(x->each_value, r->attr)
-			    : (json_t *)x->each_value;
-		if (!v) {
-			snprintf(err, n, "each.value has no member '%s'",
-				 r->attr);
-			return EXPR_ERROR;
-		}
-		return json_incref(v);
-	case REF_RESOURCE:
-		break;
-	}
-	t = json_object_get(resources, r->name);
-	if (!t) {
-		sug = closest(resources, r->name);
-		snprintf(err, n, "unknown resource '%s'%s%s%s", r->name,
-			 sug ? " (did you mean '" : "", sug ? sug : "",
-			 sug ? "'?)" : "");
-		return EXPR_ERROR;
-	}
-	if (x->self && !strcmp(x->self, r->name)) {
-		snprintf(err, n,
-			 "'%s' refers to itself; a resource cannot use its own "
-			 "attributes",
-			 r->name);
-		return EXPR_ERROR;
-	}
-	{
-		char *first = xstrdup(r->attr), *dot = strchr(first, '.');
-		const char *type = json_get_str(t, "type", "");
-		int has;
-
-		if (dot)
-			*dot = '\0';
-		sug = NULL;
-		has = schema_has_attribute(type, first, &sug);
-		if (!has && schema_get(type)) {
-			snprintf(err, n, "%s has no attribute '%s'%s%s%s", type,
-				 first, sug ? " (did you mean '" : "",
-				 sug ? sug : "", sug ? "'?)" : "");
-			free(first);
-			return EXPR_ERROR;
-		}
-		free(first);
-	}
-	if (json_object_get(t, "for_each") && !r->key) {
-		snprintf(err, n,
-			 "'%s' has for_each; refer to one instance as "
-			 "${%s[KEY].%s}",
-			 r->name, r->name, r->attr);
-		return EXPR_ERROR;
-	}
-	if (!json_object_get(t, "for_each") && r->key) {
-		snprintf(err, n, "'%s' has no for_each; write ${%s.%s}",
-			 r->name, r->name, r->attr);
-		return EXPR_ERROR;
-	}
-	if (x->deps) {
-		char *a = r->key ? xasprintf("%s[%s]", r->name, r->key)
-				 : xstrdup(r->name);
-		json_object_set_new(x->deps, a, json_true());
-		free(a);
-	}
-	return NULL; /* known only at plan/apply time */
-}
-
-static int eval_at(json_t **out, struct manifest *m, const json_t *v,
-		   const char *path, struct lctx *x, struct diags *d)
-{
-	char err[512] = "", *errpath = NULL;
-	struct pos p;
-
-	if (expr_eval(out, v, path, lookup, x, 1, err, sizeof(err),
-		      &errpath) == 0)
-		return 0;
-	posmap_get(&m->pm, errpath, &p);
-	diags_add(d, p.file, p.line, p.col, errpath, "%s", err);
-	free(errpath);
-	return -1;
-}
-
-/* Keys of a for_each value: list items as strings, or map keys. */
-static json_t *each_items(const json_t *fe, char *err, size_t n)
-{
-	json_t *items = json_object(), *v;
-	const char *k;
 	size_t i;
 
-	if (json_is_object(fe)) {
-		json_object_foreach((json_t *)fe, k, v)
-			json_object_set(items, k, v);
-		return items;
-	}
-	if (!json_is_array(fe)) {
-		snprintf(err, n, "for_each must be a list or a map, got %s",
-			 json_type_name(fe));
-		json_decref(items);
-		return NULL;
-	}
-	json_array_foreach(fe, i, v) {
-		char buf[64];
-		const char *key;
-
-		if (json_is_string(v))
-			key = json_string_value(v);
-		else if (json_is_integer(v)) {
-			snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-				 json_integer_value(v));
-			key = buf;
-		} else {
-			snprintf(err, n,
-				 "for_each list items must be strings or "
-				 "numbers, got %s",
-				 json_type_name(v));
-			json_decref(items);
-			return NULL;
-		}
-		if (!*key || strpbrk(key, "[]\"/\\") ||
-		    json_object_get(items, key)) {
-			snprintf(err, n,
-				 "for_each key '%s' is empty, repeated or "
-				 "holds [ ] \" / \\",
-				 key);
-			json_decref(items);
-			return NULL;
-		}
-		json_object_set_new(items, key, json_string(key));
-	}
-	return items;
+	for (i = 0; i < c->ndefs; i++)
+		if (!strcmp(c->defs[i].name, name))
+			return &c->defs[i];
+	return NULL;
 }
 
-static const char *region_of(const struct manifest *m, const json_t *res,
-			     const char *provider)
+static char *keys_list(json_t *keys)
 {
-	const char *r = json_get_str(res, "region", NULL);
-	const char *env;
-
-	if (!r)
-		r = json_get_str(json_object_get(res, "provider"), "region",
-				 NULL);
-	if (!r)
-		r = json_get_str(json_object_get(m->providers, provider),
-				 "region", NULL);
-	if (!r) {
-		env = getenv(!strcmp(provider, "tencentcloud")
-				     ? "TENCENTCLOUD_REGION"
-				     : "JDCLOUD_REGION");
-		r = env;
-	}
-	return r ? r : "";
-}
-
-static void add_resource(struct manifest *m, const char *name,
-			 const json_t *res, struct diags *d)
-{
-	const char *type = json_get_str(res, "type", "");
-	const char *provider = manifest_type_provider(type);
-	char *src = xasprintf("resources.%s", name);
-	json_t *fe = json_object_get(res, "for_each"), *items = NULL;
-	json_t *key, *val;
+	struct buf b = BUF_INIT;
 	const char *k;
-	struct lctx x = {m, name, NULL, NULL, NULL, 0};
+	json_t *x;
 
-	if (fe) {
-		char *p = xasprintf("%s.for_each", src);
-		json_t *fev = NULL;
-		char err[256];
+	json_object_foreach(keys, k, x)
+		buf_printf(&b, "%s%s", b.len ? ", " : "", k);
+	return buf_detach(&b, NULL);
+}
 
-		x.self = NULL;
-		if (eval_at(&fev, m, fe, p, &x, d) == 0) {
-			items = each_items(fev, err, sizeof(err));
-			if (!items)
-				add_at(d, &m->pm, p, "%s%s%s", err, NULL,
-				       NULL);
+static void check_ref(struct lctx *c, const struct expr_ref *r,
+		      const char *path)
+{
+	struct manifest *m = c->m;
+	struct rdef *def;
+	const char *sugg = NULL;
+
+	switch (r->kind) {
+	case EXPR_VAR: {
+		struct manifest_variable *v = find_var(m, r->name);
+
+		if (!v) {
+			char *dym = did_you_mean_var(m, r->name);
+
+			manifest_diag(m, c->d, path, "unknown variable "
+				      "'%s'%s", r->name, dym);
+			free(dym);
+		} else if (!v->value) {
+			manifest_diag(m, c->d, path, "variable '%s' has no "
+				      "value: set it with --var %s=VALUE, "
+				      "--var-file FILE or DCFORM_VAR_%s, or give "
+				      "it a default", r->name, r->name,
+				      r->name);
 		}
-		json_decref(fev);
-		free(p);
-		if (!items)
-			goto out;
-	} else {
-		items = json_pack("{s:n}", "");
+		return;
 	}
-	json_object_foreach(items, k, val) {
-		char *addr = fe ? xasprintf("%s[%s]", name, k) : xstrdup(name);
-		char *ppath = xasprintf("%s.properties", src);
-		json_t *props = NULL, *deps = json_object(), *dl, *e;
-		json_t *ent;
+	case EXPR_ENV:
+		if (!env_get(c->opts, r->name)) {
+			char *msg = xasprintf("environment variable '%s' is "
+					      "not set; its value stays unknown",
+					      r->name);
+
+			mwarn(m, c->d, path, msg);
+			free(msg);
+		}
+		return;
+	case EXPR_EACH_KEY:
+	case EXPR_EACH_VALUE:
+		if (!c->in_for_each) {
+			manifest_diag(m, c->d, path, "'${each.%s}' is only "
+				      "allowed in a resource with for_each",
+				      r->kind == EXPR_EACH_KEY ? "key" :
+				      "value");
+			return;
+		}
+		if (r->kind == EXPR_EACH_VALUE && r->attr && c->each_value) {
+			json_t *v = json_path_get(c->each_value, r->attr);
+
+			if (!v)
+				manifest_diag(m, c->d, path, "each.value has "
+					      "no field '%s' for key '%s'",
+					      r->attr, c->each_key);
+		}
+		return;
+	case EXPR_RESOURCE:
+		break;
+	}
+	if (!c->allow_resources) {
+		manifest_diag(m, c->d, path, "for_each cannot refer to "
+			      "resource '%s': its keys must be known before "
+			      "apply", r->name);
+		return;
+	}
+	def = find_def(c, r->name);
+	if (!def) {
+		const char **names = xcalloc(c->ndefs + 1, sizeof(*names));
+		const char *s;
 		size_t i;
 
-		key = json_string(k);
-		x.self = name;
-		x.each_key = fe ? key : NULL;
-		x.each_value = fe ? val : NULL;
-		x.deps = deps;
-		if (eval_at(&props, m, json_object_get(res, "properties"),
-			    ppath, &x, d) < 0) {
-			json_decref(key);
-			json_decref(deps);
-			free(addr);
-			free(ppath);
+		for (i = 0; i < c->ndefs; i++)
+			names[i] = c->defs[i].name;
+		s = closest(r->name, names, c->ndefs);
+		if (s)
+			manifest_diag(m, c->d, path, "unknown resource '%s'; "
+				      "did you mean '%s'?", r->name, s);
+		else
+			manifest_diag(m, c->d, path, "unknown resource '%s'",
+				      r->name);
+		free(names);
+		return;
+	}
+	if (c->self && !strcmp(c->self, r->name)) {
+		manifest_diag(m, c->d, path, "resource '%s' refers to itself",
+			      r->name);
+		return;
+	}
+	if (def->has_for_each && !r->key && !r->key_is_each) {
+		manifest_diag(m, c->d, path, "resource '%s' has for_each: "
+			      "refer to one instance as ${%s[KEY].%s}",
+			      r->name, r->name, r->attr);
+		return;
+	}
+	if (!def->has_for_each && (r->key || r->key_is_each)) {
+		manifest_diag(m, c->d, path, "resource '%s' has no for_each: "
+			      "write ${%s.%s}", r->name, r->name, r->attr);
+		return;
+	}
+	if (def->has_for_each && def->keys) {
+		const char *key = r->key_is_each ? c->each_key : r->key;
+
+		if (r->key_is_each && !c->in_for_each) {
+			manifest_diag(m, c->d, path, "'${each.key}' is only "
+				      "allowed in a resource with for_each");
+			return;
+		}
+		if (key && !json_object_get(def->keys, key)) {
+			char *l = keys_list(def->keys);
+
+			manifest_diag(m, c->d, path, "resource '%s' has no "
+				      "instance '%s'; its keys: %s", r->name,
+				      key, *l ? l : "(none)");
+			free(l);
+			return;
+		}
+	}
+	if (def->type && !schema_has_attribute(def->type, r->attr, &sugg)) {
+		if (sugg)
+			manifest_diag(m, c->d, path, "%s '%s' has no attribute "
+				      "'%s'; did you mean '%s'?", def->type,
+				      r->name, r->attr, sugg);
+		else
+			manifest_diag(m, c->d, path, "%s '%s' has no attribute "
+				      "'%s'", def->type, r->name, r->attr);
+	}
+}
+
+static int lookup(void *ctx, const struct expr_ref *r, json_t **out,
+		  struct err *e);
+
+/* Check every template in v; returns the number of errors added. */
+static size_t check_value(struct lctx *c, const json_t *v, const char *path)
+{
+	size_t before = diags_errors(c->d);
+
+	if (json_is_string(v)) {
+		struct expr_refs refs = EXPR_REFS_INIT;
+		struct err e = ERR_INIT;
+		size_t i;
+
+		if (expr_parse(&refs, json_string_value(v), path, &e) < 0)
+			manifest_diag(c->m, c->d, path, "%s", e.msg);
+		for (i = 0; i < refs.n; i++)
+			check_ref(c, &refs.v[i], path);
+		if (refs.n && before == diags_errors(c->d)) {
+			/* Interpolating a map or list is an error here. */
+			json_t *x = NULL;
+
+			if (expr_substitute(&x, v, lookup, c, NULL, NULL,
+					    &e) < 0)
+				manifest_diag(c->m, c->d, path, "%s", e.msg);
+			json_decref(x);
+		}
+		expr_refs_release(&refs);
+	} else if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+
+		json_object_foreach((json_t *)v, k, x) {
+			char *p = *path ? xasprintf("%s.%s", path, k) :
+				xstrdup(k);
+
+			check_value(c, x, p);
+			free(p);
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *x;
+
+		json_array_foreach(v, i, x) {
+			char *p = xasprintf("%s[%zu]", path, i);
+
+			check_value(c, x, p);
+			free(p);
+		}
+	}
+	return diags_errors(c->d) - before;
+}
+
+static int lookup(void *ctx, const struct expr_ref *r, json_t **out,
+		  struct err *e)
+{
+	struct lctx *c = ctx;
+
+	(void)e;
+	switch (r->kind) {
+	case EXPR_VAR: {
+		struct manifest_variable *v = find_var(c->m, r->name);
+
+		if (!v || !v->value)
+			return 0;
+		*out = json_incref(v->value);
+		return 1;
+	}
+	case EXPR_ENV: {
+		const char *s = env_get(c->opts, r->name);
+
+		if (!s)
+			return 0;
+		*out = json_string(s);
+		return *out ? 1 : 0;
+	}
+	case EXPR_EACH_KEY:
+		if (!c->in_for_each || !c->each_key)
+			return 0;
+		*out = json_string(c->each_key);
+		return 1;
+	case EXPR_EACH_VALUE: {
+		json_t *v = c->each_value;
+
+		if (!c->in_for_each || !v)
+			return 0;
+		if (r->attr)
+			v = json_path_get(v, r->attr);
+		if (!v)
+			return 0;
+		*out = json_incref(v);
+		return 1;
+	}
+	case EXPR_RESOURCE:
+		return 0;
+	}
+	return 0;
+}
+
+static int key_ok(const char *k)
+{
+	const char *p;
+
+	if (!*k || strlen(k) > 64)
+		return 0;
+	for (p = k; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("_-.:/@+", *p)))
+			return 0;
+	return 1;
+}
+
+/* Evaluate def's for_each into def->keys (key -> each.value). */
+static void eval_for_each(struct lctx *c, struct rdef *def)
+{
+	char *path = xasprintf("resources.%s.for_each", def->name);
+	json_t *fe = json_object_get(def->entry, "for_each"), *val = NULL, *x;
+	struct err e = ERR_INIT;
+	size_t i;
+	const char *k;
+
+	c->self = def->name;
+	c->in_for_each = 0;
+	c->allow_resources = 0;
+	if (check_value(c, fe, path))
+		goto out;
+	if (expr_eval(&val, fe, lookup, c, path, NULL, &e) < 0) {
+		manifest_diag(c->m, c->d, path, "%s", e.msg);
+		goto out;
+	}
+	def->keys = json_object();
+	if (json_is_array(val)) {
+		json_array_foreach(val, i, x) {
+			char *ip = xasprintf("%s[%zu]", path, i);
+			char *key = json_is_string(x) || json_is_number(x) ?
+				expr_to_text(x) : NULL;
+
+			if (!key)
+				manifest_diag(c->m, c->d, ip, "for_each list "
+					      "items must be strings or numbers, "
+					      "got %s", json_type_name(x));
+			else if (!key_ok(key))
+				manifest_diag(c->m, c->d, ip, "invalid "
+					      "for_each key '%s': keys are 1 to "
+					      "64 letters, digits and _-.:/@+",
+					      key);
+			else if (json_object_get(def->keys, key))
+				manifest_diag(c->m, c->d, ip, "duplicate "
+					      "for_each key '%s'", key);
+			else
+				json_object_set(def->keys, key, x);
+			free(key);
+			free(ip);
+		}
+	} else if (json_is_object(val)) {
+		json_object_foreach(val, k, x) {
+			char *kp = xasprintf("%s.%s", path, k);
+
+			if (!key_ok(k))
+				manifest_diag(c->m, c->d, kp, "invalid "
+					      "for_each key '%s': keys are 1 to "
+					      "64 letters, digits and _-.:/@+",
+					      k);
+			else
+				json_object_set(def->keys, k, x);
+			free(kp);
+		}
+	} else if (json_is_string(fe)) {
+		/* The schema reports a literal of the wrong type. */
+		manifest_diag(c->m, c->d, path, "'for_each' must be a list or "
+			      "a map, got %s", json_type_name(val));
+	}
+out:
+	json_decref(val);
+	free(path);
+}
+
+static char **str_array(json_t *a, size_t *n)
+{
+	char **v = xcalloc(json_array_size(a) + 1, sizeof(*v));
+	size_t i, k = 0;
+	json_t *x;
+
+	json_array_foreach(a, i, x)
+		if (json_is_string(x))
+			v[k++] = xstrdup(json_string_value(x));
+	*n = k;
+	return v;
+}
+
+static char *redact(const struct manifest *m, const char *msg);
+
+static void add_instance(struct lctx *c, struct rdef *def, size_t *alloc,
+			 const char *key, json_t *each_value)
+{
+	struct manifest *m = c->m;
+	struct manifest_resource *r;
+	char *ppath = xasprintf("resources.%s.properties", def->name);
+	json_t *props = json_object_get(def->entry, "properties");
+	json_t *lc = json_object_get(def->entry, "lifecycle");
+	json_t *x = NULL;
+	struct err e = ERR_INIT;
+
+	c->self = def->name;
+	c->in_for_each = def->has_for_each;
+	c->each_key = key;
+	c->each_value = each_value;
+	c->allow_resources = 1;
+	if (check_value(c, props, ppath)) {
+		free(ppath);
+		return;
+	}
+	if (expr_substitute(&x, props, lookup, c, ppath, NULL, &e) < 0) {
+		manifest_diag(m, c->d, ppath, "%s", e.msg);
+		free(ppath);
+		return;
+	}
+	{
+		/* Values that came from variables are checked here. */
+		struct diags sd = DIAGS_INIT;
+		size_t i;
+
+		schema_validate(schema_get(def->type), x, ppath, &sd);
+		for (i = 0; i < sd.n; i++) {
+			char *msg = redact(m, sd.v[i].msg);
+
+			manifest_diag(m, c->d, sd.v[i].path, "%s", msg);
+			free(msg);
+		}
+		diags_release(&sd);
+	}
+	ALLOC_GROW(m->resources, m->n_resources + 1, *alloc);
+	r = &m->resources[m->n_resources++];
+	memset(r, 0, sizeof(*r));
+	r->name = xstrdup(def->name);
+	r->key = key ? xstrdup(key) : NULL;
+	r->address = key ? xasprintf("%s[%s]", def->name, key) :
+		xstrdup(def->name);
+	r->type = xstrdup(def->type);
+	r->path = xasprintf("resources.%s", def->name);
+	r->properties = x;
+	if (json_is_object(json_object_get(def->entry, "provider")))
+		r->provider = json_incref(json_object_get(def->entry,
+							  "provider"));
+	if (json_get_str(def->entry, "region", NULL))
+		r->region = xstrdup(json_get_str(def->entry, "region", ""));
+	else if (r->provider && json_get_str(r->provider, "region", NULL))
+		r->region = xstrdup(json_get_str(r->provider, "region", ""));
+	if (json_is_array(json_object_get(def->entry, "depends_on")))
+		r->depends_on = str_array(json_object_get(def->entry,
+							  "depends_on"),
+					  &r->n_depends_on);
+	if (json_is_object(lc)) {
+		r->lifecycle.prevent_destroy =
+			json_get_bool(lc, "prevent_destroy", 0);
+		r->lifecycle.create_before_destroy =
+			json_get_bool(lc, "create_before_destroy", 0);
+		if (json_is_array(json_object_get(lc, "ignore_changes")))
+			r->lifecycle.ignore_changes = str_array(
+				json_object_get(lc, "ignore_changes"),
+				&r->lifecycle.n_ignore_changes);
+	}
+	expr_collect(&r->refs, x, ppath);
+	free(ppath);
+}
+
+/*
+ * msg with the text of every sensitive variable's value replaced by
+ * "(sensitive)": schema messages quote the values they reject, and those
+ * values may have come from a sensitive variable (new string).
+ */
+static char *redact(const struct manifest *m, const char *msg)
+{
+	char *out = xstrdup(msg);
+	size_t i;
+
+	for (i = 0; i < m->n_vars; i++) {
+		char *t, *hit;
+		struct buf b = BUF_INIT;
+		const char *p;
+
+		if (!m->vars[i].sensitive || !m->vars[i].value)
+			continue;
+		t = expr_to_text(m->vars[i].value);
+		if (!t || !*t) {
+			free(t);
 			continue;
 		}
-		json_array_foreach(json_object_get(res, "depends_on"), i, e) {
-			const char *dn = json_string_value(e);
-			json_t *dr = json_object_get(
-				json_object_get(m->doc, "resources"), dn);
-			char *ep = xasprintf("%s.depends_on[%zu]", src, i);
+		for (p = out; (hit = strstr(p, t)); p = hit + strlen(t)) {
+			buf_add(&b, p, (size_t)(hit - p));
+			buf_puts(&b, "(sensitive)");
+		}
+		buf_puts(&b, p);
+		free(out);
+		out = buf_detach(&b, NULL);
+		free(t);
+	}
+	return out;
+}
 
-			if (!dn)
-				;
-			else if (!dr)
-				add_at(d, &m->pm, ep,
-				       "depends_on names unknown resource '%s'%s%s",
-				       dn, NULL, NULL);
-			else if (!strcmp(dn, name))
-				add_at(d, &m->pm, ep,
-				       "'%s' cannot depend on itself%s%s", dn,
-				       NULL, NULL);
+static void check_entry(struct lctx *c, struct rdef *def)
+{
+	json_t *deps = json_object_get(def->entry, "depends_on"), *x;
+	json_t *lc = json_object_get(def->entry, "lifecycle");
+	json_t *ic = json_object_get(lc, "ignore_changes");
+	size_t i;
+
+	json_array_foreach(json_is_array(deps) ? deps : NULL, i, x) {
+		char *p = xasprintf("resources.%s.depends_on[%zu]", def->name,
+				    i);
+		const char *n = json_string_value(x);
+
+		if (n && !strcmp(n, def->name)) {
+			manifest_diag(c->m, c->d, p, "resource '%s' depends "
+				      "on itself", n);
+		} else if (n && !find_def(c, n)) {
+			const char **names = xcalloc(c->ndefs + 1,
+						     sizeof(*names));
+			const char *s;
+			size_t j;
+
+			for (j = 0; j < c->ndefs; j++)
+				names[j] = c->defs[j].name;
+			s = closest(n, names, c->ndefs);
+			if (s)
+				manifest_diag(c->m, c->d, p, "depends_on: "
+					      "unknown resource '%s'; did you "
+					      "mean '%s'?", n, s);
 			else
-				json_object_set_new(deps, dn, json_false());
-			free(ep);
+				manifest_diag(c->m, c->d, p, "depends_on: "
+					      "unknown resource '%s'", n);
+			free(names);
 		}
-		dl = json_array();
-		{
-			const char *dk;
-			json_t *dv;
-
-			json_object_foreach(deps, dk, dv)
-				json_array_append_new(dl, json_string(dk));
-		}
-		ent = json_object();
-		json_object_set_new(ent, "name", json_string(name));
-		json_object_set_new(ent, "type", json_string(type));
-		json_object_set_new(ent, "provider", json_string(provider));
-		json_object_set_new(ent, "region",
-				    json_string(region_of(m, res, provider)));
-		json_object_set_new(ent, "properties", props);
-		json_object_set_new(ent, "lifecycle",
-				    json_object_get(res, "lifecycle")
-					    ? json_deep_copy(json_object_get(
-						      res, "lifecycle"))
-					    : json_object());
-		json_object_set_new(ent, "depends_on", dl);
-		json_object_set_new(ent, "source", json_string(src));
-		if (fe)
-			json_object_set_new(ent, "key", json_string(k));
-		json_object_set_new(m->desired, addr, ent);
-		json_decref(key);
-		json_decref(deps);
-		free(addr);
-		free(ppath);
+		free(p);
 	}
-out:
-	json_decref(items);
-	free(src);
+	json_array_foreach(json_is_array(ic) ? ic : NULL, i, x) {
+		char *p = xasprintf("resources.%s.lifecycle.ignore_changes[%zu]",
+				    def->name, i);
+		const char *s = json_string_value(x);
+
+		if (s && def->type && !schema_property(def->type, s))
+			manifest_diag(c->m, c->d, p, "ignore_changes: '%s' is "
+				      "not a property of %s", s, def->type);
+		free(p);
+	}
 }
 
-/* depends_on entries naming a for_each resource mean all its instances. */
-static void expand_deps(struct manifest *m)
+static int cmp_res(const void *a, const void *b)
 {
-	const char *addr;
-	json_t *ent;
+	return strcmp(((const struct manifest_resource *)a)->address,
+		      ((const struct manifest_resource *)b)->address);
+}
 
-	json_object_foreach(m->desired, addr, ent) {
-		json_t *dl = json_object_get(ent, "depends_on"), *out =
-								    json_array();
-		json_t *dv;
-		size_t i;
+static void load_resources(struct manifest *m, const struct manifest_opts *o,
+			   struct diags *d)
+{
+	json_t *res = json_object_get(m->doc, "resources"), *x;
+	json_t *outs = json_object_get(m->doc, "outputs");
+	struct lctx c;
+	const char *k;
+	size_t i, alloc = 0, oalloc = 0;
 
-		json_array_foreach(dl, i, dv) {
-			const char *dn = json_string_value(dv);
-			const char *a2;
-			json_t *e2;
+	memset(&c, 0, sizeof(c));
+	c.m = m;
+	c.opts = o;
+	c.d = d;
+	if (json_is_object(res)) {
+		c.defs = xcalloc(json_object_size(res) + 1, sizeof(*c.defs));
+		json_object_foreach(res, k, x) {
+			struct rdef *def = &c.defs[c.ndefs++];
+			const char *t = json_get_str(x, "type", NULL);
 
-			if (json_object_get(m->desired, dn)) {
-				json_array_append(out, dv);
+			def->name = k;
+			def->entry = json_is_object(x) ? x : NULL;
+			def->type = t && schema_get(t) &&
+				strcmp(t, "manifest") ? t : NULL;
+			def->has_for_each = def->entry &&
+				json_object_get(x, "for_each") != NULL;
+		}
+	}
+	for (i = 0; i < c.ndefs; i++)
+		if (c.defs[i].has_for_each)
+			eval_for_each(&c, &c.defs[i]);
+	for (i = 0; i < c.ndefs; i++) {
+		struct rdef *def = &c.defs[i];
+
+		if (!def->entry || !def->type ||
+		    !json_is_object(json_object_get(def->entry, "properties")))
+			continue;
+		check_entry(&c, def);
+		if (def->has_for_each) {
+			json_object_foreach(def->keys, k, x)
+				add_instance(&c, def, &alloc, k, x);
+		} else {
+			add_instance(&c, def, &alloc, NULL, NULL);
+		}
+	}
+	if (m->n_resources)
+		qsort(m->resources, m->n_resources, sizeof(*m->resources),
+		      cmp_res);
+	/* Outputs. */
+	c.self = NULL;
+	c.in_for_each = 0;
+	c.each_key = NULL;
+	c.each_value = NULL;
+	c.allow_resources = 1;
+	json_object_foreach(json_is_object(outs) ? outs : NULL, k, x) {
+		struct manifest_output *out;
+		json_t *val = x, *nv = NULL;
+		char *path;
+		struct err e = ERR_INIT;
+
+		if (json_is_object(x)) {
+			val = json_object_get(x, "value");
+			if (!val)
 				continue;
-			}
-			json_object_foreach(m->desired, a2, e2)
-				if (!strcmp(json_get_str(e2, "name", ""),
-					    dn))
-					json_array_append_new(out,
-							      json_string(a2));
+			path = xasprintf("outputs.%s.value", k);
+		} else {
+			path = xasprintf("outputs.%s", k);
 		}
-		json_object_set_new(ent, "depends_on", out);
+		if (check_value(&c, val, path) ||
+		    expr_substitute(&nv, val, lookup, &c, path, NULL, &e) < 0) {
+			if (e.code)
+				manifest_diag(m, d, path, "%s", e.msg);
+			free(path);
+			continue;
+		}
+		ALLOC_GROW(m->outputs, m->n_outputs + 1, oalloc);
+		out = &m->outputs[m->n_outputs++];
+		memset(out, 0, sizeof(*out));
+		out->name = xstrdup(k);
+		out->path = path;
+		out->value = nv;
+		if (json_is_object(x)) {
+			if (json_get_str(x, "description", NULL))
+				out->description = xstrdup(
+					json_get_str(x, "description", ""));
+			out->sensitive = json_get_bool(x, "sensitive", 0);
+		}
+		expr_collect(&out->refs, nv, path);
 	}
+	for (i = 0; i < c.ndefs; i++)
+		json_decref(c.defs[i].keys);
+	free(c.defs);
 }
 
-static void add_outputs(struct manifest *m, struct diags *d)
+static void init(struct manifest *m, const char *dir)
 {
-	const char *name;
-	json_t *o;
-
-	json_object_foreach(json_object_get(m->doc, "outputs"), name, o) {
-		int full = json_is_object(o) && json_object_get(o, "value");
-		char *path = xasprintf(full ? "outputs.%s.value" : "outputs.%s",
-				       name);
-		json_t *val = NULL;
-		struct lctx x = {m, NULL, NULL, NULL, NULL, 0};
-
-		if (eval_at(&val, m, full ? json_object_get(o, "value") : o,
-			    path, &x, d) == 0)
-			json_object_set_new(
-				m->outputs, name,
-				json_pack("{s:o,s:b,s:s}", "value", val,
-					  "sensitive",
-					  full ? json_get_bool(o, "sensitive",
-							       0)
-					       : 0,
-					  "description",
-					  full ? json_get_str(o, "description",
-							      "")
-					       : ""));
-		free(path);
-	}
-}
-
-size_t manifest_load(struct manifest *m, const char *dir,
-		     const struct manifest_opts *o, struct diags *d)
-{
-	size_t before = d->n, i;
-	char **files;
-	const char *name;
-	json_t *res;
-
 	memset(m, 0, sizeof(*m));
+	m->dir = xstrdup(dir);
 	m->doc = json_object();
-	m->desired = json_object();
-	m->outputs = json_object();
-	m->variables = json_object();
-	m->sensitive_vars = json_object();
-	posmap_init(&m->pm);
+	srcmap_init(&m->src);
+	srcmap_init(&m->keys);
+}
 
-	files = list_files(dir, d);
-	for (i = 0; files && files[i]; i++) {
-		json_t *docs = NULL, *doc;
-		struct posmap fpm;
-		size_t j;
+/* Everything after reading the files. */
+static int finish(struct manifest *m, const struct manifest_opts *opts,
+		  struct diags *d)
+{
+	struct diags sd = DIAGS_INIT;
+	size_t i;
 
-		posmap_init(&fpm);
-		if (!yaml_load_file(&docs, files[i], &fpm, d)) {
-			if (!json_array_size(docs))
-				diags_add(d, files[i], 1, 1, NULL,
-					  "empty manifest: the file has no "
-					  "YAML document");
-			json_array_foreach(docs, j, doc)
-				merge_doc(m, doc, files[i], &fpm, d);
-			posmap_merge(&m->pm, &fpm);
-		}
-		json_decref(docs);
-		posmap_release(&fpm);
-		free(files[i]);
-		m->nfiles++;
+	m->providers = json_object_get(m->doc, "providers");
+	if (!json_is_object(m->providers)) {
+		json_object_set_new(m->doc, "providers", json_object());
+		m->providers = json_object_get(m->doc, "providers");
 	}
-	free(files);
-	if (d->n > before)
-		goto out;
-
-	/* The schemas: structure, types, ranges, enums, unknown keys. */
-	schema_validate(schema_get("manifest"), m->doc, "", d);
-	manifest_locate(m, d);
-	if (d->n > before)
-		goto out;
-
-	m->providers = json_incref(json_object_get(m->doc, "providers"));
-	if (!m->providers)
-		m->providers = json_object();
-	m->backend = json_incref(json_object_get(m->doc, "backend"));
-	resolve_variables(m, o, d);
-	json_object_foreach(json_object_get(m->doc, "resources"), name, res)
-		add_resource(m, name, res, d);
-	expand_deps(m);
-	add_outputs(m, d);
-	if (d->n > before)
-		goto out;
-
-	/* Variables may have put values of the wrong type in place. */
-	{
-		const char *addr;
-		json_t *ent;
-
-		json_object_foreach(m->desired, addr, ent) {
-			char *p = xasprintf("%s.properties",
-					    json_get_str(ent, "source", ""));
-			json_t *sch = (json_t *)schema_get(
-				json_get_str(ent, "type", ""));
-
-			if (sch)
-				schema_validate(sch,
-						json_object_get(ent,
-								"properties"),
-						p, d);
-			free(p);
-			if (d->n > before)
-				break; /* one instance says it for all */
-		}
-		manifest_locate(m, d);
-	}
-	if (d->n > before)
-		goto out;
-	graph_check_cycles(m->desired, &m->pm, d);
-out:
+	m->backend = json_object_get(m->doc, "backend");
+	if (!json_is_object(m->backend))
+		m->backend = NULL;
+	/* Schema problems carry paths only: position them here. */
+	schema_validate(schema_get("manifest"), m->doc, "", &sd);
+	for (i = 0; i < sd.n; i++)
+		manifest_diag(m, d, sd.v[i].path, "%s", sd.v[i].msg);
+	diags_release(&sd);
+	load_vars(m, opts, d);
+	load_resources(m, opts, d);
 	diags_sort(d);
-	return d->n - before;
+	diags_uniq(d);
+	return diags_errors(d) ? DCF_EINVALID : 0;
+}
+
+int manifest_load(struct manifest *m, const char *dir,
+		  const struct manifest_opts *opts, struct diags *d,
+		  struct err *e)
+{
+	int ret;
+
+	init(m, dir);
+	ret = read_files(m, dir, d, e);
+	if (ret < 0)
+		return ret;
+	return finish(m, opts, d);
+}
+
+int manifest_load_text(struct manifest *m, const char *file,
+		       const char *text, size_t len,
+		       const struct manifest_opts *opts, struct diags *d)
+{
+	const char *f;
+	struct yaml_doc *docs;
+	size_t nd, j;
+
+	init(m, ".");
+	f = srcmap_file(&m->src, file);
+	yaml_parse_docs(&docs, &nd, f, text, len, d);
+	for (j = 0; j < nd; j++)
+		merge_doc(m, &docs[j], d);
+	yaml_docs_free(docs, nd);
+	return finish(m, opts, d);
+}
+
+const struct manifest_resource *
+manifest_find(const struct manifest *m, const char *address)
+{
+	size_t lo = 0, hi = m->n_resources;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(m->resources[mid].address, address);
+
+		if (!c)
+			return &m->resources[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 void manifest_release(struct manifest *m)
 {
+	size_t i, j;
+
+	for (i = 0; i < m->n_vars; i++) {
+		free(m->vars[i].name);
+		free(m->vars[i].type);
+		free(m->vars[i].description);
+		json_decref(m->vars[i].value);
+	}
+	free(m->vars);
+	for (i = 0; i < m->n_resources; i++) {
+		struct manifest_resource *r = &m->resources[i];
+
+		free(r->address);
+		free(r->name);
+		free(r->key);
+		free(r->type);
+		free(r->path);
+		free(r->region);
+		json_decref(r->properties);
+		json_decref(r->provider);
+		for (j = 0; j < r->n_depends_on; j++)
+			free(r->depends_on[j]);
+		free(r->depends_on);
+		for (j = 0; j < r->lifecycle.n_ignore_changes; j++)
+			free(r->lifecycle.ignore_changes[j]);
+		free(r->lifecycle.ignore_changes);
+		expr_refs_release(&r->refs);
+	}
+	free(m->resources);
+	for (i = 0; i < m->n_outputs; i++) {
+		free(m->outputs[i].name);
+		free(m->outputs[i].path);
+		free(m->outputs[i].description);
+		json_decref(m->outputs[i].value);
+		expr_refs_release(&m->outputs[i].refs);
+	}
+	free(m->outputs);
 	json_decref(m->doc);
-	json_decref(m->desired);
-	json_decref(m->outputs);
-	json_decref(m->providers);
-	json_decref(m->backend);
-	json_decref(m->variables);
-	json_decref(m->sensitive_vars);
-	posmap_release(&m->pm);
+	srcmap_release(&m->src);
+	srcmap_release(&m->keys);
+	free(m->dir);
 	memset(m, 0, sizeof(*m));
-}
-
-/* ---- late resolution ---------------------------------------------- */
-
-struct rctx {
-	manifest_attr_fn fn;
-	void *ctx;
-	int unknown;
-};
-
-static json_t *late_lookup(const struct ref *r, void *ctx, char *err,
-			   size_t n)
-{
-	struct rctx *x = ctx;
-	char *addr;
-	json_t *v;
-
-	if (r->kind != REF_RESOURCE) {
-		snprintf(err, n, "unresolved expression");
-		return EXPR_ERROR;
-	}
-	addr = r->key ? xasprintf("%s[%s]", r->name, r->key)
-		      : xstrdup(r->name);
-	v = x->fn(addr, r->attr, x->ctx);
-	free(addr);
-	if (!v) {
-		x->unknown = 1;
-		return json_string(PROPS_UNKNOWN);
-	}
-	return v;
-}
-
-static json_t *collapse_unknown(json_t *v)
-{
-	const char *k;
-	json_t *x;
-	size_t i;
-
-	if (json_is_string(v) && strstr(json_string_value(v), PROPS_UNKNOWN) &&
-	    strcmp(json_string_value(v), PROPS_UNKNOWN)) {
-		json_decref(v);
-		return json_string(PROPS_UNKNOWN);
-	}
-	if (json_is_object(v))
-		json_object_foreach(v, k, x)
-			json_object_set_new(v, k,
-					    collapse_unknown(json_incref(x)));
-	if (json_is_array(v))
-		json_array_foreach(v, i, x)
-			json_array_set_new(v, i,
-					   collapse_unknown(json_incref(x)));
-	return v;
-}
-
-json_t *manifest_resolve_refs(const json_t *v, manifest_attr_fn fn, void *ctx,
-			      int *unknown)
-{
-	struct rctx x = {fn, ctx, 0};
-	char err[256], *errpath = NULL;
-	json_t *out = NULL;
-
-	if (expr_eval(&out, v, "", late_lookup, &x, 0, err, sizeof(err),
-		      &errpath) < 0) {
-		/* Cannot happen for a loaded manifest (checked at load);
-		 * be safe: unknown. */
-		free(errpath);
-		x.unknown = 1;
-		out = json_string(PROPS_UNKNOWN);
-	}
-	if (unknown)
-		*unknown = x.unknown;
-	return x.unknown ? collapse_unknown(out) : out;
 }

@@ -1,208 +1,92 @@
 /*
- * yaml.c: libyaml events to jansson with positions.  See yaml.h.
+ * yaml.c: libyaml events to jansson values, keeping every value's
+ * position.  YAML 1.2 core schema for plain scalars; quoted scalars are
+ * always strings.  Aliases are refused (no expansion, so no "billion
+ * laughs"); depth and node count are bounded.
  */
+#include "manifest.h"
+
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
-#include "core/manifest/yaml.h"
 #include "core/util/buf.h"
-#include "core/util/err.h"
-#include "core/util/fs.h"
 #include "core/util/util.h"
 
-void posmap_init(struct posmap *pm)
+void srcmap_init(struct srcmap *m)
 {
-	pm->map = json_object();
-	pm->files = NULL;
-	pm->nfiles = 0;
+	memset(m, 0, sizeof(*m));
+	m->index = json_object();
 }
 
-void posmap_release(struct posmap *pm)
-{
-	size_t i;
-
-	json_decref(pm->map);
-	pm->map = NULL;
-	for (i = 0; i < pm->nfiles; i++)
-		free(pm->files[i]);
-	free(pm->files);
-	pm->files = NULL;
-	pm->nfiles = 0;
-}
-
-static size_t file_index(struct posmap *pm, const char *file)
+void srcmap_release(struct srcmap *m)
 {
 	size_t i;
 
-	for (i = 0; i < pm->nfiles; i++)
-		if (!strcmp(pm->files[i], file))
-			return i;
-	pm->files = xrealloc(pm->files, (pm->nfiles + 1) * sizeof(char *));
-	pm->files[pm->nfiles] = xstrdup(file);
-	return pm->nfiles++;
+	json_decref(m->index);
+	free(m->v);
+	for (i = 0; i < m->nfiles; i++)
+		free(m->files[i]);
+	free(m->files);
+	memset(m, 0, sizeof(*m));
 }
 
-void posmap_set(struct posmap *pm, const char *path, const char *file,
+const char *srcmap_file(struct srcmap *m, const char *file)
+{
+	ALLOC_GROW(m->files, m->nfiles + 1, m->files_alloc);
+	m->files[m->nfiles] = xstrdup(file);
+	return m->files[m->nfiles++];
+}
+
+void srcmap_set(struct srcmap *m, const char *path, const char *file,
 		int line, int col)
 {
-	json_object_set_new(pm->map, path,
-			    json_pack("[I,i,i]",
-				      (json_int_t)file_index(pm, file), line,
-				      col));
+	if (json_object_get(m->index, path))
+		return;
+	ALLOC_GROW(m->v, m->n + 1, m->alloc);
+	m->v[m->n].file = file;
+	m->v[m->n].line = line;
+	m->v[m->n].col = col;
+	json_object_set_new(m->index, path, json_integer((json_int_t)m->n));
+	m->n++;
 }
 
-int posmap_get(const struct posmap *pm, const char *path, struct pos *out)
+const struct srcpos *srcmap_get(const struct srcmap *m, const char *path)
 {
 	char *p = xstrdup(path ? path : "");
+	const struct srcpos *r = NULL;
 
 	for (;;) {
-		json_t *v = json_object_get(pm->map, p);
+		json_t *i = json_object_get(m->index, p);
 		char *cut;
 
-		if (v) {
-			size_t fi = (size_t)json_integer_value(
-				json_array_get(v, 0));
-			out->file = fi < pm->nfiles ? pm->files[fi] : NULL;
-			out->line = (int)json_integer_value(
-				json_array_get(v, 1));
-			out->col = (int)json_integer_value(
-				json_array_get(v, 2));
-			free(p);
-			return 1;
+		if (i) {
+			r = &m->v[json_integer_value(i)];
+			break;
 		}
 		if (!*p)
 			break;
-		/* Drop the last ".key", "[N]" or "#key". */
-		cut = p + strlen(p);
-		while (cut > p && cut[-1] != '.' && cut[-1] != '[' &&
-		       cut[-1] != '#')
-			cut--;
-		if (cut > p)
-			cut--;
-		*cut = '\0';
+		cut = strrchr(p, '.');
+		if (strrchr(p, '[') > cut)
+			cut = strrchr(p, '[');
+		if (cut)
+			*cut = '\0';
+		else
+			*p = '\0';
 	}
 	free(p);
-	memset(out, 0, sizeof(*out));
-	return 0;
+	return r;
 }
 
-void posmap_copy_prefix(struct posmap *pm, const char *from, const char *to)
-{
-	size_t n = strlen(from);
-	json_t *add = json_object(), *v;
-	const char *k;
-
-	json_object_foreach(pm->map, k, v) {
-		if (strncmp(k, from, n) ||
-		    (k[n] && k[n] != '.' && k[n] != '[' && k[n] != '#'))
-			continue;
-		char *nk = xasprintf("%s%s", to, k + n);
-		json_object_set(add, nk, v);
-		free(nk);
-	}
-	json_object_update(pm->map, add);
-	json_decref(add);
-}
-
-char *path_key(const char *path, const char *key)
-{
-	return *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
-}
-
-char *path_index(const char *path, size_t i)
-{
-	return xasprintf("%s[%zu]", path, i);
-}
-
-struct reader {
-	yaml_parser_t p;
-	const char *text;
-	size_t len;
-	const char *file;
-	struct posmap *pm;
-	struct diags *d;
-	size_t nodes;
-	int failed;
-};
-
-static void problem(struct reader *r, const yaml_mark_t *m, const char *fmt,
-		    const char *a, const char *b)
-{
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), fmt, a ? a : "", b ? b : "");
-	diags_add(r->d, r->file, (int)m->line + 1, (int)m->column + 1, NULL,
-		  "%s", msg);
-	r->failed = 1;
-}
-
-static int next(struct reader *r, yaml_event_t *ev)
-{
-	if (!yaml_parser_parse(&r->p, ev)) {
-		const char *what = r->p.problem ? r->p.problem : "syntax error";
-		char msg[512];
-
-		if (r->p.context)
-			snprintf(msg, sizeof(msg), "invalid YAML: %s %s",
-				 what, r->p.context);
-		else
-			snprintf(msg, sizeof(msg), "invalid YAML: %s", what);
-		if (r->p.problem_mark.line || r->p.problem_mark.column ||
-		    !r->p.problem_offset)
-			diags_add(r->d, r->file,
-				  (int)r->p.problem_mark.line + 1,
-				  (int)r->p.problem_mark.column + 1, NULL,
-				  "%s", msg);
-		else {
-			/* Encoding errors come with a byte offset only. */
-			size_t i, off = r->p.problem_offset;
-			int line = 1, col = 1;
-
-			for (i = 0; i < off && i < r->len; i++) {
-				if (r->text[i] == '\n') {
-					line++;
-					col = 1;
-				} else if (((unsigned char)r->text[i] & 0xc0) !=
-					   0x80) {
-					col++;
-				}
-			}
-			diags_add(r->d, r->file, line, col, NULL, "%s", msg);
-		}
-		r->failed = 1;
-		return -1;
-	}
-	return 0;
-}
-
-static int is_int(const char *s)
+json_t *yaml_plain_scalar(const char *s, const char **why)
 {
 	const char *p = s;
-
-	if (*p == '-' || *p == '+')
-		p++;
-	if (!*p)
-		return 0;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'o'))
-		return 0; /* keep 0x / 0o literals as strings: never needed */
-	for (; *p; p++)
-		if (*p < '0' || *p > '9')
-			return 0;
-	return 1;
-}
-
-static json_t *scalar(const yaml_event_t *ev)
-{
-	const char *s = (const char *)ev->data.scalar.value;
-	const char *tag = (const char *)ev->data.scalar.tag;
 	char *end;
+	int digits = 0;
 
-	if (tag && !strcmp(tag, YAML_STR_TAG))
-		return json_stringn(s, ev->data.scalar.length);
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return json_stringn(s, ev->data.scalar.length);
+	*why = NULL;
 	if (!*s || !strcmp(s, "~") || !strcmp(s, "null") ||
 	    !strcmp(s, "Null") || !strcmp(s, "NULL"))
 		return json_null();
@@ -210,194 +94,449 @@ static json_t *scalar(const yaml_event_t *ev)
 		return json_true();
 	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
 		return json_false();
-	if (is_int(s)) {
-		long long v;
+	if ((s[0] == '0' && (s[1] == 'x' || s[1] == 'o')) && s[2]) {
+		int base = s[1] == 'x' ? 16 : 8;
+		unsigned long long u;
 
 		errno = 0;
-		v = strtoll(s, &end, 10);
-		if (!errno && !*end)
-			return json_integer(v);
+		u = strtoull(s + 2, &end, base);
+		if (!*end && s[2] != '-' && s[2] != '+' && s[2] != ' ') {
+			if (errno || u > (unsigned long long)INT64_MAX) {
+				*why = "integer out of range";
+				return NULL;
+			}
+			return json_integer((json_int_t)u);
+		}
 		return json_string(s);
 	}
-	if (((s[0] >= '0' && s[0] <= '9') || s[0] == '-' || s[0] == '+' ||
-	     s[0] == '.') &&
-	    !strpbrk(s, "xXnNiIpP")) { /* no hex floats, inf, nan */
-		double v = strtod(s, &end);
-
-		if (!*end && end != s && strcmp(s, ".") && strcmp(s, "-") &&
-		    strcmp(s, "+"))
-			return json_real(v);
+	if (*p == '-' || *p == '+')
+		p++;
+	if (!strcmp(p, ".inf") || !strcmp(p, ".Inf") || !strcmp(p, ".INF") ||
+	    !strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN")) {
+		*why = "infinite and NaN numbers are not supported";
+		return NULL;
 	}
-	return json_stringn(s, ev->data.scalar.length);
+	/* [-+]?[0-9]+ */
+	while (*p >= '0' && *p <= '9') {
+		p++;
+		digits++;
+	}
+	if (digits && !*p) {
+		long long i;
+
+		errno = 0;
+		i = strtoll(s, &end, 10);
+		if (errno == ERANGE) {
+			*why = "integer out of range";
+			return NULL;
+		}
+		return json_integer(i);
+	}
+	/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			p++;
+			digits++;
+		}
+	}
+	if (!digits)
+		return json_string(s);
+	if (*p == 'e' || *p == 'E') {
+		int ed = 0;
+
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		while (*p >= '0' && *p <= '9') {
+			p++;
+			ed++;
+		}
+		if (!ed)
+			return json_string(s);
+	}
+	if (*p)
+		return json_string(s);
+	{
+		double d = strtod(s, &end);
+
+		if (isinf(d)) {
+			*why = "number out of range";
+			return NULL;
+		}
+		return json_real(d);
+	}
 }
 
-static json_t *node(struct reader *r, yaml_event_t *ev, const char *path,
-		    int depth);
-
-static json_t *mapping(struct reader *r, const char *path, int depth)
+/* Check s is valid UTF-8; on failure set line and column of the bad
+ * byte. */
+static int check_utf8(const unsigned char *s, size_t len, int *line, int *col)
 {
-	json_t *obj = json_object();
+	size_t i = 0;
+	int l = 1, c = 1;
+
+	while (i < len) {
+		unsigned char b = s[i];
+		size_t n, k;
+		unsigned cp;
+
+		if (b < 0x80) {
+			if (b == '\n') {
+				l++;
+				c = 1;
+			} else {
+				c++;
+			}
+			i++;
+			continue;
+		}
+		if ((b & 0xe0) == 0xc0 && b >= 0xc2) {
+			n = 1;
+			cp = b & 0x1f;
+		} else if ((b & 0xf0) == 0xe0) {
+			n = 2;
+			cp = b & 0x0f;
+		} else if ((b & 0xf8) == 0xf0 && b <= 0xf4) {
+			n = 3;
+			cp = b & 0x07;
+		} else {
+			goto bad;
+		}
+		for (k = 1; k <= n; k++) {
+			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+				goto bad;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			goto bad;
+		i += n + 1;
+		c++;
+	}
+	return 0;
+bad:
+	*line = l;
+	*col = c;
+	return -1;
+}
+
+struct reader {
+	yaml_parser_t p;
+	const char *file;
+	const char *text;
+	size_t len;
+	struct diags *d;
+	struct yaml_doc *doc;
+	size_t nodes;
+	size_t errors;
+	int failed; /* parse error: stop */
+};
+
+static void err_at(struct reader *r, const yaml_mark_t *m, const char *path,
+		   const char *fmt, ...) PRINTF_LIKE(4, 5);
+static void err_at(struct reader *r, const yaml_mark_t *m, const char *path,
+		   const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	diags_add(r->d, r->file, (int)m->line + 1, (int)m->column + 1,
+		  path && *path ? path : NULL, "%s", msg);
+	free(msg);
+	r->errors++;
+}
+
+static int next_event(struct reader *r, yaml_event_t *ev)
+{
+	if (yaml_parser_parse(&r->p, ev))
+		return 0;
+	{
+		const yaml_mark_t *m = &r->p.problem_mark;
+		size_t off = m->index;
+		const char *problem = r->p.problem ? r->p.problem : "error";
+
+		if (r->p.error == YAML_READER_ERROR) {
+			yaml_mark_t mm = { r->p.problem_offset, 0, 0 };
+			size_t i;
+
+			for (i = 0; i < r->p.problem_offset && i < r->len;
+			     i++) {
+				if (r->text[i] == '\n') {
+					mm.line++;
+					mm.column = 0;
+				} else if (((unsigned char)r->text[i] & 0xc0) !=
+					   0x80) {
+					mm.column++;
+				}
+			}
+			err_at(r, &mm, NULL, "yaml: %s", problem);
+		} else if (off < r->len && r->text[off] == '\t') {
+			err_at(r, m, NULL, "yaml: tab character where "
+			       "indentation or a token was expected; indent "
+			       "with spaces");
+		} else if (r->p.context) {
+			err_at(r, m, NULL, "yaml: %s %s", problem,
+			       r->p.context);
+		} else {
+			err_at(r, m, NULL, "yaml: %s", problem);
+		}
+	}
+	r->failed = 1;
+	return -1;
+}
+
+static char *child_path(const char *base, const char *key)
+{
+	return *base ? xasprintf("%s.%s", base, key) : xstrdup(key);
+}
+
+static json_t *read_node(struct reader *r, yaml_event_t *ev, const char *path,
+			 int depth);
+
+/* Read events up to and including the matching end; NULL on failure. */
+static json_t *read_mapping(struct reader *r, const char *path, int depth)
+{
+	json_t *o = json_object();
 	yaml_event_t ev;
 
 	for (;;) {
-		json_t *val;
-		char *key, *kpath, *kkey;
+		json_t *v;
+		char *kpath, *key;
+		yaml_mark_t km;
 
-		if (next(r, &ev) < 0)
-			break;
+		if (next_event(r, &ev) < 0)
+			goto fail;
 		if (ev.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&ev);
-			return obj;
+			return o;
+		}
+		km = ev.start_mark;
+		if (ev.type == YAML_ALIAS_EVENT) {
+			err_at(r, &km, path, "yaml: aliases (*%s) are not "
+			       "supported; write the value out",
+			       (const char *)ev.data.alias.anchor);
+			yaml_event_delete(&ev);
+			r->failed = 1;
+			goto fail;
 		}
 		if (ev.type != YAML_SCALAR_EVENT) {
-			problem(r, &ev.start_mark,
-				ev.type == YAML_ALIAS_EVENT
-					? "YAML aliases are not supported in "
-					  "manifests%s%s"
-					: "mapping keys must be plain strings%s"
-					  "%s",
-				NULL, NULL);
+			err_at(r, &km, path, "mapping keys must be strings, "
+			       "not %s", ev.type == YAML_MAPPING_START_EVENT ?
+			       "mappings" : "lists");
 			yaml_event_delete(&ev);
-			break;
+			r->failed = 1;
+			goto fail;
 		}
 		key = xstrndup((const char *)ev.data.scalar.value,
 			       ev.data.scalar.length);
-		kpath = path_key(path, key);
-		kkey = xasprintf("%s#%s", path, key);
-		if (json_object_get(obj, key)) {
-			struct pos first;
-			char where[64] = "";
-
-			if (posmap_get(r->pm, kkey, &first))
-				snprintf(where, sizeof(where), "%d:%d",
-					 first.line, first.col);
-			problem(r, &ev.start_mark,
-				"duplicate key '%s' (first defined at %s)",
-				key, where);
-		} else {
-			posmap_set(r->pm, kkey, r->file,
-				   (int)ev.start_mark.line + 1,
-				   (int)ev.start_mark.column + 1);
-		}
 		yaml_event_delete(&ev);
-		if (next(r, &ev) < 0) {
+		if (strlen(key) == 0) {
+			err_at(r, &km, path, "empty mapping key");
+			free(key);
+			r->failed = 1;
+			goto fail;
+		}
+		kpath = child_path(path, key);
+		if (json_object_get(o, key)) {
+			const struct srcpos *first =
+				srcmap_get(&r->doc->keys, kpath);
+
+			err_at(r, &km, kpath, "duplicate key '%s' (first at "
+			       "line %d, column %d)", key,
+			       first ? first->line : 0, first ? first->col : 0);
+		} else {
+			srcmap_set(&r->doc->keys, kpath, r->file,
+				   (int)km.line + 1, (int)km.column + 1);
+		}
+		if (next_event(r, &ev) < 0) {
 			free(key);
 			free(kpath);
-			free(kkey);
-			break;
+			goto fail;
 		}
-		val = node(r, &ev, kpath, depth + 1);
-		if (val && !json_object_get(obj, key))
-			json_object_set_new(obj, key, val);
-		else
-			json_decref(val);
-		free(key);
+		v = read_node(r, &ev, kpath, depth + 1);
 		free(kpath);
-		free(kkey);
-		if (r->failed && !val)
-			break;
+		if (!v) {
+			free(key);
+			goto fail;
+		}
+		if (!json_object_get(o, key))
+			json_object_set_new(o, key, v);
+		else
+			json_decref(v);
+		free(key);
 	}
-	json_decref(obj);
+fail:
+	json_decref(o);
 	return NULL;
 }
 
-static json_t *sequence(struct reader *r, const char *path, int depth)
+static json_t *read_sequence(struct reader *r, const char *path, int depth)
 {
-	json_t *arr = json_array();
+	json_t *a = json_array();
 	yaml_event_t ev;
 
 	for (;;) {
-		json_t *val;
+		json_t *v;
 		char *ipath;
 
-		if (next(r, &ev) < 0)
-			break;
+		if (next_event(r, &ev) < 0)
+			goto fail;
 		if (ev.type == YAML_SEQUENCE_END_EVENT) {
 			yaml_event_delete(&ev);
-			return arr;
+			return a;
 		}
-		ipath = path_index(path, json_array_size(arr));
-		val = node(r, &ev, ipath, depth + 1);
+		ipath = xasprintf("%s[%zu]", path, json_array_size(a));
+		v = read_node(r, &ev, ipath, depth + 1);
 		free(ipath);
-		if (!val)
-			break;
-		json_array_append_new(arr, val);
+		if (!v)
+			goto fail;
+		json_array_append_new(a, v);
 	}
-	json_decref(arr);
+fail:
+	json_decref(a);
 	return NULL;
 }
 
-/* Consumes ev (deletes it). */
-static json_t *node(struct reader *r, yaml_event_t *ev, const char *path,
-		    int depth)
+static int is_core_tag(const char *tag, const char *what)
 {
-	json_t *v = NULL;
-	yaml_mark_t m = ev->start_mark;
-
-	if (++r->nodes > YAML_MAX_NODES) {
-		problem(r, &m, "too many values in one file (more than %s)%s",
-			"100000", NULL);
-		yaml_event_delete(ev);
-		return NULL;
-	}
-	if (depth > YAML_MAX_DEPTH) {
-		problem(r, &m, "nesting deeper than %s levels%s", "64", NULL);
-		yaml_event_delete(ev);
-		return NULL;
-	}
-	posmap_set(r->pm, path, r->file, (int)m.line + 1, (int)m.column + 1);
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		v = scalar(ev);
-		if (!v) /* invalid UTF-8 slipped through */
-			problem(r, &m, "value is not valid UTF-8%s%s", NULL,
-				NULL);
-		yaml_event_delete(ev);
-		return v;
-	case YAML_SEQUENCE_START_EVENT:
-		yaml_event_delete(ev);
-		return sequence(r, path, depth);
-	case YAML_MAPPING_START_EVENT:
-		yaml_event_delete(ev);
-		return mapping(r, path, depth);
-	case YAML_ALIAS_EVENT:
-		problem(r, &m,
-			"YAML aliases are not supported in manifests; write "
-			"the value out or use a variable%s%s",
-			NULL, NULL);
-		break;
-	default:
-		problem(r, &m, "unexpected YAML event%s%s", NULL, NULL);
-		break;
-	}
-	yaml_event_delete(ev);
-	return NULL;
+	return !strcmp(tag, what);
 }
 
-size_t yaml_parse(json_t **out, const char *file, const char *text,
-		  size_t len, struct posmap *pm, struct diags *d)
+/* Consumes ev. */
+static json_t *read_node(struct reader *r, yaml_event_t *ev, const char *path,
+			 int depth)
+{
+	yaml_mark_t m = ev->start_mark;
+	json_t *v = NULL;
+	const char *tag = NULL;
+
+	if (++r->nodes > MANIFEST_MAX_NODES) {
+		err_at(r, &m, path, "too many values in one file (limit %d)",
+		       MANIFEST_MAX_NODES);
+		r->failed = 1;
+		goto out;
+	}
+	if (depth > MANIFEST_MAX_DEPTH) {
+		err_at(r, &m, path, "nesting deeper than %d levels",
+		       MANIFEST_MAX_DEPTH);
+		r->failed = 1;
+		goto out;
+	}
+	srcmap_set(&r->doc->vals, path, r->file, (int)m.line + 1,
+		   (int)m.column + 1);
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		err_at(r, &m, path, "yaml: aliases (*%s) are not supported; "
+		       "write the value out",
+		       (const char *)ev->data.alias.anchor);
+		r->failed = 1;
+		break;
+	case YAML_SCALAR_EVENT: {
+		const char *s = (const char *)ev->data.scalar.value;
+		size_t n = ev->data.scalar.length;
+		const char *why = NULL;
+
+		tag = (const char *)ev->data.scalar.tag;
+		if (memchr(s, '\0', n)) {
+			err_at(r, &m, path, "strings may not hold NUL "
+			       "characters");
+			r->failed = 1;
+			break;
+		}
+		if (tag && !is_core_tag(tag, "tag:yaml.org,2002:str") &&
+		    !(ev->data.scalar.plain_implicit && !strcmp(tag, "!"))) {
+			err_at(r, &m, path, "unsupported tag '%s': only !!str "
+			       "is allowed on values", tag);
+			r->failed = 1;
+			break;
+		}
+		if (!tag && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+			v = yaml_plain_scalar(s, &why);
+			if (!v) {
+				err_at(r, &m, path, "%s: '%s'", why, s);
+				r->failed = 1;
+			}
+		} else {
+			v = json_stringn(s, n);
+		}
+		break;
+	}
+	case YAML_SEQUENCE_START_EVENT:
+		tag = (const char *)ev->data.sequence_start.tag;
+		if (tag && !is_core_tag(tag, "tag:yaml.org,2002:seq")) {
+			err_at(r, &m, path, "unsupported tag '%s'", tag);
+			r->failed = 1;
+			break;
+		}
+		yaml_event_delete(ev);
+		return read_sequence(r, path, depth);
+	case YAML_MAPPING_START_EVENT:
+		tag = (const char *)ev->data.mapping_start.tag;
+		if (tag && !is_core_tag(tag, "tag:yaml.org,2002:map")) {
+			err_at(r, &m, path, "unsupported tag '%s'", tag);
+			r->failed = 1;
+			break;
+		}
+		yaml_event_delete(ev);
+		return read_mapping(r, path, depth);
+	default:
+		err_at(r, &m, path, "yaml: unexpected event");
+		r->failed = 1;
+		break;
+	}
+out:
+	yaml_event_delete(ev);
+	return v;
+}
+
+void yaml_docs_free(struct yaml_doc *docs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_decref(docs[i].value);
+		srcmap_release(&docs[i].vals);
+		srcmap_release(&docs[i].keys);
+	}
+	free(docs);
+}
+
+size_t yaml_parse_docs(struct yaml_doc **docs, size_t *n, const char *file,
+		       const char *text, size_t len, struct diags *d)
 {
 	struct reader r;
-	json_t *docs = json_array();
+	struct yaml_doc *v = NULL;
+	size_t nv = 0, alloc = 0;
+	int line, col, ndoc = 0;
 	yaml_event_t ev;
-	size_t before = d->n;
-	int ndoc = 0;
 
+	*docs = NULL;
+	*n = 0;
 	memset(&r, 0, sizeof(r));
 	r.file = file;
-	r.pm = pm;
-	r.d = d;
 	r.text = text;
 	r.len = len;
-	if (!yaml_parser_initialize(&r.p))
-		BUG("yaml_parser_initialize");
-	yaml_parser_set_input_string(&r.p, (const unsigned char *)text, len);
+	r.d = d;
+	if (len > MANIFEST_MAX_FILE) {
+		diags_add(d, file, 0, 0, NULL, "file is larger than %u bytes",
+			  MANIFEST_MAX_FILE);
+		return 1;
+	}
+	if (check_utf8((const unsigned char *)text, len, &line, &col) < 0) {
+		diags_add(d, file, line, col, NULL,
+			  "file is not valid UTF-8 (invalid byte here)");
+		return 1;
+	}
+	yaml_parser_initialize(&r.p);
 	yaml_parser_set_encoding(&r.p, YAML_UTF8_ENCODING);
+	yaml_parser_set_input_string(&r.p, (const unsigned char *)text, len);
+	for (;;) {
+		yaml_mark_t dm;
 
-	while (!r.failed) {
-		json_t *v;
-
-		if (next(&r, &ev) < 0)
+		if (next_event(&r, &ev) < 0)
 			break;
 		if (ev.type == YAML_STREAM_END_EVENT) {
 			yaml_event_delete(&ev);
@@ -407,49 +546,68 @@ size_t yaml_parse(json_t **out, const char *file, const char *text,
 			yaml_event_delete(&ev);
 			continue;
 		}
+		dm = ev.start_mark;
 		yaml_event_delete(&ev);
-		if (next(&r, &ev) < 0)
-			break;
 		ndoc++;
-		if (ev.type == YAML_DOCUMENT_END_EVENT) {
+		if (next_event(&r, &ev) < 0)
+			break;
+		ALLOC_GROW(v, nv + 1, alloc);
+		r.doc = &v[nv];
+		memset(r.doc, 0, sizeof(*r.doc));
+		srcmap_init(&r.doc->vals);
+		srcmap_init(&r.doc->keys);
+		nv++;
+		if (ev.type == YAML_SCALAR_EVENT &&
+		    ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		    ev.data.scalar.length == 0) {
+			yaml_mark_t m = ev.start_mark;
+
 			yaml_event_delete(&ev);
-			continue;
+			diags_warn(d, file, (int)m.line + 1,
+				   (int)m.column + 1, NULL,
+				   ndoc == 1 && nv == 1 && m.index == 0 ?
+				   "empty document" : "empty document");
+			(void)dm;
+		} else {
+			r.doc->value = read_node(&r, &ev, "", 0);
+			if (r.failed || !r.doc->value) {
+				r.failed = 1;
+				break;
+			}
+			if (r.doc->value && !json_is_object(r.doc->value)) {
+				yaml_mark_t m = { 0, 0, 0 };
+				const struct srcpos *p =
+					srcmap_get(&r.doc->vals, "");
+
+				m.line = p ? (size_t)p->line - 1 : 0;
+				m.column = p ? (size_t)p->col - 1 : 0;
+				err_at(&r, &m, NULL, "a manifest document must "
+				       "be a mapping (providers, variables, "
+				       "resources, outputs, backend), not %s",
+				       json_is_array(r.doc->value) ? "a list" :
+				       "a single value");
+				json_decref(r.doc->value);
+				r.doc->value = NULL;
+			}
 		}
-		v = node(&r, &ev, "", 0);
-		if (v)
-			json_array_append_new(docs, v);
-		if (r.failed)
+		if (next_event(&r, &ev) < 0)
 			break;
-		if (next(&r, &ev) < 0)
-			break;
-		yaml_event_delete(&ev); /* DOCUMENT_END */
+		yaml_event_delete(&ev); /* DOCUMENT-END */
+		if (!r.doc->value) {
+			srcmap_release(&r.doc->vals);
+			srcmap_release(&r.doc->keys);
+			nv--;
+		}
 	}
+	if (!r.failed && ndoc == 0)
+		diags_warn(d, file, 1, 1, NULL, "file is empty");
 	yaml_parser_delete(&r.p);
-	*out = docs;
-	return d->n - before;
-}
-
-size_t yaml_load_file(json_t **out, const char *file, struct posmap *pm,
-		      struct diags *d)
-{
-	struct buf b = BUF_INIT;
-	struct err e = ERR_INIT;
-	size_t n;
-
-	if (fs_read_file(&b, file, YAML_MAX_FILE, &e) < 0) {
-		diags_add(d, file, 0, 0, NULL, "%s", e.msg);
-		*out = json_array();
-		buf_release(&b);
-		return 1;
+	if (r.failed) {
+		/* Keep nothing from a file that does not parse. */
+		yaml_docs_free(v, nv);
+		return r.errors;
 	}
-	if (memchr(b.ptr, '\0', b.len)) {
-		diags_add(d, file, 1, 1, NULL,
-			  "file contains NUL bytes; manifests are UTF-8 text");
-		*out = json_array();
-		buf_release(&b);
-		return 1;
-	}
-	n = yaml_parse(out, file, b.ptr, b.len, pm, d);
-	buf_release(&b);
-	return n;
+	*docs = v;
+	*n = nv;
+	return r.errors;
 }

@@ -1,47 +1,47 @@
 #!/bin/sh
-# Build the libFuzzer targets with clang and run each for SECONDS (default
-# 60; the issue's bar is 300).  Seeds are kept in tests/fuzz/seeds/<target>/,
-# the working corpus grows in build/fuzz/corpus/<target>/; crash
-# reproducers are written to tests/fuzz/crashes/ and make this script fail
-# (keep them in tests/fuzz/regressions/ once fixed: the test suite replays
-# them).
+# Build the libFuzzer targets with clang (fuzzer, address and undefined
+# sanitizers) and run each for SECONDS (default 60) on its corpus in
+# tests/fuzz/corpus/<target>/ (the seeds; inputs found are kept in
+# build/fuzz/corpus-<target>/).
 # Usage: sh tests/fuzz/run.sh [SECONDS] [TARGET...]
 set -eu
-cd "$(dirname "$0")/../.."
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-"manifest expr"}
-out=build/fuzz
-mkdir -p "$out/obj" tests/fuzz/crashes
+targets=${*:-"fuzz_manifest fuzz_expr"}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+out="$src/build/fuzz"
+mkdir -p "$out/obj"
 CC=${FUZZ_CC:-clang}
-flags="-g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -Ibuild/gen \
- -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
- $(pkg-config --cflags yaml-0.1 jansson)"
-libs="$(pkg-config --libs yaml-0.1 libcurl jansson libgit2 libmicrohttpd openssl) -lpthread -lm"
-make -s build/gen/schemas_embedded.c >/dev/null 2>&1 || make -s >/dev/null
+PKGS="yaml-0.1 libcurl jansson libgit2 openssl"
+CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-I$src -I$out/gen -DDCFORM_VERSION=\"fuzz\" $(pkg-config --cflags $PKGS)"
+LIBS="$(pkg-config --libs $PKGS) -lpthread -lm"
+
+mkdir -p "$out/gen"
+sh "$src/core/schema/embed.sh" "$src"/schemas/*.json > "$out/gen/schemas_embedded.c"
 objs=""
-for src in $(ls core/*/*.c providers/*.c providers/*/*.c 2>/dev/null) build/gen/schemas_embedded.c; do
-	o="$out/obj/$(echo "$src" | tr '/' '_').o"
-	if [ ! -f "$o" ] || [ "$src" -nt "$o" ]; then
-		$CC $flags -c -o "$o" "$src"
-	fi
+for f in "$src"/core/*/*.c "$out/gen/schemas_embedded.c"; do
+	o="$out/obj/$(echo "$f" | sed "s|$src/||; s|$out/||; s|/|_|g; s|\.c$|.o|")"
+	# shellcheck disable=SC2086
+	$CC $CFLAGS -c -o "$o" "$f"
 	objs="$objs $o"
 done
-status=0
 for t in $targets; do
-	$CC $flags -fsanitize=fuzzer -o "$out/fuzz_$t" "tests/fuzz/fuzz_$t.c" $objs $libs
-	mkdir -p "$out/corpus/$t"
-	cp tests/fuzz/seeds/$t/* tests/fuzz/regressions/$t-* "$out/corpus/$t/" \
-		2>/dev/null || true
-	echo "fuzz_$t: ${secs}s"
-	if ! "$out/fuzz_$t" -max_total_time="$secs" -max_len=65536 \
-		-artifact_prefix="tests/fuzz/crashes/$t-" \
-		"$out/corpus/$t" >"$out/fuzz_$t.log" 2>&1; then
-		echo "fuzz_$t: FOUND A PROBLEM (see $out/fuzz_$t.log, tests/fuzz/crashes/)"
-		tail -30 "$out/fuzz_$t.log"
-		status=1
-	else
-		tail -1 "$out/fuzz_$t.log"
+	# shellcheck disable=SC2086
+	$CC $CFLAGS -fsanitize=fuzzer -o "$out/$t" "$src/tests/fuzz/$t.c" \
+		$objs $LIBS
+	mkdir -p "$out/corpus-$t"
+	echo "fuzz: $t for ${secs}s"
+	if ! ASAN_OPTIONS=detect_leaks=1 "$out/$t" -max_total_time="$secs" \
+		-max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$out/$t-" -print_final_stats=1 \
+		"$out/corpus-$t" "$src/tests/fuzz/corpus/$t" \
+		> "$out/$t.log" 2>&1; then
+		tail -n 60 "$out/$t.log"
+		echo "fuzz: $t FAILED (log: $out/$t.log)" >&2
+		exit 1
 	fi
+	grep '^stat::number_of_executed_units\|^Done' "$out/$t.log"
+	echo "fuzz: $t ok"
 done
-exit $status
