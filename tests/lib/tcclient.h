@@ -9,19 +9,19 @@
 #include <jansson.h>
 
 struct tcclient {
-	char *endpoint;   /* "http://127.0.0.1:PORT" */
+	char *endpoint; /* "http://127.0.0.1:PORT" */
 	char *secret_id;
 	char *secret_key;
-	char *region;     /* X-TC-Region, NULL for none */
+	char *region; /* X-TC-Region, NULL for none */
 	/* Knobs for verifier tests (off after tcclient_init): */
 	int64_t time_offset_s;
-	const char *sign_secret;   /* sign with this key instead */
-	const char *scope_date;    /* put this date in the scope */
+	const char *sign_secret; /* sign with this key instead */
+	const char *scope_date;  /* put this date in the scope */
 };
 
 void tcclient_init(struct tcclient *c, const char *endpoint,
-		   const char *secret_id, const char *secret_key,
-		   const char *region);
+                   const char *secret_id, const char *secret_key,
+                   const char *region);
 void tcclient_release(struct tcclient *c);
 
 /*
@@ -30,8 +30,8 @@ void tcclient_release(struct tcclient *c);
  * and the HTTP status in *status.
  */
 json_t *tcclient_call(struct tcclient *c, long *status, const char *service,
-		      const char *version, const char *action,
-		      const char *params);
+                      const char *version, const char *action,
+                      const char *params);
 
 /* Borrowed "Response" of a body; its Error.Code or "" when none. */
 json_t *tc_response(const json_t *body);
