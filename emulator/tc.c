@@ -190,8 +190,7 @@ static int set_dotted(json_t *root, char *key, json_t *val)
 			json_array_set_new(root, (size_t)i, val);
 			return 0;
 		}
-		json_object_set_new(root, key, val);
-		return 0;
+		return json_object_set_new(root, key, val) < 0 ? -1 : 0;
 	}
 	*dot = '\0';
 	{
@@ -216,7 +215,10 @@ static int set_dotted(json_t *root, char *key, json_t *val)
 			if (!child) {
 				child = next_is_index ? json_array()
 				                      : json_object();
-				json_object_set_new(root, key, child);
+				/* Fails (and frees child) for a key that is
+				 * not UTF-8. */
+				if (json_object_set_new(root, key, child) < 0)
+					goto bad;
 			}
 		}
 	}

@@ -7,12 +7,12 @@
 set -eu
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-"fuzz_manifest fuzz_expr"}
+targets=${*:-"fuzz_manifest fuzz_expr fuzz_emulator"}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 out="$src/build/fuzz"
 mkdir -p "$out/obj"
 CC=${FUZZ_CC:-clang}
-PKGS="yaml-0.1 libcurl jansson libgit2 openssl"
+PKGS="yaml-0.1 libcurl jansson libgit2 libmicrohttpd openssl"
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
 	-I$src -I$out/gen -DDCFORM_VERSION=\"fuzz\" $(pkg-config --cflags $PKGS)"
@@ -21,7 +21,10 @@ LIBS="$(pkg-config --libs $PKGS) -lpthread -lm"
 mkdir -p "$out/gen"
 sh "$src/core/schema/embed.sh" "$src"/schemas/*.json > "$out/gen/schemas_embedded.c"
 objs=""
-for f in "$src"/core/*/*.c "$out/gen/schemas_embedded.c"; do
+# Everything but the emulator's main(): libFuzzer brings its own.
+for f in "$src"/core/*/*.c "$src"/providers/*.c "$src"/providers/*/*.c \
+	$(ls "$src"/emulator/*.c | grep -v '/main\.c$') \
+	"$out/gen/schemas_embedded.c"; do
 	o="$out/obj/$(echo "$f" | sed "s|$src/||; s|$out/||; s|/|_|g; s|\.c$|.o|")"
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -c -o "$o" "$f"
