@@ -68,9 +68,11 @@ const struct srcpos *srcmap_get(const struct srcmap *m, const char *path)
 		}
 		if (!*p)
 			break;
-		cut = strrchr(p, '.');
-		if (strrchr(p, '[') > cut)
-			cut = strrchr(p, '[');
+		{
+			char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
+
+			cut = !dot || (br && br > dot) ? br : dot;
+		}
 		if (cut)
 			*cut = '\0';
 		else
@@ -534,8 +536,6 @@ size_t yaml_parse_docs(struct yaml_doc **docs, size_t *n, const char *file,
 	yaml_parser_set_encoding(&r.p, YAML_UTF8_ENCODING);
 	yaml_parser_set_input_string(&r.p, (const unsigned char *)text, len);
 	for (;;) {
-		yaml_mark_t dm;
-
 		if (next_event(&r, &ev) < 0)
 			break;
 		if (ev.type == YAML_STREAM_END_EVENT) {
@@ -546,7 +546,6 @@ size_t yaml_parse_docs(struct yaml_doc **docs, size_t *n, const char *file,
 			yaml_event_delete(&ev);
 			continue;
 		}
-		dm = ev.start_mark;
 		yaml_event_delete(&ev);
 		ndoc++;
 		if (next_event(&r, &ev) < 0)
@@ -564,10 +563,7 @@ size_t yaml_parse_docs(struct yaml_doc **docs, size_t *n, const char *file,
 
 			yaml_event_delete(&ev);
 			diags_warn(d, file, (int)m.line + 1,
-				   (int)m.column + 1, NULL,
-				   ndoc == 1 && nv == 1 && m.index == 0 ?
-				   "empty document" : "empty document");
-			(void)dm;
+				   (int)m.column + 1, NULL, "empty document");
 		} else {
 			r.doc->value = read_node(&r, &ev, "", 0);
 			if (r.failed || !r.doc->value) {
