@@ -506,7 +506,9 @@ struct lctx {
 	int in_for_each;
 	const char *each_key;
 	json_t *each_value;
-	int allow_resources;     /* 0 in for_each */
+	/* Where resource references are refused ("for_each", …), or NULL. */
+	const char *no_resources;
+	const char *no_resources_why;
 };
 
 static struct rdef *find_def(struct lctx *c, const char *name)
@@ -587,10 +589,10 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 	case EXPR_RESOURCE:
 		break;
 	}
-	if (!c->allow_resources) {
-		manifest_diag(m, c->d, path, "for_each cannot refer to "
-			      "resource '%s': its keys must be known before "
-			      "apply", r->name);
+	if (c->no_resources) {
+		manifest_diag(m, c->d, path, "%s cannot refer to resource "
+			      "'%s': %s", c->no_resources, r->name,
+			      c->no_resources_why);
 		return;
 	}
 	def = find_def(c, r->name);
@@ -778,7 +780,8 @@ static void eval_for_each(struct lctx *c, struct rdef *def)
 
 	c->self = def->name;
 	c->in_for_each = 0;
-	c->allow_resources = 0;
+	c->no_resources = "for_each";
+	c->no_resources_why = "its keys must be known before apply";
 	if (check_value(c, fe, path))
 		goto out;
 	if (expr_eval(&val, fe, lookup, c, path, NULL, &e) < 0) {
@@ -862,7 +865,7 @@ static void add_instance(struct lctx *c, struct rdef *def, size_t *alloc,
 	c->in_for_each = def->has_for_each;
 	c->each_key = key;
 	c->each_value = each_value;
-	c->allow_resources = 1;
+	c->no_resources = NULL;
 	if (check_value(c, props, ppath)) {
 		free(ppath);
 		return;
@@ -1035,6 +1038,47 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 				json_object_get(x, "for_each") != NULL;
 		}
 	}
+	/* Settings: variables and the environment, never resources. */
+	{
+		static const char *const keys[] = { "providers", "backend" };
+		json_t **dst[] = { &m->providers, &m->backend };
+
+		for (i = 0; i < ARRAY_SIZE(keys); i++) {
+			json_t *v = json_object_get(m->doc, keys[i]), *nv;
+			struct err e = ERR_INIT;
+
+			if (!json_is_object(v))
+				continue;
+			c.no_resources = keys[i];
+			c.no_resources_why = "settings must be known before "
+					     "planning";
+			if (check_value(&c, v, keys[i]) ||
+			    expr_eval(&nv, v, lookup, &c, keys[i], NULL,
+				      &e) < 0)
+				continue;
+			json_decref(*dst[i]);
+			*dst[i] = nv;
+		}
+		c.no_resources = NULL;
+		/* Values that came from variables are checked here. */
+		{
+			json_t *tmp = json_pack("{s:O}", "providers",
+						m->providers);
+			struct diags sd = DIAGS_INIT;
+
+			if (m->backend)
+				json_object_set(tmp, "backend", m->backend);
+			schema_validate(schema_get("manifest"), tmp, "", &sd);
+			for (i = 0; i < sd.n; i++) {
+				char *msg = redact(m, sd.v[i].msg);
+
+				manifest_diag(m, d, sd.v[i].path, "%s", msg);
+				free(msg);
+			}
+			diags_release(&sd);
+			json_decref(tmp);
+		}
+	}
 	for (i = 0; i < c.ndefs; i++)
 		if (c.defs[i].has_for_each)
 			eval_for_each(&c, &c.defs[i]);
@@ -1060,7 +1104,7 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 	c.in_for_each = 0;
 	c.each_key = NULL;
 	c.each_value = NULL;
-	c.allow_resources = 1;
+	c.no_resources = NULL;
 	json_object_foreach(json_is_object(outs) ? outs : NULL, k, x) {
 		struct manifest_output *out;
 		json_t *val = x, *nv = NULL;
@@ -1117,14 +1161,12 @@ static int finish(struct manifest *m, const struct manifest_opts *opts,
 	struct diags sd = DIAGS_INIT;
 	size_t i;
 
-	m->providers = json_object_get(m->doc, "providers");
-	if (!json_is_object(m->providers)) {
-		json_object_set_new(m->doc, "providers", json_object());
-		m->providers = json_object_get(m->doc, "providers");
-	}
-	m->backend = json_object_get(m->doc, "backend");
-	if (!json_is_object(m->backend))
-		m->backend = NULL;
+	/* Copies until load_resources evaluates them. */
+	m->providers = json_is_object(json_object_get(m->doc, "providers")) ?
+		json_deep_copy(json_object_get(m->doc, "providers")) :
+		json_object();
+	m->backend = json_is_object(json_object_get(m->doc, "backend")) ?
+		json_deep_copy(json_object_get(m->doc, "backend")) : NULL;
 	/* Schema problems carry paths only: position them here. */
 	schema_validate(schema_get("manifest"), m->doc, "", &sd);
 	for (i = 0; i < sd.n; i++)
@@ -1225,6 +1267,8 @@ void manifest_release(struct manifest *m)
 		expr_refs_release(&m->outputs[i].refs);
 	}
 	free(m->outputs);
+	json_decref(m->providers);
+	json_decref(m->backend);
 	json_decref(m->doc);
 	srcmap_release(&m->src);
 	srcmap_release(&m->keys);

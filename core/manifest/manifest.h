@@ -116,8 +116,10 @@ struct manifest {
 	json_t *doc;       /* the merged document, as written */
 	struct srcmap src; /* positions of doc's values */
 	struct srcmap keys; /* positions of mapping keys */
-	json_t *providers; /* object (borrowed from doc), never NULL */
-	json_t *backend;   /* object or NULL (borrowed from doc) */
+	/* Settings with ${var.…} and ${env.…} evaluated (final values;
+	 * an unset environment variable leaves its template): */
+	json_t *providers; /* object (owned), never NULL */
+	json_t *backend;   /* object (owned) or NULL */
 	struct manifest_variable *vars;
 	size_t n_vars;
 	struct manifest_resource *resources; /* sorted by address */
