@@ -76,7 +76,7 @@ struct manifest_variable {
 	char *description; /* or NULL */
 	int sensitive;
 	json_t *value;     /* resolved value, NULL when none was given */
-	const char *source; /* "--var", "--var-file", "DCFORM_VAR_X", "default" */
+	const char *source; /* "--var", "--var-file", "DCFORM_VAR", "default" */
 };
 
 struct manifest_lifecycle {
@@ -93,7 +93,10 @@ struct manifest_resource {
 	char *key;         /* for_each key, or NULL */
 	char *type;
 	char *path;        /* "resources.NAME", for srcmap_get */
-	json_t *properties; /* templates: only resource references remain */
+	/* Templates (expr.h): var. and each. substituted; only resource
+	 * references (and unset env. ones) remain.  Finish with
+	 * expr_resolve(). */
+	json_t *properties;
 	json_t *provider;  /* provider overrides {region, endpoint}, or NULL */
 	char *region;      /* region: override, or NULL */
 	char **depends_on; /* resource names */
@@ -140,10 +143,11 @@ struct manifest_opts {
 /*
  * Load the configuration in dir (or the single file dir names).  File
  * names in diagnostics are dir joined with the file's name ("." gives the
- * bare name).  Every problem is added to d; returns 0 when none of them is
- * an error, DCF_EINVALID otherwise (m is still filled as far as possible
- * and must be released), or another negative code with e set when the
- * directory cannot be read.
+ * bare name).  Every problem is added to d, sorted; returns 0 when none
+ * of them is an error, DCF_EINVALID otherwise (m is filled as far as
+ * possible: resources whose references are wrong are left out), or another
+ * negative code with e set when the directory cannot be read.  m must be
+ * released in every case.
  */
 int manifest_load(struct manifest *m, const char *dir,
 		  const struct manifest_opts *opts, struct diags *d,
