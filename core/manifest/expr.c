@@ -250,6 +250,7 @@ static int parse_segs(struct segs *out, const char *s, struct err *e)
 			g->is_ref = 1;
 			g->text = xstrndup(p, (size_t)(close - p + 1));
 			g->ref = r;
+			g->ref.offset = (size_t)(p - s);
 			p = close + 1;
 			lit = p;
 			continue;
@@ -270,6 +271,7 @@ static void ref_copy(struct expr_ref *dst, const struct expr_ref *src,
 	dst->attr = src->attr ? xstrdup(src->attr) : NULL;
 	dst->address = src->address ? xstrdup(src->address) : NULL;
 	dst->path = path ? xstrdup(path) : NULL;
+	dst->offset = src->offset;
 }
 
 int expr_parse(struct expr_refs *out, const char *s, const char *path,

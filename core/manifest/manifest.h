@@ -29,6 +29,13 @@
 struct srcpos {
 	const char *file;
 	int line, col; /* 1-based */
+	/*
+	 * For a one-line scalar whose text appears verbatim in the file: the
+	 * column offset of its first character from col (1 when quoted, 0
+	 * when plain), so that a position inside it can be given; -1
+	 * otherwise.
+	 */
+	int verbatim;
 };
 
 /* Property path -> position of the value there (first one set wins). */
@@ -46,6 +53,8 @@ void srcmap_release(struct srcmap *m);
 const char *srcmap_file(struct srcmap *m, const char *file);
 void srcmap_set(struct srcmap *m, const char *path, const char *file,
 		int line, int col);
+/* Set the verbatim offset of path's position (see struct srcpos). */
+void srcmap_set_verbatim(struct srcmap *m, const char *path, int verbatim);
 /* Position of path, or of its nearest ancestor that has one; NULL if
  * none. */
 const struct srcpos *srcmap_get(const struct srcmap *m, const char *path);
@@ -166,5 +175,10 @@ manifest_find(const struct manifest *m, const char *address);
 /* Add a diagnostic positioned at path (its nearest known ancestor). */
 void manifest_diag(const struct manifest *m, struct diags *d,
 		   const char *path, const char *fmt, ...) PRINTF_LIKE(4, 5);
+/* The same, at byte offset `off` inside the string at path when the
+ * string is verbatim in its file (else at the string). */
+void manifest_diag_at(const struct manifest *m, struct diags *d,
+		      const char *path, size_t off, const char *fmt, ...)
+	PRINTF_LIKE(5, 6);
 
 #endif

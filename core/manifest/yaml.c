@@ -49,8 +49,17 @@ void srcmap_set(struct srcmap *m, const char *path, const char *file,
 	m->v[m->n].file = file;
 	m->v[m->n].line = line;
 	m->v[m->n].col = col;
+	m->v[m->n].verbatim = -1;
 	json_object_set_new(m->index, path, json_integer((json_int_t)m->n));
 	m->n++;
+}
+
+void srcmap_set_verbatim(struct srcmap *m, const char *path, int verbatim)
+{
+	json_t *i = json_object_get(m->index, path);
+
+	if (i)
+		m->v[json_integer_value(i)].verbatim = verbatim;
 }
 
 const struct srcpos *srcmap_get(const struct srcmap *m, const char *path)
@@ -454,6 +463,20 @@ static json_t *read_node(struct reader *r, yaml_event_t *ev, const char *path,
 			       "is allowed on values", tag);
 			r->failed = 1;
 			break;
+		}
+		{
+			/* Verbatim: one line, the same bytes as the value. */
+			int q = ev->data.scalar.style ==
+				YAML_PLAIN_SCALAR_STYLE ? 0 :
+				ev->data.scalar.style ==
+				YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+				ev->data.scalar.style ==
+				YAML_DOUBLE_QUOTED_SCALAR_STYLE ? 1 : -1;
+			size_t at = m.index + (q > 0 ? 1 : 0);
+
+			if (q >= 0 && ev->end_mark.line == m.line &&
+			    at + n <= r->len && !memcmp(r->text + at, s, n))
+				srcmap_set_verbatim(&r->doc->vals, path, q);
 		}
 		if (!tag && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
 			v = yaml_plain_scalar(s, &why);

@@ -220,13 +220,13 @@ static void test_manifest__errors(void **state)
 	assert_int_equal(manifest_load(&m, f->dir, &o, &d, &e), DCF_EINVALID);
 	msgs = render(f, &d);
 	want = xasprintf(
-		"a.yaml:6:25: resources.gw.properties.name: resource 'gw' "
+		"a.yaml:6:26: resources.gw.properties.name: resource 'gw' "
 		"refers to itself\n"
-		"a.yaml:6:52: resources.gw.properties.description: unknown "
+		"a.yaml:6:53: resources.gw.properties.description: unknown "
 		"variable 'x'\n"
 		"b.yaml:2:3: resources.gw: resource 'gw' is defined twice "
 		"(first at %s/a.yaml:4:3)\n"
-		"b.yaml:7:25: resources.r2.properties.name: jdcloud_dc_bgw 'gw' "
+		"b.yaml:7:26: resources.r2.properties.name: jdcloud_dc_bgw 'gw' "
 		"has no attribute 'nam'; did you mean 'name'?\n", f->dir);
 	assert_string_equal(msgs, want);
 	free(want);
