@@ -104,10 +104,10 @@ void graph_from_manifest(struct graph *g, const struct manifest *m)
 	size_t *seen, i, j, k, base;
 
 	base = g->n;
-	for (i = 0; i < m->n_resources; i++)
-		graph_add_node(g, m->resources[i].address);
 	if (base)
 		BUG("graph_from_manifest wants an empty graph");
+	for (i = 0; i < m->n_resources; i++)
+		graph_add_node(g, m->resources[i].address);
 	seen = xcalloc(g->n + 1, sizeof(*seen));
 	for (i = 0; i < m->n_resources; i++) {
 		const struct manifest_resource *r = &m->resources[i];

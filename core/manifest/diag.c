@@ -79,26 +79,42 @@ void diags_add(struct diags *d, const char *file, int line, int col,
 	va_end(ap);
 }
 
+struct keyed {
+	struct diag d;
+	size_t i; /* original index: ties keep their order */
+};
+
+static int cmp_keyed(const void *pa, const void *pb)
+{
+	const struct keyed *a = pa, *b = pb;
+	int c = strcmp(a->d.file ? a->d.file : "", b->d.file ? b->d.file : "");
+
+	if (c)
+		return c;
+	if (a->d.line != b->d.line)
+		return a->d.line < b->d.line ? -1 : 1;
+	if (a->d.col != b->d.col)
+		return a->d.col < b->d.col ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
 void diags_sort(struct diags *d)
 {
-	/* Insertion sort: stable, and diagnostics lists are short. */
-	size_t i, j;
+	/* Stable: qsort with the original index as the last key. */
+	struct keyed *k;
+	size_t i;
 
-	for (i = 1; i < d->n; i++) {
-		struct diag tmp = d->v[i];
-
-		for (j = i; j > 0; j--) {
-			struct diag *p = &d->v[j - 1];
-			int c = strcmp(p->file ? p->file : "",
-				       tmp.file ? tmp.file : "");
-
-			if (c < 0 || (c == 0 && (p->line < tmp.line ||
-			    (p->line == tmp.line && p->col <= tmp.col))))
-				break;
-			d->v[j] = d->v[j - 1];
-		}
-		d->v[j] = tmp;
+	if (d->n < 2)
+		return;
+	k = xmalloc(d->n * sizeof(*k));
+	for (i = 0; i < d->n; i++) {
+		k[i].d = d->v[i];
+		k[i].i = i;
 	}
+	qsort(k, d->n, sizeof(*k), cmp_keyed);
+	for (i = 0; i < d->n; i++)
+		d->v[i] = k[i].d;
+	free(k);
 }
 
 void diags_release(struct diags *d)

@@ -82,6 +82,7 @@ static int parse_ref(struct expr_ref *r, const char *in, size_t len,
 		     struct err *e)
 {
 	char *s = xstrndup(in, len), *p, *end;
+	const char *start;
 	size_t n;
 	int ret = 0;
 
@@ -96,6 +97,7 @@ static int parse_ref(struct expr_ref *r, const char *in, size_t len,
 		ret = err_set(e, DCF_EINVALID, "empty expression '${}'");
 		goto out;
 	}
+	start = p;
 	if (str_starts_with(p, "var.") || str_starts_with(p, "env.")) {
 		int var = p[0] == 'v';
 
@@ -176,7 +178,7 @@ static int parse_ref(struct expr_ref *r, const char *in, size_t len,
 			ret = err_set(e, DCF_EINVALID,
 				      "reference '${%s}' names no attribute: "
 				      "write ${%s.id} or another attribute",
-				      s + (s[0] == ' '), r->name);
+				      start, r->name);
 		else
 			ret = err_set(e, DCF_EINVALID,
 				      "invalid reference '${%.*s}': expected "
@@ -248,6 +250,7 @@ static int parse_segs(struct segs *out, const char *s, struct err *e)
 			g->is_ref = 1;
 			g->text = xstrndup(p, (size_t)(close - p + 1));
 			g->ref = r;
+			g->ref.offset = (size_t)(p - s);
 			p = close + 1;
 			lit = p;
 			continue;
@@ -268,6 +271,7 @@ static void ref_copy(struct expr_ref *dst, const struct expr_ref *src,
 	dst->attr = src->attr ? xstrdup(src->attr) : NULL;
 	dst->address = src->address ? xstrdup(src->address) : NULL;
 	dst->path = path ? xstrdup(path) : NULL;
+	dst->offset = src->offset;
 }
 
 int expr_parse(struct expr_refs *out, const char *s, const char *path,
@@ -348,8 +352,16 @@ char *expr_to_text(const json_t *v)
 		return xstrdup(json_string_value(v));
 	case JSON_INTEGER:
 		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	case JSON_REAL:
-		return xasprintf("%.17g", json_real_value(v));
+	case JSON_REAL: {
+		/* The shortest of %.15g and %.17g that reads back the same. */
+		char *t = xasprintf("%.15g", json_real_value(v));
+
+		if (strtod(t, NULL) != json_real_value(v)) {
+			free(t);
+			t = xasprintf("%.17g", json_real_value(v));
+		}
+		return t;
+	}
 	case JSON_TRUE:
 		return xstrdup("true");
 	case JSON_FALSE:

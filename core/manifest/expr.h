@@ -39,6 +39,7 @@ struct expr_ref {
 	char *attr;    /* attribute (resource) or field path (each.value) */
 	char *address; /* EXPR_RESOURCE: "NAME" or "NAME[KEY]" */
 	char *path;    /* property path of the value holding it (expr_collect) */
+	size_t offset; /* byte offset of its "${" in the string */
 };
 
 struct expr_refs {

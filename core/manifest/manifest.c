@@ -38,6 +38,53 @@ void manifest_diag(const struct manifest *m, struct diags *d,
 	free(msg);
 }
 
+/* The value at a property path ("a.b[0].c") of the document, borrowed. */
+static const json_t *string_at(const struct manifest *m, const char *path)
+{
+	struct buf b = BUF_INIT;
+	const char *p;
+	json_t *v;
+
+	for (p = path; *p; p++) {
+		if (*p == '[')
+			buf_putc(&b, '.');
+		else if (*p != ']')
+			buf_putc(&b, *p);
+	}
+	v = json_path_get(m->doc, b.ptr);
+	buf_release(&b);
+	return v;
+}
+
+void manifest_diag_at(const struct manifest *m, struct diags *d,
+		      const char *path, size_t off, const char *fmt, ...)
+{
+	const struct srcpos *p = srcmap_get(&m->src, path);
+	json_t *i = json_object_get(m->src.index, path ? path : "");
+	int col = p ? p->col : 0;
+	va_list ap;
+	char *msg;
+
+	/* Only for the string at path itself, not an ancestor. */
+	if (p && i && p->verbatim >= 0) {
+		const char *s = json_string_value(string_at(m, path));
+		size_t k;
+
+		if (s && off <= strlen(s)) {
+			col += p->verbatim;
+			for (k = 0; k < off; k++)
+				if (((unsigned char)s[k] & 0xc0) != 0x80)
+					col++;
+		}
+	}
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	diags_add(d, p ? p->file : NULL, p ? p->line : 0, col,
+		  path && *path ? path : NULL, "%s", msg);
+	free(msg);
+}
+
 static void mwarn(const struct manifest *m, struct diags *d, const char *path,
 		  const char *msg)
 {
@@ -113,7 +160,11 @@ static void copy_map(struct srcmap *dst, const struct srcmap *src)
 	json_object_foreach(src->index, k, i) {
 		const struct srcpos *p = &src->v[json_integer_value(i)];
 
+		if (json_object_get(dst->index, k))
+			continue; /* the first one set wins, with its flags */
 		srcmap_set(dst, k, p->file, p->line, p->col);
+		if (p->verbatim >= 0)
+			srcmap_set_verbatim(dst, k, p->verbatim);
 	}
 }
 
@@ -506,7 +557,9 @@ struct lctx {
 	int in_for_each;
 	const char *each_key;
 	json_t *each_value;
-	int allow_resources;     /* 0 in for_each */
+	/* Where resource references are refused ("for_each", …), or NULL. */
+	const char *no_resources;
+	const char *no_resources_why;
 };
 
 static struct rdef *find_def(struct lctx *c, const char *name)
@@ -544,11 +597,11 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 		if (!v) {
 			char *dym = did_you_mean_var(m, r->name);
 
-			manifest_diag(m, c->d, path, "unknown variable "
+			manifest_diag_at(m, c->d, path, r->offset, "unknown variable "
 				      "'%s'%s", r->name, dym);
 			free(dym);
 		} else if (!v->value) {
-			manifest_diag(m, c->d, path, "variable '%s' has no "
+			manifest_diag_at(m, c->d, path, r->offset, "variable '%s' has no "
 				      "value: set it with --var %s=VALUE, "
 				      "--var-file FILE or DCFORM_VAR_%s, or give "
 				      "it a default", r->name, r->name,
@@ -569,7 +622,7 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 	case EXPR_EACH_KEY:
 	case EXPR_EACH_VALUE:
 		if (!c->in_for_each) {
-			manifest_diag(m, c->d, path, "'${each.%s}' is only "
+			manifest_diag_at(m, c->d, path, r->offset, "'${each.%s}' is only "
 				      "allowed in a resource with for_each",
 				      r->kind == EXPR_EACH_KEY ? "key" :
 				      "value");
@@ -579,7 +632,7 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 			json_t *v = json_path_get(c->each_value, r->attr);
 
 			if (!v)
-				manifest_diag(m, c->d, path, "each.value has "
+				manifest_diag_at(m, c->d, path, r->offset, "each.value has "
 					      "no field '%s' for key '%s'",
 					      r->attr, c->each_key);
 		}
@@ -587,10 +640,10 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 	case EXPR_RESOURCE:
 		break;
 	}
-	if (!c->allow_resources) {
-		manifest_diag(m, c->d, path, "for_each cannot refer to "
-			      "resource '%s': its keys must be known before "
-			      "apply", r->name);
+	if (c->no_resources) {
+		manifest_diag_at(m, c->d, path, r->offset, "%s cannot refer to resource "
+			      "'%s': %s", c->no_resources, r->name,
+			      c->no_resources_why);
 		return;
 	}
 	def = find_def(c, r->name);
@@ -603,27 +656,27 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 			names[i] = c->defs[i].name;
 		s = closest(r->name, names, c->ndefs);
 		if (s)
-			manifest_diag(m, c->d, path, "unknown resource '%s'; "
+			manifest_diag_at(m, c->d, path, r->offset, "unknown resource '%s'; "
 				      "did you mean '%s'?", r->name, s);
 		else
-			manifest_diag(m, c->d, path, "unknown resource '%s'",
+			manifest_diag_at(m, c->d, path, r->offset, "unknown resource '%s'",
 				      r->name);
 		free(names);
 		return;
 	}
 	if (c->self && !strcmp(c->self, r->name)) {
-		manifest_diag(m, c->d, path, "resource '%s' refers to itself",
+		manifest_diag_at(m, c->d, path, r->offset, "resource '%s' refers to itself",
 			      r->name);
 		return;
 	}
 	if (def->has_for_each && !r->key && !r->key_is_each) {
-		manifest_diag(m, c->d, path, "resource '%s' has for_each: "
+		manifest_diag_at(m, c->d, path, r->offset, "resource '%s' has for_each: "
 			      "refer to one instance as ${%s[KEY].%s}",
 			      r->name, r->name, r->attr);
 		return;
 	}
 	if (!def->has_for_each && (r->key || r->key_is_each)) {
-		manifest_diag(m, c->d, path, "resource '%s' has no for_each: "
+		manifest_diag_at(m, c->d, path, r->offset, "resource '%s' has no for_each: "
 			      "write ${%s.%s}", r->name, r->name, r->attr);
 		return;
 	}
@@ -631,14 +684,14 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 		const char *key = r->key_is_each ? c->each_key : r->key;
 
 		if (r->key_is_each && !c->in_for_each) {
-			manifest_diag(m, c->d, path, "'${each.key}' is only "
+			manifest_diag_at(m, c->d, path, r->offset, "'${each.key}' is only "
 				      "allowed in a resource with for_each");
 			return;
 		}
 		if (key && !json_object_get(def->keys, key)) {
 			char *l = keys_list(def->keys);
 
-			manifest_diag(m, c->d, path, "resource '%s' has no "
+			manifest_diag_at(m, c->d, path, r->offset, "resource '%s' has no "
 				      "instance '%s'; its keys: %s", r->name,
 				      key, *l ? l : "(none)");
 			free(l);
@@ -647,11 +700,11 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 	}
 	if (def->type && !schema_has_attribute(def->type, r->attr, &sugg)) {
 		if (sugg)
-			manifest_diag(m, c->d, path, "%s '%s' has no attribute "
+			manifest_diag_at(m, c->d, path, r->offset, "%s '%s' has no attribute "
 				      "'%s'; did you mean '%s'?", def->type,
 				      r->name, r->attr, sugg);
 		else
-			manifest_diag(m, c->d, path, "%s '%s' has no attribute "
+			manifest_diag_at(m, c->d, path, r->offset, "%s '%s' has no attribute "
 				      "'%s'", def->type, r->name, r->attr);
 	}
 }
@@ -778,7 +831,8 @@ static void eval_for_each(struct lctx *c, struct rdef *def)
 
 	c->self = def->name;
 	c->in_for_each = 0;
-	c->allow_resources = 0;
+	c->no_resources = "for_each";
+	c->no_resources_why = "its keys must be known before apply";
 	if (check_value(c, fe, path))
 		goto out;
 	if (expr_eval(&val, fe, lookup, c, path, NULL, &e) < 0) {
@@ -862,7 +916,7 @@ static void add_instance(struct lctx *c, struct rdef *def, size_t *alloc,
 	c->in_for_each = def->has_for_each;
 	c->each_key = key;
 	c->each_value = each_value;
-	c->allow_resources = 1;
+	c->no_resources = NULL;
 	if (check_value(c, props, ppath)) {
 		free(ppath);
 		return;
@@ -1035,6 +1089,47 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 				json_object_get(x, "for_each") != NULL;
 		}
 	}
+	/* Settings: variables and the environment, never resources. */
+	{
+		static const char *const keys[] = { "providers", "backend" };
+		json_t **dst[] = { &m->providers, &m->backend };
+
+		for (i = 0; i < ARRAY_SIZE(keys); i++) {
+			json_t *v = json_object_get(m->doc, keys[i]), *nv;
+			struct err e = ERR_INIT;
+
+			if (!json_is_object(v))
+				continue;
+			c.no_resources = keys[i];
+			c.no_resources_why = "settings must be known before "
+					     "planning";
+			if (check_value(&c, v, keys[i]) ||
+			    expr_eval(&nv, v, lookup, &c, keys[i], NULL,
+				      &e) < 0)
+				continue;
+			json_decref(*dst[i]);
+			*dst[i] = nv;
+		}
+		c.no_resources = NULL;
+		/* Values that came from variables are checked here. */
+		{
+			json_t *tmp = json_pack("{s:O}", "providers",
+						m->providers);
+			struct diags sd = DIAGS_INIT;
+
+			if (m->backend)
+				json_object_set(tmp, "backend", m->backend);
+			schema_validate(schema_get("manifest"), tmp, "", &sd);
+			for (i = 0; i < sd.n; i++) {
+				char *msg = redact(m, sd.v[i].msg);
+
+				manifest_diag(m, d, sd.v[i].path, "%s", msg);
+				free(msg);
+			}
+			diags_release(&sd);
+			json_decref(tmp);
+		}
+	}
 	for (i = 0; i < c.ndefs; i++)
 		if (c.defs[i].has_for_each)
 			eval_for_each(&c, &c.defs[i]);
@@ -1060,7 +1155,7 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 	c.in_for_each = 0;
 	c.each_key = NULL;
 	c.each_value = NULL;
-	c.allow_resources = 1;
+	c.no_resources = NULL;
 	json_object_foreach(json_is_object(outs) ? outs : NULL, k, x) {
 		struct manifest_output *out;
 		json_t *val = x, *nv = NULL;
@@ -1117,14 +1212,12 @@ static int finish(struct manifest *m, const struct manifest_opts *opts,
 	struct diags sd = DIAGS_INIT;
 	size_t i;
 
-	m->providers = json_object_get(m->doc, "providers");
-	if (!json_is_object(m->providers)) {
-		json_object_set_new(m->doc, "providers", json_object());
-		m->providers = json_object_get(m->doc, "providers");
-	}
-	m->backend = json_object_get(m->doc, "backend");
-	if (!json_is_object(m->backend))
-		m->backend = NULL;
+	/* Copies until load_resources evaluates them. */
+	m->providers = json_is_object(json_object_get(m->doc, "providers")) ?
+		json_deep_copy(json_object_get(m->doc, "providers")) :
+		json_object();
+	m->backend = json_is_object(json_object_get(m->doc, "backend")) ?
+		json_deep_copy(json_object_get(m->doc, "backend")) : NULL;
 	/* Schema problems carry paths only: position them here. */
 	schema_validate(schema_get("manifest"), m->doc, "", &sd);
 	for (i = 0; i < sd.n; i++)
@@ -1225,6 +1318,8 @@ void manifest_release(struct manifest *m)
 		expr_refs_release(&m->outputs[i].refs);
 	}
 	free(m->outputs);
+	json_decref(m->providers);
+	json_decref(m->backend);
 	json_decref(m->doc);
 	srcmap_release(&m->src);
 	srcmap_release(&m->keys);

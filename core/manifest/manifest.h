@@ -29,6 +29,13 @@
 struct srcpos {
 	const char *file;
 	int line, col; /* 1-based */
+	/*
+	 * For a one-line scalar whose text appears verbatim in the file: the
+	 * column offset of its first character from col (1 when quoted, 0
+	 * when plain), so that a position inside it can be given; -1
+	 * otherwise.
+	 */
+	int verbatim;
 };
 
 /* Property path -> position of the value there (first one set wins). */
@@ -46,6 +53,8 @@ void srcmap_release(struct srcmap *m);
 const char *srcmap_file(struct srcmap *m, const char *file);
 void srcmap_set(struct srcmap *m, const char *path, const char *file,
 		int line, int col);
+/* Set the verbatim offset of path's position (see struct srcpos). */
+void srcmap_set_verbatim(struct srcmap *m, const char *path, int verbatim);
 /* Position of path, or of its nearest ancestor that has one; NULL if
  * none. */
 const struct srcpos *srcmap_get(const struct srcmap *m, const char *path);
@@ -76,7 +85,7 @@ struct manifest_variable {
 	char *description; /* or NULL */
 	int sensitive;
 	json_t *value;     /* resolved value, NULL when none was given */
-	const char *source; /* "--var", "--var-file", "DCFORM_VAR_X", "default" */
+	const char *source; /* "--var", "--var-file", "DCFORM_VAR", "default" */
 };
 
 struct manifest_lifecycle {
@@ -93,7 +102,10 @@ struct manifest_resource {
 	char *key;         /* for_each key, or NULL */
 	char *type;
 	char *path;        /* "resources.NAME", for srcmap_get */
-	json_t *properties; /* templates: only resource references remain */
+	/* Templates (expr.h): var. and each. substituted; only resource
+	 * references (and unset env. ones) remain.  Finish with
+	 * expr_resolve(). */
+	json_t *properties;
 	json_t *provider;  /* provider overrides {region, endpoint}, or NULL */
 	char *region;      /* region: override, or NULL */
 	char **depends_on; /* resource names */
@@ -116,8 +128,10 @@ struct manifest {
 	json_t *doc;       /* the merged document, as written */
 	struct srcmap src; /* positions of doc's values */
 	struct srcmap keys; /* positions of mapping keys */
-	json_t *providers; /* object (borrowed from doc), never NULL */
-	json_t *backend;   /* object or NULL (borrowed from doc) */
+	/* Settings with ${var.…} and ${env.…} evaluated (final values;
+	 * an unset environment variable leaves its template): */
+	json_t *providers; /* object (owned), never NULL */
+	json_t *backend;   /* object (owned) or NULL */
 	struct manifest_variable *vars;
 	size_t n_vars;
 	struct manifest_resource *resources; /* sorted by address */
@@ -138,10 +152,11 @@ struct manifest_opts {
 /*
  * Load the configuration in dir (or the single file dir names).  File
  * names in diagnostics are dir joined with the file's name ("." gives the
- * bare name).  Every problem is added to d; returns 0 when none of them is
- * an error, DCF_EINVALID otherwise (m is still filled as far as possible
- * and must be released), or another negative code with e set when the
- * directory cannot be read.
+ * bare name).  Every problem is added to d, sorted; returns 0 when none
+ * of them is an error, DCF_EINVALID otherwise (m is filled as far as
+ * possible: resources whose references are wrong are left out), or another
+ * negative code with e set when the directory cannot be read.  m must be
+ * released in every case.
  */
 int manifest_load(struct manifest *m, const char *dir,
 		  const struct manifest_opts *opts, struct diags *d,
@@ -160,5 +175,10 @@ manifest_find(const struct manifest *m, const char *address);
 /* Add a diagnostic positioned at path (its nearest known ancestor). */
 void manifest_diag(const struct manifest *m, struct diags *d,
 		   const char *path, const char *fmt, ...) PRINTF_LIKE(4, 5);
+/* The same, at byte offset `off` inside the string at path when the
+ * string is verbatim in its file (else at the string). */
+void manifest_diag_at(const struct manifest *m, struct diags *d,
+		      const char *path, size_t off, const char *fmt, ...)
+	PRINTF_LIKE(5, 6);
 
 #endif

@@ -49,8 +49,17 @@ void srcmap_set(struct srcmap *m, const char *path, const char *file,
 	m->v[m->n].file = file;
 	m->v[m->n].line = line;
 	m->v[m->n].col = col;
+	m->v[m->n].verbatim = -1;
 	json_object_set_new(m->index, path, json_integer((json_int_t)m->n));
 	m->n++;
+}
+
+void srcmap_set_verbatim(struct srcmap *m, const char *path, int verbatim)
+{
+	json_t *i = json_object_get(m->index, path);
+
+	if (i)
+		m->v[json_integer_value(i)].verbatim = verbatim;
 }
 
 const struct srcpos *srcmap_get(const struct srcmap *m, const char *path)
@@ -68,9 +77,11 @@ const struct srcpos *srcmap_get(const struct srcmap *m, const char *path)
 		}
 		if (!*p)
 			break;
-		cut = strrchr(p, '.');
-		if (strrchr(p, '[') > cut)
-			cut = strrchr(p, '[');
+		{
+			char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
+
+			cut = !dot || (br && br > dot) ? br : dot;
+		}
 		if (cut)
 			*cut = '\0';
 		else
@@ -453,6 +464,20 @@ static json_t *read_node(struct reader *r, yaml_event_t *ev, const char *path,
 			r->failed = 1;
 			break;
 		}
+		{
+			/* Verbatim: one line, the same bytes as the value. */
+			int q = ev->data.scalar.style ==
+				YAML_PLAIN_SCALAR_STYLE ? 0 :
+				ev->data.scalar.style ==
+				YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+				ev->data.scalar.style ==
+				YAML_DOUBLE_QUOTED_SCALAR_STYLE ? 1 : -1;
+			size_t at = m.index + (q > 0 ? 1 : 0);
+
+			if (q >= 0 && ev->end_mark.line == m.line &&
+			    at + n <= r->len && !memcmp(r->text + at, s, n))
+				srcmap_set_verbatim(&r->doc->vals, path, q);
+		}
 		if (!tag && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
 			v = yaml_plain_scalar(s, &why);
 			if (!v) {
@@ -534,8 +559,6 @@ size_t yaml_parse_docs(struct yaml_doc **docs, size_t *n, const char *file,
 	yaml_parser_set_encoding(&r.p, YAML_UTF8_ENCODING);
 	yaml_parser_set_input_string(&r.p, (const unsigned char *)text, len);
 	for (;;) {
-		yaml_mark_t dm;
-
 		if (next_event(&r, &ev) < 0)
 			break;
 		if (ev.type == YAML_STREAM_END_EVENT) {
@@ -546,7 +569,6 @@ size_t yaml_parse_docs(struct yaml_doc **docs, size_t *n, const char *file,
 			yaml_event_delete(&ev);
 			continue;
 		}
-		dm = ev.start_mark;
 		yaml_event_delete(&ev);
 		ndoc++;
 		if (next_event(&r, &ev) < 0)
@@ -564,10 +586,7 @@ size_t yaml_parse_docs(struct yaml_doc **docs, size_t *n, const char *file,
 
 			yaml_event_delete(&ev);
 			diags_warn(d, file, (int)m.line + 1,
-				   (int)m.column + 1, NULL,
-				   ndoc == 1 && nv == 1 && m.index == 0 ?
-				   "empty document" : "empty document");
-			(void)dm;
+				   (int)m.column + 1, NULL, "empty document");
 		} else {
 			r.doc->value = read_node(&r, &ev, "", 0);
 			if (r.failed || !r.doc->value) {

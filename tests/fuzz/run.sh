@@ -20,20 +20,26 @@ LIBS="$(pkg-config --libs $PKGS) -lpthread -lm"
 
 mkdir -p "$out/gen"
 sh "$src/core/schema/embed.sh" "$src"/schemas/*.json > "$out/gen/schemas_embedded.c"
+# The library as an archive, so that each target links only what it uses.
 objs=""
 # Everything but the emulator's main(): libFuzzer brings its own.
-for f in "$src"/core/*/*.c "$src"/providers/*.c "$src"/providers/*/*.c \
+for f in "$src"/core/*.c "$src"/core/*/*.c "$src"/providers/*.c \
+	"$src"/providers/*/*.c \
 	$(ls "$src"/emulator/*.c | grep -v '/main\.c$') \
 	"$out/gen/schemas_embedded.c"; do
+	[ -f "$f" ] || continue
 	o="$out/obj/$(echo "$f" | sed "s|$src/||; s|$out/||; s|/|_|g; s|\.c$|.o|")"
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -c -o "$o" "$f"
 	objs="$objs $o"
 done
+rm -f "$out/libdcform-fuzz.a"
+# shellcheck disable=SC2086
+ar rcs "$out/libdcform-fuzz.a" $objs
 for t in $targets; do
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -fsanitize=fuzzer -o "$out/$t" "$src/tests/fuzz/$t.c" \
-		$objs $LIBS
+		"$out/libdcform-fuzz.a" $LIBS
 	mkdir -p "$out/corpus-$t"
 	echo "fuzz: $t for ${secs}s"
 	if ! ASAN_OPTIONS=detect_leaks=1 "$out/$t" -max_total_time="$secs" \

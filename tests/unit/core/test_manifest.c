@@ -220,13 +220,13 @@ static void test_manifest__errors(void **state)
 	assert_int_equal(manifest_load(&m, f->dir, &o, &d, &e), DCF_EINVALID);
 	msgs = render(f, &d);
 	want = xasprintf(
-		"a.yaml:6:25: resources.gw.properties.name: resource 'gw' "
+		"a.yaml:6:26: resources.gw.properties.name: resource 'gw' "
 		"refers to itself\n"
-		"a.yaml:6:52: resources.gw.properties.description: unknown "
+		"a.yaml:6:53: resources.gw.properties.description: unknown "
 		"variable 'x'\n"
 		"b.yaml:2:3: resources.gw: resource 'gw' is defined twice "
 		"(first at %s/a.yaml:4:3)\n"
-		"b.yaml:7:25: resources.r2.properties.name: jdcloud_dc_bgw 'gw' "
+		"b.yaml:7:26: resources.r2.properties.name: jdcloud_dc_bgw 'gw' "
 		"has no attribute 'nam'; did you mean 'name'?\n", f->dir);
 	assert_string_equal(msgs, want);
 	free(want);
@@ -254,6 +254,69 @@ static void test_manifest__missing_dir(void **state)
 	free(p);
 }
 
+static void test_manifest__text_settings_and_redaction(void **state)
+{
+	const char *text =
+		"variables:\n"
+		"  region: { default: cn-east-2 }\n"
+		"  secret: { default: \"Not A Region\", sensitive: true }\n"
+		"providers:\n"
+		"  tencentcloud: { region: \"${var.secret}\" }\n"
+		"  jdcloud: { region: \"${var.region}\", endpoint: "
+		"\"http://127.0.0.1:${env.PORT_UNSET}\" }\n"
+		"resources:\n"
+		"  gw:\n"
+		"    type: jdcloud_dc_bgw\n"
+		"    properties: { name: gw }\n";
+	struct manifest m;
+	struct diags d = DIAGS_INIT;
+	struct manifest_opts o = { .getenv = fake_env };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(manifest_load_text(&m, "t.yaml", text, strlen(text),
+					    &o, &d), DCF_EINVALID);
+	assert_string_equal(json_string_value(json_path_get(
+		m.providers, "jdcloud.region")), "cn-east-2");
+	/* An unset environment variable keeps its template. */
+	assert_string_equal(json_string_value(json_path_get(
+		m.providers, "jdcloud.endpoint")),
+		"http://127.0.0.1:${env.PORT_UNSET}");
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.v[1].severity, DIAG_WARNING);
+	assert_int_equal(d.v[1].line, 6);
+	assert_int_equal(diags_errors(&d), 1);
+	/* The sensitive value never appears in a message. */
+	assert_int_equal(d.v[0].line, 5);
+	assert_string_equal(d.v[0].path, "providers.tencentcloud.region");
+	assert_non_null(strstr(d.v[0].msg, "got '(sensitive)'"));
+	for (i = 0; i < d.n; i++)
+		assert_null(strstr(d.v[i].msg, "Not A Region"));
+	manifest_release(&m);
+	diags_release(&d);
+}
+
+static void test_manifest__diags_sort_uniq(void **state)
+{
+	struct diags d = DIAGS_INIT;
+
+	(void)state;
+	diags_add(&d, "b.yaml", 1, 1, "x", "m");
+	diags_add(&d, "a.yaml", 2, 5, "y", "m");
+	diags_warn(&d, "a.yaml", 2, 1, NULL, "w");
+	diags_add(&d, "a.yaml", 2, 5, "y", "m");
+	diags_add(&d, NULL, 0, 0, NULL, "no file");
+	diags_sort(&d);
+	diags_uniq(&d);
+	assert_int_equal(d.n, 4);
+	assert_null(d.v[0].file);
+	assert_string_equal(d.v[1].msg, "w");
+	assert_int_equal(d.v[2].col, 5);
+	assert_string_equal(d.v[3].file, "b.yaml");
+	assert_int_equal(diags_errors(&d), 3);
+	diags_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +327,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_manifest__missing_dir,
 						setup, teardown),
+		cmocka_unit_test(test_manifest__text_settings_and_redaction),
+		cmocka_unit_test(test_manifest__diags_sort_uniq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
