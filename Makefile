@@ -9,7 +9,7 @@ SAN      ?=
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 PKGS     := yaml-0.1 libcurl jansson libgit2 libmicrohttpd openssl
-DEB_PKGS := build-essential pkg-config git curl clang libclang-rt-14-dev \
+DEB_PKGS := build-essential pkg-config git curl python3 clang libclang-rt-14-dev \
 	    libyaml-dev libcurl4-openssl-dev libjansson-dev libgit2-dev \
 	    libcmocka-dev libmicrohttpd-dev libssl-dev man-db
 

@@ -251,29 +251,24 @@ void render_plan_text(FILE *fp, const json_t *plan)
 			    "configuration.\n",
 			col_green(fp), col_reset(fp));
 	} else {
-		fprintf(fp,
-			"%sPlan:%s %lld to add, %lld to change, %lld to "
-			"destroy, %lld to replace, %lld to resume.\n",
-			col_bold(fp), col_reset(fp),
-			(long long)json_get_int(sum, "create", 0),
-			(long long)json_get_int(sum, "update", 0),
-			(long long)json_get_int(sum, "delete", 0),
-			(long long)json_get_int(sum, "replace", 0),
-			(long long)json_get_int(sum, "resume", 0));
-	}
-	if (quotes && (json_get_int(quotes, "total_upfront_fen", 0) ||
-		       json_get_int(quotes, "total_monthly_fen", 0))) {
 		struct buf b = BUF_INIT;
 
+		buf_printf(&b, "%lld to add, %lld to change, %lld to destroy",
+			   (long long)json_get_int(sum, "create", 0),
+			   (long long)json_get_int(sum, "update", 0),
+			   (long long)json_get_int(sum, "delete", 0));
+		if (json_get_int(sum, "replace", 0))
+			buf_printf(&b, ", %lld to replace",
+				   (long long)json_get_int(sum, "replace", 0));
+		if (json_get_int(sum, "resume", 0))
+			buf_printf(&b, ", %lld to resume",
+				   (long long)json_get_int(sum, "resume", 0));
+		buf_puts(&b, ". Due now: ");
 		render_money(&b, json_get_int(quotes, "total_upfront_fen", 0));
-		buf_puts(&b, " to pay now");
-		if (json_get_int(quotes, "total_monthly_fen", 0)) {
-			buf_puts(&b, ", ");
-			render_money(&b, json_get_int(quotes,
-						      "total_monthly_fen", 0));
-			buf_puts(&b, " per month after");
-		}
-		fprintf(fp, "%sCost:%s %s.\n", col_bold(fp), col_reset(fp),
+		buf_puts(&b, "; monthly: ");
+		render_money(&b, json_get_int(quotes, "total_monthly_fen", 0));
+		buf_puts(&b, ".");
+		fprintf(fp, "%sPlan:%s %s\n", col_bold(fp), col_reset(fp),
 			b.ptr);
 		buf_release(&b);
 	}

@@ -8,7 +8,9 @@
 
 #include "core/provider.h"
 
-#define REGISTRY_PROVIDERS
-#define REGISTRY_TYPES
+#include "providers/tencentcloud/tencentcloud.h"
+
+#define REGISTRY_PROVIDERS &tencentcloud_provider,
+#define REGISTRY_TYPES &tencentcloud_dcdb_instance_type,
 
 #endif

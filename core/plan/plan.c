@@ -273,6 +273,7 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 	const char *id = json_get_str(s, "id", NULL);
 	const json_t *pending = json_object_get(s, "pending");
 	const json_t *current;
+	json_t *merged = NULL;
 	json_t *c = json_object(), *changed = json_array(),
 	       *replace = json_array(), *drift = json_array(),
 	       *unknown = json_array(), *digests = json_object();
@@ -283,7 +284,18 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 		pending = NULL;
 	if (destroy)
 		d = NULL;
-	current = json_is_object(r) ? r : json_object_get(s, "attributes");
+	/* What the cloud says now, over what was applied: attributes the
+	 * cloud does not report (write-only ones) keep their applied value. */
+	if (json_is_object(r)) {
+		merged = json_is_object(json_object_get(s, "attributes"))
+				 ? json_deep_copy(json_object_get(s,
+								  "attributes"))
+				 : json_object();
+		json_object_update(merged, (json_t *)r);
+		current = merged;
+	} else {
+		current = json_object_get(s, "attributes");
+	}
 
 	json_object_set_new(c, "address", json_string(addr));
 	json_object_set_new(c, "type", json_string(type));
@@ -379,6 +391,7 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 		json_decref(drift);
 		json_decref(unknown);
 		json_decref(digests);
+		json_decref(merged);
 		return err_set(e, DCF_EINVALID,
 			       "%s: lifecycle.prevent_destroy is set, but this "
 			       "plan would %s it; remove prevent_destroy "
@@ -404,6 +417,7 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 		json_object_set_new(c, "create_before_destroy", json_true());
 	if (pending)
 		json_object_set(c, "pending", (json_t *)pending);
+	json_decref(merged);
 	*out = c;
 	return 0;
 }

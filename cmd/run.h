@@ -1,0 +1,63 @@
+/*
+ * run.h: what plan, apply, destroy, drift, import and output share:
+ * loading the manifests, reading the state, configuring the providers
+ * over one HTTP engine, resolving references against the state, and
+ * building a plan.
+ */
+#ifndef DCFORM_CMD_RUN_H
+#define DCFORM_CMD_RUN_H
+
+#include "cmd.h"
+#include "core/manifest/manifest.h"
+#include "core/plan/plan.h"
+
+struct run_opts {
+	struct strlist vars, var_files;
+	const char *state_file;   /* --state: a state fixture (JSON) */
+	long parallelism;         /* --parallelism */
+	int debug_http;           /* --debug-http */
+	struct strlist targets;   /* --target */
+	struct strlist skip_preflight;
+	int no_refresh;
+	int destroy;
+};
+
+#define RUN_COMMON_OPTIONS(r)                                                \
+	{ "var", 0, OPT_LIST, &(r).vars, "NAME=VALUE",                       \
+	  "set a variable (highest precedence)" },                          \
+	{ "var-file", 0, OPT_LIST, &(r).var_files, "FILE",                   \
+	  "read variables from a YAML file" },                              \
+	{ "state", 0, OPT_STRING, &(r).state_file, "FILE",                   \
+	  "read the state from a JSON file instead of .dcform/state.git" },  \
+	{ "parallelism", 0, OPT_INT, &(r).parallelism, "N",                  \
+	  "concurrent API requests (default 10)" },                         \
+	{ "debug-http", 0, OPT_BOOL, &(r).debug_http, NULL,                  \
+	  "log every HTTP request to stderr, secrets redacted" }
+
+struct run {
+	const char *dir;
+	struct run_opts *o;
+	struct manifest m;
+	json_t *state;            /* never NULL after run_state */
+	char state_commit[41];
+	struct http_engine *http;
+	struct provider_set ps;
+};
+
+/* Load the manifests of dir; prints diagnostics.  0 or EXIT_ERR. */
+int run_load(struct run *r, const char *dir, struct run_opts *o);
+/* Read the state (or an empty one with a fresh lineage). */
+int run_state(struct run *r, struct err *e);
+/* Configure the providers that desired or state resources need. */
+int run_providers(struct run *r, struct err *e);
+/*
+ * Desired resources, address → {"type", "provider", "region",
+ * "properties" (references resolved from the state; unknown ones are
+ * PROPS_UNKNOWN), "lifecycle", "depends_on": [addresses]}.  New ref.
+ */
+json_t *run_desired(struct run *r);
+/* The whole plan document (new reference). */
+int run_plan(struct run *r, json_t **out, struct err *e);
+void run_release(struct run *r);
+
+#endif

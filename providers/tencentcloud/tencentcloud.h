@@ -1,0 +1,23 @@
+/*
+ * tencentcloud.h: the Tencent Cloud provider's private interface.
+ */
+#ifndef DCFORM_TENCENTCLOUD_H
+#define DCFORM_TENCENTCLOUD_H
+
+#include "core/provider.h"
+#include "providers/tencentcloud/client.h"
+
+#define DCDB_VERSION "2018-04-11"
+#define BILLING_VERSION "2018-07-09"
+
+struct tc_ctx {
+	struct tc_client *client;
+};
+
+extern const struct provider tencentcloud_provider;
+extern const struct resource_type tencentcloud_dcdb_instance_type;
+
+/* Copy the cloud's code and request id into a step run. */
+void tc_note_error(struct step_run *run, const struct api_error *ae);
+
+#endif
