@@ -343,6 +343,15 @@ int run_plan(struct run *r, json_t **out, struct err *e)
 				json_object_set_new(c, "skipped", json_true());
 			}
 	}
+	{
+		char *abs = realpath(r->dir, NULL);
+
+		/* apply FILE loads the manifests from here again (sensitive
+		 * values are never in the plan file). */
+		json_object_set_new(plan, "dir", json_string(abs ? abs
+								 : r->dir));
+		free(abs);
+	}
 	plan_summarise(plan);
 	*out = plan;
 	plan = NULL;
