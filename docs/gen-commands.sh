@@ -40,7 +40,7 @@ man="$out/dcform.1"
 	echo '.SH SYNOPSIS'
 	echo '.B dcform'
 	echo '.I COMMAND'
-	echo '[\fIOPTIONS\fR] [\fIARGS\fR]'
+	printf '%s\n' '[\fIOPTIONS\fR] [\fIARGS\fR]'
 	echo '.SH DESCRIPTION'
 	echo 'dcform turns YAML manifests into purchased, running cloud infrastructure:'
 	echo '.B plan'
@@ -54,14 +54,14 @@ man="$out/dcform.1"
 "$bin" help --list | while IFS= read -r name; do
 	file=$(echo "$name" | tr ' ' '-')
 	help=$("$bin" help $name)
-	summary=$(echo "$help" | sed -n 3p)
+	summary=$(printf '%s\n' "$help" | sed -n 3p)
 	{
 		echo "# dcform $name"
 		echo
 		echo "$summary"
 		echo
 		echo '```'
-		echo "$help"
+		printf '%s\n' "$help"
 		echo '```'
 	} >"$out/commands/$file.md"
 	echo "| [\`$name\`]($file.md) | $summary |" >>"$index"
@@ -69,7 +69,7 @@ man="$out/dcform.1"
 		echo '.SS'
 		echo "dcform $name"
 		echo '.nf'
-		echo "$help" | sed -e 's/\\/\\e/g' -e 's/^\./\\\&./' -e "s/^'/\\\\\\&'/"
+		printf '%s\n' "$help" | sed -e 's/\\/\\e/g' -e 's/^\./\\\&./' -e "s/^'/\\\\\\&'/"
 		echo '.fi'
 	} >>"$man"
 done
@@ -85,8 +85,8 @@ done
 	echo 'DCFORM_TENCENTCLOUD_ENDPOINT, DCFORM_JDCLOUD_ENDPOINT'
 	echo 'Endpoints, e.g. the emulator'"'"'s base URL.'
 	echo '.TP'
-	echo 'DCFORM_VAR_\fINAME\fR'
-	echo 'Value of manifest variable \fINAME\fR.'
+	printf '%s\n' 'DCFORM_VAR_\fINAME\fR'
+	printf '%s\n' 'Value of manifest variable \fINAME\fR.'
 	echo '.TP'
 	echo 'NO_COLOR, CI'
 	echo 'No colours; plain timestamped progress lines.'

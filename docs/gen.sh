@@ -52,6 +52,13 @@ for t in $types; do
 	"$bin" schema "$t" --markdown > "$out/$t.md"
 done
 
+# The command reference and the man page come from --help.
+if [ $check -eq 0 ]; then
+	sh docs/gen-commands.sh "$bin"
+else
+	sh docs/gen-commands.sh --check "$bin" || exit 1
+fi
+
 if [ $check -eq 0 ]; then
 	mkdir -p docs/resources
 	rm -f docs/resources/*.md

@@ -40,6 +40,9 @@ done
 step "dcform graph examples/quickstart"
 "$DCFORM" graph examples/quickstart
 
+step "dcform plan examples/dcdb-prepaid (against the emulator)"
+"$DCFORM" plan examples/dcdb-prepaid
+
 step "the emulator answered $(curl -s "$DCFORM_TENCENTCLOUD_ENDPOINT/_emulator/stats" | tr -d '\n' | cut -c1-200)"
 echo
-echo "demo finished: plan and apply against the emulator come with the next releases (see docs/)."
+echo "demo finished: apply against the emulator comes with the next release (see README)."
