@@ -16,6 +16,37 @@
 
 static void due(struct emu *e, const char *id, int on);
 
+/* Per account and region, the instance ids in creation order, so that
+ * an unfiltered page costs the page and not the whole store. */
+static json_t *owner_index(struct emu *e, const char *account,
+			   const char *region)
+{
+	json_t *owners = tc_world(e, "owners"), *a;
+	char *k = xasprintf("%s\n%s", account, region);
+
+	a = json_object_get(owners, k);
+	if (!json_is_array(a)) {
+		a = json_array();
+		json_object_set_new(owners, k, a);
+	}
+	free(k);
+	return a;
+}
+
+static void owner_forget(struct emu *e, const json_t *in, const char *id)
+{
+	json_t *a = owner_index(e, json_get_str(in, "_account", ""),
+				json_get_str(in, "Region", ""));
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(a, i, x)
+		if (!strcmp(json_string_value(x), id)) {
+			json_array_remove(a, i);
+			return;
+		}
+}
+
 static json_t *cfg(struct emu *e, const char *key)
 {
 	return json_object_get(json_object_get(e->config, "tencent"), key);
@@ -273,6 +304,8 @@ static json_t *new_instance(struct tc_call *c, const struct spec *s,
 		            ? json_string_value(cfg(c->e, "default_db_version"))
 		            : "5.7"));
 	json_object_set_new(tc_world(c->e, "instances"), id, in);
+	json_array_append_new(owner_index(c->e, c->account_name, c->region),
+			      json_string(id));
 	due(c->e, id, 1);
 	free(id);
 	emu_dirty(c->e);
@@ -354,6 +387,7 @@ void tc_dcdb_advance(struct emu *e, int64_t now)
 			emu_dirty(e);
 		} else if (json_get_int(o, "_destroy_at", 0) &&
 		           json_get_int(o, "_destroy_at", 0) <= now) {
+			owner_forget(e, o, k);
 			json_object_del(ins, k);
 			json_object_del(tc_world(e, "due"), k);
 			emu_dirty(e);
@@ -819,6 +853,25 @@ static int describe_instances(struct tc_call *c)
 		         "Limit must be 1-100 and Offset at least 0");
 		goto out;
 	}
+	/* No filter: page through the owner's index. */
+	if (!ids && !tagkeys && !json_array_size(tags) &&
+	    !json_array_size(status) && !json_array_size(projects) &&
+	    !(key && *key)) {
+		json_t *idx = owner_index(c->e, c->account_name, c->region);
+		size_t i;
+
+		total = (int64_t)json_array_size(idx);
+		for (i = (size_t)offset;
+		     i < json_array_size(idx) && i < (size_t)(offset + lim);
+		     i++) {
+			json_t *o = json_object_get(
+				tc_world(c->e, "instances"),
+				json_string_value(json_array_get(idx, i)));
+			if (o)
+				json_array_append_new(out, public_copy(o));
+		}
+		goto answer;
+	}
 	/* With InstanceIds, look them up (cost of the page, not of the
 	 * store); otherwise scan. */
 	{
@@ -887,6 +940,7 @@ static int describe_instances(struct tc_call *c)
 		}
 		json_decref(picked);
 	}
+answer:
 	tc_ok(c, json_pack("{s:I,s:O}", "TotalCount", (json_int_t)total,
 	                   "Instances", out));
 out:
