@@ -1370,74 +1370,56 @@ static int renew(struct tc_call *c)
 	return 0;
 }
 
-static int isolate(struct tc_call *c)
+/* IsolateDCDBInstance / IsolateHourDCDBInstance (to -1) and
+ * ActiveHourDCDBInstance (back to 2): per id, success or failure. */
+static int set_isolation(struct tc_call *c, int activate)
 {
 	json_t *ids, *x, *ok = json_array(), *failed = json_array();
-	int hourly = !strcmp(c->action, "IsolateHourDCDBInstance");
+	int hourly = activate || !strcmp(c->action, "IsolateHourDCDBInstance");
 	size_t i;
 
 	if (tc_strs(c, "InstanceIds", 1, &ids) < 0)
 		goto out;
-	json_array_foreach(ids, i, x)
-	{
+	json_array_foreach(ids, i, x) {
 		json_t *in = json_object_get(tc_world(c->e, "instances"),
-		                             json_string_value(x));
-		char when[20];
+					     json_string_value(x));
+		char when[20] = "0000-00-00 00:00:00";
+		int64_t st = json_get_int(in, "Status", 0);
 
 		if (!in ||
 		    strcmp(json_get_str(in, "_account", ""), c->account_name) ||
 		    strcmp(json_get_str(in, "Paymode", ""),
-		           hourly ? "postpaid" : "prepaid") ||
-		    json_get_int(in, "Status", 0) < 2 ||
-		    json_get_int(in, "ProtectedProperty", 0)) {
+			   hourly ? "postpaid" : "prepaid") ||
+		    (activate ? st != -1
+			      : st < 2 || json_get_int(in, "ProtectedProperty",
+						      0))) {
 			json_array_append(failed, x);
 			continue;
 		}
-		set_status(in, -1, "isolated");
-		tc_time(when, c->now);
+		set_status(in, activate ? 2 : -1,
+			   activate ? "running" : "isolated");
+		if (!activate)
+			tc_time(when, c->now);
 		json_object_set_new(in, "IsolatedTimestamp", json_string(when));
 		json_array_append(ok, x);
 	}
 	emu_dirty(c->e);
 	tc_ok(c, json_pack("{s:O,s:O}", "SuccessInstanceIds", ok,
-	                   "FailedInstanceIds", failed));
+			   "FailedInstanceIds", failed));
 out:
 	json_decref(ok);
 	json_decref(failed);
 	return 0;
 }
 
+static int isolate(struct tc_call *c)
+{
+	return set_isolation(c, 0);
+}
+
 static int activate(struct tc_call *c)
 {
-	json_t *ids, *x, *ok = json_array(), *failed = json_array();
-	size_t i;
-
-	if (tc_strs(c, "InstanceIds", 1, &ids) < 0)
-		goto out;
-	json_array_foreach(ids, i, x)
-	{
-		json_t *in = json_object_get(tc_world(c->e, "instances"),
-		                             json_string_value(x));
-
-		if (!in ||
-		    strcmp(json_get_str(in, "_account", ""), c->account_name) ||
-		    json_get_int(in, "Status", 0) != -1 ||
-		    strcmp(json_get_str(in, "Paymode", ""), "postpaid")) {
-			json_array_append(failed, x);
-			continue;
-		}
-		set_status(in, 2, "running");
-		json_object_set_new(in, "IsolatedTimestamp",
-		                    json_string("0000-00-00 00:00:00"));
-		json_array_append(ok, x);
-	}
-	emu_dirty(c->e);
-	tc_ok(c, json_pack("{s:O,s:O}", "SuccessInstanceIds", ok,
-	                   "FailedInstanceIds", failed));
-out:
-	json_decref(ok);
-	json_decref(failed);
-	return 0;
+	return set_isolation(c, 1);
 }
 
 static int destroy(struct tc_call *c)
