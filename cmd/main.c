@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "commands.h"
@@ -84,6 +85,8 @@ static void unknown_command(const char *name)
 
 int main(int argc, char **argv)
 {
+	/* State repositories, plan files and locks are private. */
+	umask(077);
 	const char **args = (const char **)argv + 1;
 	const struct cmd *c;
 	const struct opt *opts;

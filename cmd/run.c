@@ -7,6 +7,7 @@
 #include "validate.h"
 #include "core/http/http.h"
 #include "core/plan/props.h"
+#include "core/state/store.h"
 #include "core/util/buf.h"
 #include "core/util/fs.h"
 #include "core/util/hash.h"
@@ -61,6 +62,28 @@ int run_state(struct run *r, struct err *e)
 				       (long long)json_get_int(
 					       r->state, "format_version", 0));
 		return 0;
+	}
+	/* The state store beside the manifests, when there is one. */
+	{
+		char *git = xasprintf("%s/.dcform/state.git", r->dir);
+		int exists = fs_is_dir(git);
+
+		free(git);
+		if (exists) {
+			struct state_store *st = NULL;
+			int ret = state_store_open(&st, r->dir,
+						   getenv("DCFORM_WORKSPACE"), e);
+
+			if (!ret)
+				ret = state_store_read(st, &r->state,
+						       r->state_commit, e);
+			state_store_free(st);
+			if (ret == 0)
+				return 0;
+			if (ret != DCF_ENOTFOUND)
+				return ret;
+			err_clear(e);
+		}
 	}
 	r->state = empty_state();
 	return 0;

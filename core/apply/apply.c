@@ -212,7 +212,7 @@ static void finish_phase(json_t *state, json_t *res, const struct srun *r,
 
 		/* What the user asked for, overlaid by what the cloud says. */
 		if (json_is_object(attrs))
-			json_object_update(red, attrs);
+			json_deep_update(red, attrs);
 		json_object_set_new(res, "attributes", red);
 		json_object_set_new(res, "sensitive_digests", dg);
 	}

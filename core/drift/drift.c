@@ -166,7 +166,7 @@ int drift_report(json_t **out, const json_t *state, const json_t *refreshed,
 		if (!json_is_object(now))
 			continue;
 		paths = json_array();
-		props_diff(paths, t, json_object_get(r, "attributes"), now,
+		props_diff(paths, t, now, json_object_get(r, "attributes"),
 			   NULL, NULL);
 		ch = json_array();
 		json_array_foreach(paths, i, p) {

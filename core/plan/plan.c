@@ -291,7 +291,7 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 				 ? json_deep_copy(json_object_get(s,
 								  "attributes"))
 				 : json_object();
-		json_object_update(merged, (json_t *)r);
+		json_deep_update(merged, r);
 		current = merged;
 	} else {
 		current = json_object_get(s, "attributes");
@@ -327,8 +327,10 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 	json_object_set(c, "before", s && current ? (json_t *)current
 						  : json_null());
 
+	/* Drift: what the cloud reports that differs from what was applied
+	 * (attributes it does not report are not drift). */
 	if (s && json_is_object(r) && json_object_get(s, "attributes"))
-		props_diff(drift, type, json_object_get(s, "attributes"), r,
+		props_diff(drift, type, r, json_object_get(s, "attributes"),
 			   NULL, key);
 
 	if (pending && (d || !id)) {

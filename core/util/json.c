@@ -86,3 +86,17 @@ const char *json_type_name(const json_t *v)
 	}
 	return "unknown";
 }
+
+void json_deep_update(json_t *dst, const json_t *src)
+{
+	const char *k;
+	json_t *v, *d;
+
+	json_object_foreach((json_t *)src, k, v) {
+		d = json_object_get(dst, k);
+		if (json_is_object(d) && json_is_object(v))
+			json_deep_update(d, v);
+		else
+			json_object_set(dst, k, v);
+	}
+}

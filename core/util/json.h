@@ -22,6 +22,10 @@ int json_parse(json_t **out, const char *text, size_t len, const char *what,
 	       struct err *e);
 /* Compact, key-sorted serialisation appended to b. */
 int json_dump_buf(struct buf *b, const json_t *v, size_t flags);
+/* Merge src into dst recursively: objects member by member, anything
+ * else replaces (src borrowed). */
+void json_deep_update(json_t *dst, const json_t *src);
+
 /* Name of a value's type as users read it: "string", "integer", … */
 const char *json_type_name(const json_t *v);
 

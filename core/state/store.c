@@ -1,0 +1,409 @@
+/*
+ * store.c: the git state store (libgit2).  See store.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <git2.h>
+
+#include "core/state/store.h"
+#include "core/util/fs.h"
+#include "core/util/json.h"
+#include "core/util/util.h"
+
+struct state_store {
+	git_repository *repo;
+	char *path;
+	char *ref; /* "refs/heads/<workspace>" */
+};
+
+static int git_fail(struct err *e, const char *what)
+{
+	const git_error *g = git_error_last();
+
+	return err_set(e, DCF_ERROR, "%s: %s", what,
+		       g && g->message ? g->message : "libgit2 error");
+}
+
+static int workspace_ok(const char *w)
+{
+	size_t i, n = strlen(w);
+
+	if (!n || n > 64 || w[0] == '.' || w[0] == '-' || strstr(w, ".."))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((w[i] >= 'a' && w[i] <= 'z') ||
+		      (w[i] >= 'A' && w[i] <= 'Z') ||
+		      (w[i] >= '0' && w[i] <= '9') || w[i] == '_' ||
+		      w[i] == '.' || w[i] == '-'))
+			return 0;
+	return !str_ends_with(w, ".lock");
+}
+
+int state_store_open(struct state_store **out, const char *dir,
+		     const char *workspace, struct err *e)
+{
+	struct state_store *st;
+	char *dot = fs_join(dir, ".dcform");
+	int ret;
+	static int init;
+
+	if (!workspace || !*workspace)
+		workspace = "default";
+	if (!workspace_ok(workspace)) {
+		free(dot);
+		return err_set(e, DCF_EINVALID,
+			       "invalid workspace name '%s': 1 to 64 letters, "
+			       "digits, '_', '.', '-', not starting with '.' "
+			       "or '-'",
+			       workspace);
+	}
+	if (!init) {
+		git_libgit2_init();
+		init = 1;
+	}
+	ret = fs_mkdir_p(dot, 0700, e);
+	if (ret < 0) {
+		free(dot);
+		return ret;
+	}
+	chmod(dot, 0700);
+	st = xcalloc(1, sizeof(*st));
+	st->path = fs_join(dot, "state.git");
+	st->ref = xasprintf("refs/heads/%s", workspace);
+	free(dot);
+	if (git_repository_open_bare(&st->repo, st->path) < 0) {
+		mode_t old = umask(077);
+
+		ret = git_repository_init(&st->repo, st->path, 1);
+		umask(old);
+		if (ret < 0) {
+			ret = git_fail(e, "cannot create the state repository");
+			state_store_free(st);
+			return ret;
+		}
+		chmod(st->path, 0700);
+	}
+	*out = st;
+	return 0;
+}
+
+void state_store_free(struct state_store *st)
+{
+	if (!st)
+		return;
+	git_repository_free(st->repo);
+	free(st->path);
+	free(st->ref);
+	free(st);
+}
+
+static int check_doc(const json_t *doc, const char *where, struct err *e)
+{
+	json_int_t v = json_get_int(doc, "format_version", 0);
+
+	if (!json_is_object(doc) || !json_is_object(json_object_get(doc,
+								     "resources")))
+		return err_set(e, DCF_EINVALID,
+			       "%s: not a dcform state document", where);
+	if (v > STATE_FORMAT_VERSION)
+		return err_set(e, DCF_EINVALID,
+			       "state format version %lld is newer than this "
+			       "dcform supports (%d); upgrade dcform",
+			       (long long)v, STATE_FORMAT_VERSION);
+	if (v < 1)
+		return err_set(e, DCF_EINVALID,
+			       "%s: state format version %lld is not valid",
+			       where, (long long)v);
+	return 0;
+}
+
+static int read_commit(struct state_store *st, const git_oid *oid,
+		       json_t **doc, struct err *e)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *ent = NULL;
+	git_blob *blob = NULL;
+	char hex[41];
+	int ret = 0;
+
+	git_oid_tostr(hex, sizeof(hex), oid);
+	if (git_commit_lookup(&c, st->repo, oid) < 0 ||
+	    git_commit_tree(&tree, c) < 0 ||
+	    git_tree_entry_bypath(&ent, tree, "state.json") < 0 ||
+	    git_blob_lookup(&blob, st->repo, git_tree_entry_id(ent)) < 0) {
+		ret = git_fail(e, "cannot read the state");
+		goto out;
+	}
+	ret = json_parse(doc, git_blob_rawcontent(blob),
+			 (size_t)git_blob_rawsize(blob), hex, e);
+	if (!ret && (ret = check_doc(*doc, hex, e)) < 0) {
+		json_decref(*doc);
+		*doc = NULL;
+	}
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(ent);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return ret;
+}
+
+int state_store_read(struct state_store *st, json_t **doc, char commit[41],
+		     struct err *e)
+{
+	git_oid oid;
+
+	commit[0] = '\0';
+	if (git_reference_name_to_id(&oid, st->repo, st->ref) < 0)
+		return err_set(e, DCF_ENOTFOUND, "no state yet");
+	git_oid_tostr(commit, 41, &oid);
+	return read_commit(st, &oid, doc, e);
+}
+
+int state_store_write(struct state_store *st, const json_t *doc,
+		      const char *parent, const char *message,
+		      char commit_out[41], struct err *e)
+{
+	git_oid tip, blob_oid, tree_oid, commit_oid, parent_oid;
+	git_treebuilder *tb = NULL;
+	git_tree *tree = NULL;
+	git_commit *pc = NULL;
+	git_signature *sig = NULL;
+	git_reference *ref = NULL;
+	json_t *prev = NULL;
+	char *text = NULL;
+	int have_tip, ret = 0;
+	const char *name = getenv("DCFORM_GIT_AUTHOR_NAME");
+	const char *mail = getenv("DCFORM_GIT_AUTHOR_EMAIL");
+
+	if ((ret = check_doc(doc, "new state", e)) < 0)
+		return ret;
+	have_tip = git_reference_name_to_id(&tip, st->repo, st->ref) == 0;
+	if (parent && *parent) {
+		char hex[41];
+
+		if (!have_tip || git_oid_fromstr(&parent_oid, parent) < 0 ||
+		    git_oid_cmp(&tip, &parent_oid)) {
+			if (have_tip)
+				git_oid_tostr(hex, sizeof(hex), &tip);
+			return err_set(e, DCF_ECONFLICT,
+				       "state changed since it was read: the "
+				       "tip is now %.12s",
+				       have_tip ? hex : "(none)");
+		}
+		if ((ret = read_commit(st, &tip, &prev, e)) < 0)
+			return ret;
+		if (strcmp(json_get_str(prev, "lineage", ""),
+			   json_get_str(doc, "lineage", ""))) {
+			ret = err_set(e, DCF_EINVALID,
+				      "refusing to write a state of another "
+				      "lineage (%s, the stored one is %s)",
+				      json_get_str(doc, "lineage", ""),
+				      json_get_str(prev, "lineage", ""));
+			goto out;
+		}
+		if (json_get_int(doc, "serial", 0) <=
+		    json_get_int(prev, "serial", 0)) {
+			ret = err_set(e, DCF_EINVALID,
+				      "refusing to write serial %lld over "
+				      "serial %lld",
+				      (long long)json_get_int(doc, "serial", 0),
+				      (long long)json_get_int(prev, "serial",
+							      0));
+			goto out;
+		}
+		if (git_commit_lookup(&pc, st->repo, &tip) < 0) {
+			ret = git_fail(e, "cannot read the state tip");
+			goto out;
+		}
+	} else if (have_tip) {
+		return err_set(e, DCF_ECONFLICT,
+			       "state changed since it was read: a state "
+			       "already exists");
+	}
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!text) {
+		ret = err_set(e, DCF_ERROR, "cannot serialise the state");
+		goto out;
+	}
+	{
+		size_t n = strlen(text);
+		char *t2 = xrealloc(text, n + 2);
+
+		t2[n] = '\n';
+		t2[n + 1] = '\0';
+		text = t2;
+	}
+	if (git_blob_create_from_buffer(&blob_oid, st->repo, text,
+					strlen(text)) < 0 ||
+	    git_treebuilder_new(&tb, st->repo, NULL) < 0 ||
+	    git_treebuilder_insert(NULL, tb, "state.json", &blob_oid,
+				   GIT_FILEMODE_BLOB) < 0 ||
+	    git_treebuilder_write(&tree_oid, tb) < 0 ||
+	    git_tree_lookup(&tree, st->repo, &tree_oid) < 0 ||
+	    git_signature_now(&sig, name ? name : "dcform",
+			      mail ? mail : "dcform@localhost") < 0) {
+		ret = git_fail(e, "cannot write the state");
+		goto out;
+	}
+	{
+		const git_commit *parents[1] = {pc};
+		char *msg = xasprintf("%s\n\nserial %lld, lineage %s\n", message,
+				      (long long)json_get_int(doc, "serial", 0),
+				      json_get_str(doc, "lineage", ""));
+
+		ret = git_commit_create(&commit_oid, st->repo, NULL, sig, sig,
+					NULL, msg, tree, pc ? 1 : 0, parents);
+		free(msg);
+		if (ret < 0) {
+			ret = git_fail(e, "cannot commit the state");
+			goto out;
+		}
+	}
+	/* The compare-and-swap: the ref moves only from the tip we read. */
+	if (pc)
+		ret = git_reference_create_matching(&ref, st->repo, st->ref,
+						    &commit_oid, 1, &tip,
+						    message);
+	else
+		ret = git_reference_create(&ref, st->repo, st->ref,
+					   &commit_oid, 0, message);
+	if (ret < 0) {
+		ret = git_error_last() &&
+				      git_error_last()->klass == GIT_ERROR_REFERENCE
+			      ? err_set(e, DCF_ECONFLICT,
+					"state changed while it was being "
+					"written; read it again")
+			      : git_fail(e, "cannot update the state branch");
+		goto out;
+	}
+	git_oid_tostr(commit_out, 41, &commit_oid);
+	ret = 0;
+out:
+	git_reference_free(ref);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_treebuilder_free(tb);
+	git_commit_free(pc);
+	json_decref(prev);
+	free(text);
+	return ret;
+}
+
+int state_store_history(struct state_store *st, size_t limit, json_t **out,
+			struct err *e)
+{
+	git_revwalk *w = NULL;
+	git_oid oid;
+	json_t *arr = json_array();
+	int ret = 0;
+
+	if (git_revwalk_new(&w, st->repo) < 0 ||
+	    git_revwalk_push_ref(w, st->ref) < 0) {
+		git_revwalk_free(w);
+		*out = arr; /* no versions yet */
+		return 0;
+	}
+	git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+	while ((!limit || json_array_size(arr) < limit) &&
+	       git_revwalk_next(&oid, w) == 0) {
+		git_commit *c = NULL;
+		char hex[41];
+		const char *msg, *ser;
+		long long serial = -1;
+
+		if (git_commit_lookup(&c, st->repo, &oid) < 0) {
+			ret = git_fail(e, "cannot read the history");
+			break;
+		}
+		git_oid_tostr(hex, sizeof(hex), &oid);
+		msg = git_commit_message(c);
+		ser = strstr(msg, "\n\nserial ");
+		if (ser)
+			serial = atoll(ser + 9);
+		json_array_append_new(
+			arr,
+			json_pack("{s:s,s:I,s:I,s:s%,s:s}", "commit", hex,
+				  "serial", (json_int_t)serial, "time",
+				  (json_int_t)git_commit_time(c), "message",
+				  msg, strcspn(msg, "\n"), "author",
+				  git_commit_author(c)->name));
+		git_commit_free(c);
+	}
+	git_revwalk_free(w);
+	if (ret < 0) {
+		json_decref(arr);
+		return ret;
+	}
+	*out = arr;
+	return 0;
+}
+
+int state_store_read_at(struct state_store *st, const char *rev, json_t **doc,
+			char commit[41], struct err *e)
+{
+	git_object *obj = NULL;
+	char *spec;
+	int ret;
+
+	commit[0] = '\0';
+	if (rev[0] >= '0' && rev[0] <= '9' && strlen(rev) < 7) {
+		json_t *h = NULL, *v;
+		size_t i;
+
+		ret = state_store_history(st, 0, &h, e);
+		if (ret < 0)
+			return ret;
+		json_array_foreach(h, i, v)
+			if (json_get_int(v, "serial", -1) == atoll(rev)) {
+				snprintf(commit, 41, "%s",
+					 json_get_str(v, "commit", ""));
+				break;
+			}
+		json_decref(h);
+		if (!commit[0])
+			return err_set(e, DCF_ENOTFOUND,
+				       "no state version with serial %s", rev);
+		rev = commit;
+	}
+	spec = str_starts_with(rev, "HEAD") ? xasprintf("%s%s", st->ref, rev + 4)
+					    : xstrdup(rev);
+	if (git_revparse_single(&obj, st->repo, spec) < 0 ||
+	    git_object_type(obj) != GIT_OBJECT_COMMIT) {
+		git_object_free(obj);
+		free(spec);
+		return err_set(e, DCF_ENOTFOUND, "no state version '%s'", rev);
+	}
+	free(spec);
+	git_oid_tostr(commit, 41, git_object_id(obj));
+	ret = read_commit(st, git_object_id(obj), doc, e);
+	git_object_free(obj);
+	return ret;
+}
+
+int state_store_workspaces(struct state_store *st, json_t **out,
+			   struct err *e)
+{
+	git_branch_iterator *it = NULL;
+	git_reference *ref;
+	git_branch_t type;
+	json_t *arr = json_array();
+
+	if (git_branch_iterator_new(&it, st->repo, GIT_BRANCH_LOCAL) < 0) {
+		json_decref(arr);
+		return git_fail(e, "cannot list workspaces");
+	}
+	while (git_branch_next(&ref, &type, it) == 0) {
+		const char *name = NULL;
+
+		if (git_branch_name(&name, ref) == 0)
+			json_array_append_new(arr, json_string(name));
+		git_reference_free(ref);
+	}
+	git_branch_iterator_free(it);
+	*out = arr;
+	return 0;
+}

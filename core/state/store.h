@@ -1,0 +1,51 @@
+/*
+ * store.h: state versions as commits in a git repository (libgit2).
+ *
+ * The default backend is a bare repository <dir>/.dcform/state.git with a
+ * branch per workspace (refs/heads/<workspace>, "default" by default).
+ * Each version is a commit whose tree holds state.json (canonical JSON:
+ * sorted keys, indented).  Writes are compare-and-swap: the caller names
+ * the commit it read; when the branch moved since, the write fails with
+ * DCF_ECONFLICT and changes nothing.  A version never changes lineage and
+ * always increases serial.
+ */
+#ifndef DCFORM_STATE_STORE_H
+#define DCFORM_STATE_STORE_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "core/util/err.h"
+
+#define STATE_FORMAT_VERSION 1
+
+struct state_store;
+
+int state_store_open(struct state_store **out, const char *dir,
+		     const char *workspace, struct err *e);
+void state_store_free(struct state_store *st);
+
+/* Latest version (*doc new ref); DCF_ENOTFOUND with commit "" when the
+ * branch has none yet. */
+int state_store_read(struct state_store *st, json_t **doc, char commit[41],
+		     struct err *e);
+
+/* A new version with parent `parent` ("" or NULL for the first). */
+int state_store_write(struct state_store *st, const json_t *doc,
+		      const char *parent, const char *message,
+		      char commit_out[41], struct err *e);
+
+/* Newest first, at most limit (0 = all): [{commit, serial, time,
+ * message, author}]. */
+int state_store_history(struct state_store *st, size_t limit, json_t **out,
+			struct err *e);
+
+/* By serial ("7"), commit id or prefix, "HEAD" or "HEAD~N". */
+int state_store_read_at(struct state_store *st, const char *rev, json_t **doc,
+			char commit[41], struct err *e);
+
+/* Names of the workspaces (branches). */
+int state_store_workspaces(struct state_store *st, json_t **out,
+			   struct err *e);
+
+#endif
