@@ -163,7 +163,8 @@ int drift_report(json_t **out, const json_t *state, const json_t *refreshed,
 							"type", t, "id", rid));
 			continue;
 		}
-		if (!json_is_object(now))
+		if (!json_is_object(now) ||
+		    !json_is_object(json_object_get(r, "attributes")))
 			continue;
 		paths = json_array();
 		props_diff(paths, t, now, json_object_get(r, "attributes"),
