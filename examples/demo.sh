@@ -40,9 +40,29 @@ done
 step "dcform graph examples/quickstart"
 "$DCFORM" graph examples/quickstart
 
-step "dcform plan examples/dcdb-prepaid (against the emulator)"
-"$DCFORM" plan examples/dcdb-prepaid
+# Plan and apply in a copy, so the state repository (.dcform/) does not
+# land in the source tree.
+cp -r examples/dcdb-prepaid "$work/dcdb-prepaid"
+top=$PWD
+cd "$work/dcdb-prepaid"
+
+step "dcform plan (a prepaid DCDB instance, against the emulator)"
+"$top/$DCFORM" plan
+
+step "dcform apply --auto-approve (create, confirm, pay, wait, init, wait)"
+"$top/$DCFORM" apply --auto-approve
+
+step "dcform plan again: nothing to do"
+"$top/$DCFORM" plan --detailed-exitcode && echo "(exit 0: no changes)"
+
+step "every state version is a git commit"
+git --git-dir=.dcform/state.git log --format='%h %s' default
+
+step "the emulator's ledger: one order, one payment"
+curl -s "$DCFORM_TENCENTCLOUD_ENDPOINT/_emulator/ledger?cloud=tencent" | head -c 600
+echo
+cd "$top"
 
 step "the emulator answered $(curl -s "$DCFORM_TENCENTCLOUD_ENDPOINT/_emulator/stats" | tr -d '\n' | cut -c1-200)"
 echo
-echo "demo finished: apply against the emulator comes with the next release (see README)."
+echo "demo finished."

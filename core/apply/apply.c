@@ -539,6 +539,7 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 		for (i = 0; i < nready; i++) {
 			struct srun *r = &v[ready[i]];
 			enum st st;
+			int before_changed = changed;
 
 			if (r->st == ST_PENDING) {
 				r->started_ms = time_mono_ms();
@@ -587,9 +588,22 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			if (st == ST_FAILED)
 				failed++;
 			r->st = st;
+			if (changed && (!before_changed || st != ST_WAITING)) {
+				if (names.len)
+					buf_puts(&names, ", ");
+				buf_printf(&names, "%s %s %s",
+					   json_get_str(r->step, "address", ""),
+					   json_get_str(r->step, "kind", ""),
+					   st == ST_DONE      ? "done"
+					   : st == ST_FAILED  ? "failed"
+					   : st == ST_TIMEOUT ? "left pending"
+							      : "in progress");
+			}
 		}
 		if (changed) {
-			ret = commit(&x, "apply: %s", "progress", e);
+			ret = commit(&x, "apply: %s",
+				     names.len ? names.ptr : "progress", e);
+			buf_release(&names);
 			if (ret < 0)
 				goto out;
 		}
