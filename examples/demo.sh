@@ -55,8 +55,8 @@ step "dcform apply --auto-approve (create, confirm, pay, wait, init, wait)"
 step "dcform plan again: nothing to do"
 "$top/$DCFORM" plan --detailed-exitcode && echo "(exit 0: no changes)"
 
-step "every state version is a git commit"
-git --git-dir=.dcform/state.git log --format='%h %s' default
+step "dcform state history: every state version is a git commit"
+"$top/$DCFORM" state history
 
 step "the emulator's ledger: one order, one payment"
 curl -s "$DCFORM_TENCENTCLOUD_ENDPOINT/_emulator/ledger?cloud=tencent" | head -c 600

@@ -45,6 +45,13 @@ n=$(git --git-dir=.dcform/state.git rev-list --count refs/heads/default)
 git --git-dir=.dcform/state.git log -1 --format=%s refs/heads/default | grep -q '^apply' ||
 	fail "commit message"
 [ "$(stat -c %a .dcform/state.git)" = 700 ] || fail "state repo mode"
+"$DCFORM" state list | grep -q '^orders_db .*dcdbt-' || fail "state list"
+[ "$("$DCFORM" state history -n 3 | wc -l)" = 3 ] || fail "state history -n 3"
+"$DCFORM" state history --json | python3 -c 'import json,sys; h=json.load(sys.stdin); assert h[0]["serial"] > h[-1]["serial"]' ||
+	fail "history order"
+"$DCFORM" state show orders_db | grep -q '"id": "dcdbt-' || fail "state show"
+"$DCFORM" state show nothere 2>/dev/null && fail "state show of a missing address"
+"$DCFORM" state pull | grep -q '"lineage"' || fail "state pull"
 
 # No terminal and no --auto-approve: refused.
 sed -i 's/name: orders-\${var.env}/name: orders-renamed/' main.yaml
