@@ -164,7 +164,19 @@ static void set_outputs(struct run *r)
 	json_object_set_new(r->state, "outputs", outs);
 }
 
+static int run_apply(int argc, const char **argv, int destroy);
+
 static int apply_run_cmd(int argc, const char **argv)
+{
+	return run_apply(argc, argv, 0);
+}
+
+static int destroy_run_cmd(int argc, const char **argv)
+{
+	return run_apply(argc, argv, 1);
+}
+
+static int run_apply(int argc, const char **argv, int destroy)
 {
 	struct run r;
 	struct ctx x;
@@ -172,7 +184,8 @@ static int apply_run_cmd(int argc, const char **argv)
 	struct state_lock *lk = NULL;
 	json_t *plan = NULL, *sum = NULL, *timeouts = NULL;
 	const char *arg = argc ? argv[0] : ".";
-	int from_file = argc && !fs_is_dir(arg), ret = EXIT_ERR, rc;
+	int from_file = !destroy && argc && !fs_is_dir(arg), ret = EXIT_ERR;
+	int rc;
 	struct apply_opts ao = {0};
 	struct apply_hooks hooks = {hook_commit, hook_resolve, hook_event,
 				    NULL};
@@ -194,7 +207,9 @@ static int apply_run_cmd(int argc, const char **argv)
 	}
 	x.r = &r;
 	hooks.arg = &x;
-	if (state_lock_acquire(&lk, r.dir, "apply", lock_timeout_s * 1000,
+	ro.destroy = destroy;
+	if (state_lock_acquire(&lk, r.dir, destroy ? "destroy" : "apply",
+			       lock_timeout_s * 1000,
 			       &e) < 0 ||
 	    state_store_open(&x.st, r.dir, getenv("DCFORM_WORKSPACE"), &e) < 0)
 		goto fail;
@@ -271,7 +286,8 @@ static int apply_run_cmd(int argc, const char **argv)
 	{
 		struct err e2 = ERR_INIT;
 		const json_t *s = json_object_get(plan, "summary");
-		char *msg = xasprintf("apply: +%lld ~%lld -%lld",
+		char *msg = xasprintf("%s: +%lld ~%lld -%lld",
+				      destroy ? "destroy" : "apply",
 				      (long long)json_get_int(s, "create", 0),
 				      (long long)json_get_int(s, "update", 0),
 				      (long long)json_get_int(s, "delete", 0));
@@ -286,9 +302,9 @@ static int apply_run_cmd(int argc, const char **argv)
 		free(msg);
 	}
 	fprintf(stderr,
-		"\nApply %s: %lld steps done, %lld failed, %lld skipped, "
+		"\n%s %s: %lld steps done, %lld failed, %lld skipped, "
 		"%lld waiting (state serial %lld, commit %.12s).\n",
-		rc < 0 ? "stopped" : "complete",
+		destroy ? "Destroy" : "Apply", rc < 0 ? "stopped" : "complete",
 		(long long)json_get_int(sum, "done", 0),
 		(long long)json_get_int(sum, "failed", 0),
 		(long long)json_get_int(sum, "skipped", 0),
@@ -348,5 +364,21 @@ const struct cmd cmd_apply_def = {
 	.exit_codes = "0   applied (or nothing to do; or waiting, resumable)\n"
 		      "1   error: some step failed, the plan is stale, or no\n"
 		      "    confirmation\n"
+		      "64  bad command line",
+};
+
+const struct cmd cmd_destroy_def = {
+	.name = "destroy",
+	.usage = "destroy [DIR] [--auto-approve]",
+	.summary = "Delete everything the state holds, in reverse order",
+	.help = "Plans the deletion of every resource in the state (what\n"
+		"references another is deleted first), shows it and asks for\n"
+		"yes. Resources with lifecycle.prevent_destroy make the plan\n"
+		"fail, naming them. Deletions follow each product's flow: a\n"
+		"prepaid DCDB instance is isolated, then destroyed.",
+	.options = apply_options,
+	.run = destroy_run_cmd,
+	.exit_codes = "0   destroyed (or nothing to destroy)\n"
+		      "1   error, prevent_destroy, or no confirmation\n"
 		      "64  bad command line",
 };

@@ -246,7 +246,11 @@ void render_plan_text(FILE *fp, const json_t *plan)
 		quote_line(fp, plan, addr);
 		fprintf(fp, "\n");
 	}
-	if (!any) {
+	if (!any && json_is_true(json_object_get(plan, "destroy"))) {
+		fprintf(fp, "%sNothing to destroy.%s The state holds no "
+			    "resources.\n",
+			col_green(fp), col_reset(fp));
+	} else if (!any) {
 		fprintf(fp, "%sNo changes.%s Your infrastructure matches the "
 			    "configuration.\n",
 			col_green(fp), col_reset(fp));

@@ -60,4 +60,10 @@ json_t *run_desired(struct run *r);
 int run_plan(struct run *r, json_t **out, struct err *e);
 void run_release(struct run *r);
 
+struct state_store;
+/* The current state of dir's workspace (cmd/state.c); EXIT_OK, or
+ * EXIT_ERR after printing why (no state yet: "run dcform apply first"). */
+int cmd_state_load(const char *dir, struct state_store **st, json_t **doc,
+		   char commit[41]);
+
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "run.h"
 #include "core/state/store.h"
 #include "core/util/json.h"
 #include "core/util/util.h"
@@ -39,8 +40,9 @@ static const struct opt *history_options(void)
 	return o;
 }
 
-/* The current state; EXIT_OK, or prints the error. */
-static int load(struct state_store **st, json_t **doc, char commit[41])
+/* The current state of dir's workspace; EXIT_OK, or prints the error. */
+int cmd_state_load(const char *dir, struct state_store **st, json_t **doc,
+		   char commit[41])
 {
 	struct err e = ERR_INIT;
 	int ret;
@@ -83,7 +85,7 @@ static int list_run(int argc, const char **argv)
 		json_decref(out);
 		return EXIT_USAGE;
 	}
-	ret = load(&st, &doc, commit);
+	ret = cmd_state_load(dir, &st, &doc, commit);
 	if (ret == EXIT_OK) {
 		json_object_foreach(json_object_get(doc, "resources"), addr, r)
 			json_array_append_new(
@@ -126,7 +128,7 @@ static int show_run(int argc, const char **argv)
 		cmd_error("state show: expected one address");
 		return EXIT_USAGE;
 	}
-	ret = load(&st, &doc, commit);
+	ret = cmd_state_load(dir, &st, &doc, commit);
 	if (ret == EXIT_OK) {
 		r = json_object_get(json_object_get(doc, "resources"), argv[0]);
 		if (!r) {
@@ -155,7 +157,7 @@ static int pull_run(int argc, const char **argv)
 		cmd_error("state pull: takes no arguments");
 		return EXIT_USAGE;
 	}
-	ret = load(&st, &doc, commit);
+	ret = cmd_state_load(dir, &st, &doc, commit);
 	if (ret == EXIT_OK)
 		print_json(doc);
 	json_decref(doc);

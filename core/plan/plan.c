@@ -313,16 +313,18 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 					     digests, key);
 		json_object_set_new(c, "after", after);
 		unknown_paths(unknown, "", json_object_get(d, "properties"));
-		json_object_set(c, "depends_on",
-				json_object_get(d, "depends_on")
-					? json_object_get(d, "depends_on")
-					: json_array());
+		json_object_set_new(c, "depends_on",
+				    json_object_get(d, "depends_on")
+					    ? json_incref(json_object_get(
+						      d, "depends_on"))
+					    : json_array());
 	} else {
 		json_object_set_new(c, "after", json_null());
-		json_object_set(c, "depends_on",
-				json_object_get(s, "dependencies")
-					? json_object_get(s, "dependencies")
-					: json_array());
+		json_object_set_new(c, "depends_on",
+				    json_object_get(s, "dependencies")
+					    ? json_incref(json_object_get(
+						      s, "dependencies"))
+					    : json_array());
 	}
 	json_object_set(c, "before", s && current ? (json_t *)current
 						  : json_null());

@@ -111,6 +111,9 @@ static json_t *attrs_of(const json_t *in)
 			    json_string(json_get_str(in, "CreateTime", "")));
 	json_object_set_new(a, "period_end_time",
 			    json_string(json_get_str(in, "PeriodEndTime", "")));
+	json_object_set_new(a, "deletion_protection",
+			    json_boolean(json_get_int(in, "ProtectedProperty",
+						      0) == 1));
 	ids = json_array();
 	json_array_foreach(json_object_get(in, "ShardDetail"), i, t)
 		json_array_append_new(ids, json_string(json_get_str(
@@ -274,7 +277,6 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 	int pre = prepaid(props);
 	char title[256];
 
-	(void)e;
 	if (c->action == CHANGE_CREATE) {
 		snprintf(title, sizeof(title),
 			 "%s: %lld shards of %lld GB memory / %lld GB disk, "
@@ -367,6 +369,15 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 				steps, step("read", "read the instance back", 0,
 					    "update", "read"));
 	} else if (c->action == CHANGE_DELETE) {
+		if (c->current && json_is_true(json_object_get(
+					  c->current, "deletion_protection"))) {
+			json_decref(steps);
+			return err_set(e, DCF_EINVALID,
+				       "the instance has deletion protection on "
+				       "in Tencent Cloud; turn it off in the "
+				       "console (ModifyInstanceProtectedProperty) "
+				       "and plan again");
+		}
 		if (pre) {
 			json_array_append_new(
 				steps, step("delete", "IsolateDCDBInstance", 1,

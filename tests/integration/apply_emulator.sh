@@ -52,6 +52,12 @@ git --git-dir=.dcform/state.git log -1 --format=%s refs/heads/default | grep -q 
 "$DCFORM" state show orders_db | grep -q '"id": "dcdbt-' || fail "state show"
 "$DCFORM" state show nothere 2>/dev/null && fail "state show of a missing address"
 "$DCFORM" state pull | grep -q '"lineage"' || fail "state pull"
+"$DCFORM" output | grep -q '^orders_vport = 3306$' || fail "output: $("$DCFORM" output 2>&1)"
+"$DCFORM" output --raw orders_vip | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' || fail "output --raw"
+"$DCFORM" output --json | python3 -c 'import json,sys; o=json.load(sys.stdin); assert o["orders_vport"]["value"] == 3306' ||
+	fail "output --json"
+"$DCFORM" output nothere 2>"$t/oe" && fail "output of a missing name"
+grep -q 'orders_vip' "$t/oe" || fail "output error does not list the names: $(cat "$t/oe")"
 
 # No terminal and no --auto-approve: refused.
 sed -i 's/name: orders-\${var.env}/name: orders-renamed/' main.yaml
@@ -89,4 +95,30 @@ sed -i 's/orders-renamed/orders-again/' main.yaml
 "$DCFORM" apply --auto-approve >/dev/null 2>&1 || fail "rename apply"
 "$DCFORM" apply --auto-approve "$t/old.plan" >"$t/o8" 2>&1 && fail "stale plan applied"
 grep -q 'plan again' "$t/o8" || fail "stale plan message: $(cat "$t/o8")"
+
+# destroy: prevent_destroy refuses, naming the resource.
+"$DCFORM" destroy --auto-approve >"$t/d1" 2>&1 && fail "destroyed despite prevent_destroy"
+grep -q 'orders_db: lifecycle.prevent_destroy' "$t/d1" || fail "prevent_destroy message: $(cat "$t/d1")"
+
+# Deletion protection switched on in the cloud is honoured too.
+cd "$t/cfg3"
+sed -i 's/prevent_destroy: true/prevent_destroy: false/' main.yaml
+id=$("$DCFORM" state list | awk '$1 == "third_db" { print $3 }')
+case "$id" in dcdbt-*) ;; *) fail "no id for third_db: $("$DCFORM" state list)" ;; esac
+curl -s -X POST "$E/_emulator/tencent/instances/$id" -d '{"ProtectedProperty":1}' >/dev/null
+"$DCFORM" destroy --auto-approve >"$t/d2" 2>&1 && fail "destroyed despite deletion protection"
+grep -q 'deletion protection' "$t/d2" || fail "protection message: $(cat "$t/d2")"
+curl -s -X POST "$E/_emulator/tencent/instances/$id" -d '{"ProtectedProperty":0}' >/dev/null
+
+# Without either, destroy isolates and destroys; the state is empty after.
+serial=$("$DCFORM" state pull | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+"$DCFORM" destroy --auto-approve >"$t/d3" 2>"$t/e3" || fail "destroy: $(tail "$t/e3")"
+grep -q 'IsolateDCDBInstance' "$t/d3" || fail "destroy plan: $(cat "$t/d3")"
+[ -z "$("$DCFORM" state list)" ] || fail "state not empty: $("$DCFORM" state list)"
+st=$(curl -s "$E/_emulator/tencent/instances/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Status"))' 2>/dev/null)
+case "$st" in 5|None|"") ;; *) fail "instance still there, status $st" ;; esac
+git --git-dir=.dcform/state.git log -1 --format=%s refs/heads/default | grep -q '^destroy' ||
+	fail "destroy commit message"
+"$DCFORM" destroy --auto-approve >"$t/d4" 2>&1 || fail "destroy of nothing: $(cat "$t/d4")"
+[ "$(payments)" = 3 ] || fail "payments after destroy: $(payments)"
 echo "apply against the emulator: ok"
