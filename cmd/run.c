@@ -122,6 +122,8 @@ int run_providers(struct run *r, struct err *e)
 	int ret;
 
 	ho.parallelism = r->o->parallelism > 0 ? (int)r->o->parallelism : 10;
+	if (r->o->refresh_batch_size > 0)
+		provider_refresh_batch_size = (int)r->o->refresh_batch_size;
 	ho.debug = r->o->debug_http ? stderr : NULL;
 	ret = http_engine_new(&r->http, &ho, e);
 	if (ret < 0)

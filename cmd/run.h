@@ -19,6 +19,7 @@ struct run_opts {
 	struct strlist targets;   /* --target */
 	struct strlist skip_preflight;
 	int no_refresh;
+	long refresh_batch_size;  /* --refresh-batch-size (0: the API's max) */
 	int destroy;
 };
 
@@ -32,7 +33,10 @@ struct run_opts {
 	{ "parallelism", 0, OPT_INT, &(r).parallelism, "N",                  \
 	  "concurrent API requests (default 10)" },                         \
 	{ "debug-http", 0, OPT_BOOL, &(r).debug_http, NULL,                  \
-	  "log every HTTP request to stderr, secrets redacted" }
+	  "log every HTTP request to stderr, secrets redacted" },           \
+	{ "refresh-batch-size", 0, OPT_INT, &(r).refresh_batch_size, "N",    \
+	  "read at most N objects per API call (default: the API's "        \
+	  "maximum, 100)" }
 
 struct run {
 	const char *dir;

@@ -230,6 +230,22 @@ struct resource_type {
 		      json_t **out, struct err *e);
 };
 
+/*
+ * Largest number of objects a read_many may ask for in one call: 0 (the
+ * default) means the API's maximum.  Set once, before any read, from
+ * `--refresh-batch-size` (the benchmark's one-read-per-object baseline).
+ * Providers size their batches with provider_batch_size(api_max).
+ */
+extern int provider_refresh_batch_size;
+
+static inline size_t provider_batch_size(size_t api_max)
+{
+	if (provider_refresh_batch_size > 0 &&
+	    (size_t)provider_refresh_batch_size < api_max)
+		return (size_t)provider_refresh_batch_size;
+	return api_max;
+}
+
 /* The static registry (providers/registry.c). */
 const struct provider *provider_lookup(const char *name);
 const struct resource_type *resource_type_lookup(const char *name);

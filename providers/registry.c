@@ -7,6 +7,8 @@
 #include "core/provider.h"
 #include "providers/registry.h"
 
+int provider_refresh_batch_size;
+
 static const struct provider *const providers[] = {
 	REGISTRY_PROVIDERS
 	NULL,

@@ -127,7 +127,8 @@ static json_t *attrs_of(const json_t *in)
 static int read_many(void *ctx, const char *region, const json_t *ids,
 		     json_t **out, struct err *e)
 {
-	size_t n = json_array_size(ids), nb = (n + 99) / 100, b, i;
+	size_t n = json_array_size(ids), bs = provider_batch_size(100);
+	size_t nb = (n + bs - 1) / bs, b, i;
 	struct tc_call *calls = xcalloc(nb ? nb : 1, sizeof(*calls));
 	json_t *res = json_object(), *in;
 	int ret = 0;
@@ -136,7 +137,7 @@ static int read_many(void *ctx, const char *region, const json_t *ids,
 	for (b = 0; b < nb; b++) {
 		json_t *chunk = json_array();
 
-		for (i = b * 100; i < n && i < (b + 1) * 100; i++)
+		for (i = b * bs; i < n && i < (b + 1) * bs; i++)
 			json_array_append(chunk, json_array_get(ids, i));
 		calls[b].service = "dcdb";
 		calls[b].version = DCDB_VERSION;
