@@ -8,6 +8,7 @@
 #include "render.h"
 #include "run.h"
 #include "core/apply/apply.h"
+#include "core/drift/drift.h"
 #include "core/manifest/expr.h"
 #include "core/plan/props.h"
 #include "core/state/lock.h"
@@ -22,6 +23,7 @@ static int auto_approve;
 static long lock_timeout_s;
 static long wait_timeout_s = -1;
 static int skip_all_preflight;
+static int refresh_only;
 
 static const struct opt *apply_options(void)
 {
@@ -38,6 +40,9 @@ static const struct opt *apply_options(void)
 		  "apply only ADDR and what it depends on" },
 		{ "skip-preflight", 0, OPT_LIST, &ro.skip_preflight, "NAME",
 		  "do not let preflight check NAME block the apply" },
+		{ "refresh-only", 0, OPT_BOOL, &refresh_only, NULL,
+		  "change nothing in the clouds: take what they report "
+		  "(drift, objects gone) into the state" },
 		OPT_END,
 	};
 	return o;
@@ -166,6 +171,77 @@ static void set_outputs(struct run *r)
 
 static int run_apply(int argc, const char **argv, int destroy);
 
+/*
+ * apply --refresh-only: the drift since the last apply, shown and, after a
+ * yes, accepted into the state: attributes as the clouds report them,
+ * objects gone from the clouds dropped.  Nothing in the clouds changes.
+ */
+static int refresh_only_run(struct run *r, struct ctx *x, struct err *e)
+{
+	json_t *refreshed = NULL, *rep = NULL, *res, *now;
+	json_t *resources = json_object_get(r->state, "resources");
+	const char *addr;
+	void *tmp;
+	size_t n_drift, n_missing;
+	char *msg;
+	int ret;
+
+	ret = plan_refresh(&refreshed, &r->ps, r->state,
+			   ro.parallelism > 0 ? (int)ro.parallelism : 10, e);
+	if (ret < 0)
+		return ret;
+	ret = drift_report(&rep, r->state, refreshed, NULL, NULL, NULL, e);
+	if (ret < 0)
+		goto out;
+	render_drift_text(stdout, rep);
+	n_drift = json_array_size(json_object_get(rep, "drifted"));
+	n_missing = json_array_size(json_object_get(rep, "missing"));
+	if (!n_drift && !n_missing)
+		goto out;
+	printf("\nThis takes the values above into the state; the clouds "
+	       "are not changed.\n");
+	if (!confirm(NULL)) {
+		ret = DCF_EINVALID;
+		err_set(e, ret, "refresh-only: not confirmed; the state is "
+				"unchanged");
+		goto out;
+	}
+	json_object_foreach_safe(resources, tmp, addr, res) {
+		json_t *pend = json_object_get(res, "pending");
+
+		/* Objects with unfinished work are apply's business. */
+		if (!json_get_str(res, "id", NULL) ||
+		    (pend && !json_is_null(pend)))
+			continue;
+		now = json_object_get(refreshed, addr);
+		if (json_is_null(now)) {
+			json_object_del(resources, addr);
+		} else if (json_is_object(now)) {
+			json_t *attrs = json_object_get(res, "attributes");
+
+			if (json_is_object(attrs))
+				json_deep_update(attrs, now);
+			else
+				json_object_set(res, "attributes", now);
+		}
+	}
+	json_object_set_new(r->state, "serial",
+			    json_integer(json_get_int(r->state, "serial", 0) +
+					 1));
+	msg = xasprintf("refresh-only: %zu drifted, %zu gone from the cloud",
+			n_drift, n_missing);
+	ret = hook_commit(x, r->state, msg, e);
+	free(msg);
+	if (!ret)
+		fprintf(stderr, "\nState updated from the clouds (commit "
+				"%.12s).\n",
+			x->commit);
+out:
+	json_decref(refreshed);
+	json_decref(rep);
+	return ret;
+}
+
 static int apply_run_cmd(int argc, const char **argv)
 {
 	return run_apply(argc, argv, 0);
@@ -257,6 +333,16 @@ static int run_apply(int argc, const char **argv, int destroy)
 		}
 		/* The plan was made on this lineage: adopt it for a state
 		 * that did not exist yet. */
+	} else if (refresh_only) {
+		if (destroy || refresh_only_run(&r, &x, &e) < 0) {
+			if (destroy)
+				err_set(&e, DCF_EINVALID,
+					"--refresh-only and destroy do not go "
+					"together");
+			goto fail;
+		}
+		ret = EXIT_OK;
+		goto out;
 	} else {
 		if (run_plan(&r, &plan, &e) < 0)
 			goto fail;

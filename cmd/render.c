@@ -423,3 +423,68 @@ void render_apply_event(FILE *fp, const json_t *ev)
 	}
 	fflush(fp);
 }
+
+/* ---- drift ---------------------------------------------------------- */
+
+void render_json_value(struct buf *b, const json_t *v)
+{
+	char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT |
+					    JSON_SORT_KEYS)
+		    : NULL;
+
+	buf_puts(b, s ? s : "(absent)");
+	free(s);
+}
+
+void render_drift_text(FILE *fp, const json_t *rep)
+{
+	const json_t *x, *c;
+	size_t i, j;
+	struct buf b = BUF_INIT;
+
+	json_array_foreach(json_object_get(rep, "drifted"), i, x) {
+		fprintf(fp, "%s~ %s%s (%s %s) changed outside dcform:\n",
+			col_yellow(fp), json_get_str(x, "address", ""),
+			col_reset(fp), json_get_str(x, "type", ""),
+			json_get_str(x, "id", ""));
+		json_array_foreach(json_object_get(x, "changes"), j, c) {
+			buf_reset(&b);
+			render_json_value(&b, json_object_get(c, "applied"));
+			buf_puts(&b, " -> ");
+			render_json_value(&b, json_object_get(c, "cloud"));
+			fprintf(fp, "    %s: %s\n", json_get_str(c, "path", ""),
+				b.ptr);
+		}
+	}
+	json_array_foreach(json_object_get(rep, "missing"), i, x)
+		fprintf(fp, "%s- %s%s (%s %s) is gone from the cloud\n",
+			col_red(fp), json_get_str(x, "address", ""),
+			col_reset(fp), json_get_str(x, "type", ""),
+			json_get_str(x, "id", ""));
+	json_array_foreach(json_object_get(rep, "unmanaged"), i, x)
+		fprintf(fp, "%s? %s%s %s in %s (\"%s\") is not managed by "
+			    "dcform\n",
+			col_yellow(fp), json_get_str(x, "type", ""),
+			col_reset(fp), json_get_str(x, "id", ""),
+			json_get_str(x, "region", ""),
+			json_get_str(x, "name", ""));
+	json_array_foreach(json_object_get(rep, "config_changes"), i, x)
+		fprintf(fp, "  %s: the manifests ask to %s it (not drift: "
+			    "dcform plan shows it)\n",
+			json_get_str(x, "address", ""),
+			json_get_str(x, "action", ""));
+	if (json_is_true(json_object_get(rep, "clean")))
+		fprintf(fp, "%sNo drift.%s The clouds match the last apply.",
+			col_green(fp), col_reset(fp));
+	else
+		fprintf(fp,
+			"\nDrift: %zu changed, %zu missing, %zu unmanaged.",
+			json_array_size(json_object_get(rep, "drifted")),
+			json_array_size(json_object_get(rep, "missing")),
+			json_array_size(json_object_get(rep, "unmanaged")));
+	if (json_get_int(rep, "ignored", 0))
+		fprintf(fp, " (%lld ignored by .dcformignore)",
+			(long long)json_get_int(rep, "ignored", 0));
+	fprintf(fp, "\n");
+	buf_release(&b);
+}

@@ -30,4 +30,10 @@ void render_apply_event(FILE *fp, const json_t *ev);
 /* Whether progress should be plain lines (CI=true, or not a TTY). */
 int render_plain_progress(FILE *fp);
 
+/* A JSON value on one line ("(absent)" for NULL). */
+void render_json_value(struct buf *out, const json_t *v);
+
+/* The drift report (core/drift/drift.h) as people read it. */
+void render_drift_text(FILE *fp, const json_t *report);
+
 #endif
