@@ -1,6 +1,6 @@
 /*
  * dcform state list|show|history|pull: read the state kept in git.
- * (Writes — rm, mv, restore — are not commands yet.)
+ * (Writes — rm, mv, restore — and diff are in state_write.c.)
  */
 #include <stdio.h>
 #include <stdlib.h>
