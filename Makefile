@@ -6,6 +6,8 @@ PREFIX   ?= /usr/local
 CC       ?= cc
 O        ?= build
 SAN      ?=
+# make fuzz: seconds per target (the release bar is 10 minutes each)
+FUZZ_SECONDS ?= 600
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 PKGS     := yaml-0.1 libcurl jansson libgit2 libmicrohttpd openssl

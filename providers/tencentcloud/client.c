@@ -224,7 +224,7 @@ static void host_of(char out[256], const char *url)
 	out[n] = '\0';
 }
 
-static int parse(struct tc_call *call, const struct http_response *r)
+int tc_parse_response(struct tc_call *call, const struct http_response *r)
 {
 	json_t *j = NULL, *resp, *error;
 	json_error_t je;
@@ -324,7 +324,7 @@ void tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 			calls[i].err = errs[i];
 			calls[i].ret = rets[i];
 		} else {
-			calls[i].ret = parse(&calls[i], &rs[i]);
+			calls[i].ret = tc_parse_response(&calls[i], &rs[i]);
 		}
 		http_response_release(&rs[i]);
 		free(a[i].body);

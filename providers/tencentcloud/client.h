@@ -60,6 +60,11 @@ struct tc_call {
 	int ret;
 };
 
+/* The answer r to call: call->response (0), or a negative code with
+ * call->err and call->aerr.  Exposed for the response fuzzer. */
+struct http_response;
+int tc_parse_response(struct tc_call *call, const struct http_response *r);
+
 /* Run the calls concurrently.  Each gets ret 0 and response, or a
  * negative code with err (and aerr when the cloud answered). */
 void tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n);

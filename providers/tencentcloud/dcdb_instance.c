@@ -122,6 +122,11 @@ static json_t *attrs_of(const json_t *in)
 	return a;
 }
 
+json_t *tc_dcdb_attributes(const json_t *instance)
+{
+	return attrs_of(instance);
+}
+
 /* ---- reads -------------------------------------------------------- */
 
 static int read_many(void *ctx, const char *region, const json_t *ids,

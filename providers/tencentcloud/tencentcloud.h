@@ -17,6 +17,11 @@ struct tc_ctx {
 extern const struct provider tencentcloud_provider;
 extern const struct resource_type tencentcloud_dcdb_instance_type;
 
+/* A DCDBInstanceInfo of DescribeDCDBInstances in property space (new
+ * reference; any JSON is accepted: missing or mistyped fields read as
+ * empty).  Exposed for the response fuzzer. */
+json_t *tc_dcdb_attributes(const json_t *instance);
+
 /* Copy the cloud's code and request id into a step run. */
 void tc_note_error(struct step_run *run, const struct api_error *ae);
 

@@ -7,7 +7,7 @@
 set -eu
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-"fuzz_manifest fuzz_expr fuzz_emulator"}
+targets=${*:-"fuzz_manifest fuzz_expr fuzz_emulator fuzz_state fuzz_planfile fuzz_tc_response"}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 out="$src/build/fuzz"
 mkdir -p "$out/obj"
@@ -24,6 +24,7 @@ sh "$src/core/schema/embed.sh" "$src"/schemas/*.json > "$out/gen/schemas_embedde
 objs=""
 # Everything but the emulator's main(): libFuzzer brings its own.
 for f in "$src"/core/*.c "$src"/core/*/*.c "$src"/providers/*.c \
+	"$src"/cmd/render.c "$src"/cmd/cmd.c \
 	"$src"/providers/*/*.c \
 	$(ls "$src"/emulator/*.c | grep -v '/main\.c$') \
 	"$out/gen/schemas_embedded.c"; do
