@@ -49,7 +49,7 @@ TEST_HELPERS := $(sort $(wildcard tests/lib/*.c))
 TEST_HELPER_OBJ := $(patsubst %.c,$(O)/obj/%.o,$(TEST_HELPERS))
 
 .PHONY: all deps test unit integration check-docs docs install clean style \
-	fuzz bench soak demo tests-bin
+	fuzz bench soak demo tests-bin valgrind
 EMU_BIN  := $(if $(EMU_SRC),$(O)/dcform-emulator)
 all: $(O)/dcform $(EMU_BIN)
 
@@ -110,6 +110,14 @@ unit:
 integration:
 	$(MAKE) O=build/asan SAN=1 tests-bin
 	O=build/asan sh tests/run.sh integration
+
+# The integration suite under valgrind's memcheck, on a plain build
+# (sanitizers and valgrind do not mix); slow, so not part of `make test`.
+valgrind:
+	@command -v valgrind >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; }
+	$(MAKE) O=build/vg tests-bin
+	O=build/vg VALGRIND=1 sh tests/run.sh
 
 docs: $(O)/dcform
 	sh docs/gen.sh $(O)/dcform

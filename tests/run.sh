@@ -11,6 +11,21 @@ export DCFORM_SHARED="${DCFORM_SHARED:-$PWD/../shared}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export NO_COLOR=1
+# VALGRIND=1 (make valgrind): every dcform, emulator and test program runs
+# under memcheck; its reports go to $O/valgrind/ and are checked at the end.
+vgdir=""
+if [ -n "${VALGRIND:-}" ]; then
+	vgdir="$PWD/$O/valgrind"
+	rm -rf "$vgdir" && mkdir -p "$vgdir/bin"
+	VG="valgrind --quiet --error-exitcode=0 --leak-check=full \
+--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+--track-origins=no --log-file=$vgdir/%p.log"
+	for b in dcform dcform-emulator; do
+		printf '#!/bin/sh\nexec %s %s "$@"\n' "$VG" "$PWD/$O/$b" >"$vgdir/bin/$b"
+		chmod +x "$vgdir/bin/$b"
+	done
+	export DCFORM="$vgdir/bin/dcform" DCFORM_EMULATOR="$vgdir/bin/dcform-emulator"
+fi
 unset TENCENTCLOUD_SECRET_ID TENCENTCLOUD_SECRET_KEY JDCLOUD_ACCESS_KEY \
 	JDCLOUD_SECRET_KEY DCFORM_TENCENTCLOUD_ENDPOINT DCFORM_JDCLOUD_ENDPOINT
 
@@ -25,6 +40,12 @@ run_one() {
 	shift
 	log="$logdir/$(echo "$name" | tr '/' '_').log"
 	start=$(date +%s)
+	if [ -n "$vgdir" ] && [ "$1" != sh ]; then
+		set -- valgrind --quiet --leak-check=full \
+			--show-leak-kinds=definite,indirect \
+			--errors-for-leak-kinds=definite,indirect \
+			--log-file="$vgdir/%p.log" "$@"
+	fi
 	if "$@" >"$log" 2>&1; then
 		pass=$((pass + 1))
 		printf 'ok   %-55s %3ss\n' "$name" "$(( $(date +%s) - start ))"
@@ -48,6 +69,19 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
 	for t in $(ls tests/integration/*.sh 2>/dev/null | sort); do
 		run_one "$t" sh "$t"
 	done
+fi
+
+if [ -n "$vgdir" ]; then
+	# memcheck's reports: any error or leak fails the run.
+	bad=$(grep -l 'ERROR SUMMARY: [1-9]\|definitely lost: [1-9]\|indirectly lost: [1-9]\|Invalid \(read\|write\|free\)\|uninitialised' "$vgdir"/*.log 2>/dev/null)
+	n=$(ls "$vgdir"/*.log 2>/dev/null | wc -l)
+	if [ -n "$bad" ]; then
+		fail=$((fail + 1))
+		failed="$failed valgrind"
+		for f in $bad; do echo "valgrind: $f"; head -n 40 "$f" | sed 's/^/     | /'; done
+	else
+		echo "valgrind: $n processes checked, no errors, no leaks"
+	fi
 fi
 
 echo
