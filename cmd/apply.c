@@ -40,6 +40,9 @@ static const struct opt *apply_options(void)
 		  "apply only ADDR and what it depends on" },
 		{ "skip-preflight", 0, OPT_LIST, &ro.skip_preflight, "NAME",
 		  "do not let preflight check NAME block the apply" },
+		{ "json", 0, OPT_BOOL, &gopts.json, NULL,
+		  "print JSON lines on stdout: the plan, each event, the "
+		  "summary (docs/plan-json.md)" },
 		{ "refresh-only", 0, OPT_BOOL, &refresh_only, NULL,
 		  "change nothing in the clouds: take what they report "
 		  "(drift, objects gone) into the state" },
@@ -110,10 +113,26 @@ static json_t *hook_resolve(void *arg, const char *address,
 	return v;
 }
 
+/* --json: one JSON object per line on stdout (docs/plan-json.md). */
+static void json_line(const char *type, json_t *obj)
+{
+	char *s;
+
+	json_object_set_new(obj, "type", json_string(type));
+	s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	printf("%s\n", s ? s : "{}");
+	fflush(stdout);
+	free(s);
+	json_decref(obj);
+}
+
 static void hook_event(void *arg, const json_t *ev)
 {
 	(void)arg;
-	render_apply_event(stderr, ev);
+	if (gopts.json)
+		json_line("event", json_deep_copy(ev));
+	else
+		render_apply_event(stderr, ev);
 }
 
 static int confirm(const json_t *plan)
@@ -122,6 +141,11 @@ static int confirm(const json_t *plan)
 
 	if (auto_approve)
 		return 1;
+	if (gopts.json) {
+		cmd_error("apply: --json needs --auto-approve or a plan file "
+			  "(the question would break the JSON lines)");
+		return 0;
+	}
 	if (!isatty(STDIN_FILENO)) {
 		cmd_error("apply: not a terminal and no --auto-approve; "
 			  "refusing to spend money without a yes");
@@ -346,7 +370,10 @@ static int run_apply(int argc, const char **argv, int destroy)
 	} else {
 		if (run_plan(&r, &plan, &e) < 0)
 			goto fail;
-		render_plan_text(stdout, plan);
+		if (gopts.json)
+			json_line("plan", json_deep_copy(plan));
+		else
+			render_plan_text(stdout, plan);
 		if (!plan_has_changes(plan)) {
 			ret = EXIT_OK;
 			goto out;
@@ -358,7 +385,9 @@ static int run_apply(int argc, const char **argv, int destroy)
 			"check with --skip-preflight NAME");
 		goto fail;
 	}
-	if (!confirm(plan)) {
+	/* A saved plan was reviewed when it was made: applying the file is
+	 * the yes (as Terraform does). */
+	if (!from_file && !confirm(plan)) {
 		ret = EXIT_ERR;
 		goto out;
 	}
@@ -387,6 +416,21 @@ static int run_apply(int argc, const char **argv, int destroy)
 				  e2.msg);
 		free(msg);
 	}
+	if (gopts.json)
+		json_line("summary",
+			  json_pack("{s:s,s:b,s:O?,s:O?,s:O?,s:O?,s:O?,s:I,s:s,"
+				    "s:O?}",
+				    "operation", destroy ? "destroy" : "apply",
+				    "ok", rc >= 0, "done",
+				    json_object_get(sum, "done"), "failed",
+				    json_object_get(sum, "failed"), "skipped",
+				    json_object_get(sum, "skipped"), "pending",
+				    json_object_get(sum, "pending"), "errors",
+				    json_object_get(sum, "errors"), "serial",
+				    (json_int_t)json_get_int(r.state, "serial",
+							     0),
+				    "commit", x.commit, "outputs",
+				    json_object_get(r.state, "outputs")));
 	fprintf(stderr,
 		"\n%s %s: %lld steps done, %lld failed, %lld skipped, "
 		"%lld waiting (state serial %lld, commit %.12s).\n",
@@ -438,8 +482,9 @@ const struct cmd cmd_apply_def = {
 	.usage = "apply [PLANFILE | DIR] [--auto-approve]",
 	.summary = "Buy, change and delete what the plan says, resumably",
 	.help = "Without a plan file, plans, shows the plan and asks for yes.\n"
-		"With one (dcform plan --out FILE), runs exactly it, and refuses\n"
-		"it when the state moved since. Before each step that changes\n"
+		"With one (dcform plan --out FILE), runs exactly it without\n"
+		"asking (it was reviewed when made), and refuses it when the\n"
+		"state moved since. Before each step that changes\n"
 		"the cloud its intent is committed to the state; after it, the\n"
 		"result. A crash or a rerun never buys anything twice: creates\n"
 		"are looked up by dcform's token first, and orders are paid only\n"

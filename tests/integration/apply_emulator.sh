@@ -96,6 +96,24 @@ sed -i 's/orders-renamed/orders-again/' main.yaml
 "$DCFORM" apply --auto-approve "$t/old.plan" >"$t/o8" 2>&1 && fail "stale plan applied"
 grep -q 'plan again' "$t/o8" || fail "stale plan message: $(cat "$t/o8")"
 
+# A fresh plan file is applied without a question (it was reviewed), and
+# --json gives one JSON object per line: the events, then the summary.
+sed -i 's/orders-again/orders-json/' main.yaml
+"$DCFORM" plan --out "$t/new.plan" >/dev/null 2>&1 || fail "plan --out"
+"$DCFORM" apply --json "$t/new.plan" </dev/null >"$t/j" 2>"$t/je" || fail "apply --json PLANFILE: $(cat "$t/je")"
+python3 - "$t/j" <<'PY' || fail "apply --json lines: $(cat "$t/j")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+types = [l["type"] for l in lines]
+assert types[-1] == "summary" and "event" in types, types
+s = lines[-1]
+assert s["ok"] is True and s["failed"] == 0 and s["operation"] == "apply", s
+assert s["outputs"]["orders_vport"]["value"] == 3306, s
+PY
+sed -i 's/orders-json/orders-json2/' main.yaml
+"$DCFORM" apply --json </dev/null >"$t/j2" 2>&1 && fail "apply --json without approval"
+grep -q 'needs --auto-approve' "$t/j2" || fail "json approval message: $(cat "$t/j2")"
+
 # destroy: prevent_destroy refuses, naming the resource.
 "$DCFORM" destroy --auto-approve >"$t/d1" 2>&1 && fail "destroyed despite prevent_destroy"
 grep -q 'orders_db: lifecycle.prevent_destroy' "$t/d1" || fail "prevent_destroy message: $(cat "$t/d1")"
