@@ -424,6 +424,8 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 						 sl->resp->body.ptr,
 						 sl->resp->body.len);
 				}
+				if (!r->idempotent)
+					test_crash_point("http-write");
 				retry = (r->classify ? r->classify
 						     : default_classify)(
 						r->ctx, sl->resp) == HTTP_RETRY;

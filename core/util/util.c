@@ -2,6 +2,8 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -148,4 +150,18 @@ int64_t time_mono_ms(void)
 int64_t time_now_s(void)
 {
 	return (int64_t)time(NULL);
+}
+
+void test_crash_point(const char *name)
+{
+	static atomic_long hits;
+	const char *spec = getenv("DCFORM_TEST_CRASH");
+	size_t n = strlen(name);
+	long want;
+
+	if (!spec || strncmp(spec, name, n) || spec[n] != ':')
+		return;
+	want = strtol(spec + n + 1, NULL, 10);
+	if (atomic_fetch_add(&hits, 1) + 1 == want)
+		raise(SIGKILL);
 }

@@ -59,4 +59,15 @@ int64_t time_mono_ms(void);
 /* Wall-clock time in seconds since the epoch. */
 int64_t time_now_s(void);
 
+/*
+ * Crash points for the reliability tests (like git's GIT_TEST_* hooks):
+ * with DCFORM_TEST_CRASH="NAME:N" in the environment, the N-th time the
+ * process passes crash point NAME it kills itself with SIGKILL, as a
+ * power cut would.  Points: "http-write" (a non-idempotent request has
+ * reached the cloud and its answer arrived, before dcform records it) and
+ * "state-commit" (state objects written, branch not yet moved).  Without
+ * the variable this is one getenv per call.
+ */
+void test_crash_point(const char *name);
+
 #endif
