@@ -8,9 +8,11 @@
 
 #include "core/provider.h"
 
+#include "providers/jdcloud/jdcloud.h"
 #include "providers/tencentcloud/tencentcloud.h"
 
-#define REGISTRY_PROVIDERS &tencentcloud_provider,
-#define REGISTRY_TYPES &tencentcloud_dcdb_instance_type,
+#define REGISTRY_PROVIDERS &jdcloud_provider, &tencentcloud_provider,
+#define REGISTRY_TYPES                                                       \
+	&jdcloud_dc_connection_type, &tencentcloud_dcdb_instance_type,
 
 #endif
