@@ -576,7 +576,7 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 	}
 	if (!strcmp(op, "confirm")) {
 		const json_t *rent = json_object_get(r->desired, "rental");
-		json_t *spec = json_object(), *body;
+		json_t *spec, *body;
 		char *order;
 
 		if (!strcmp(json_get_str(in, "connectionStatus", ""),
@@ -591,10 +591,10 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 				      id,
 				      json_get_str(in, "connectionStatus", ""));
 			json_decref(in);
-			json_decref(spec);
 			return ret;
 		}
 		json_decref(in);
+		spec = json_object();
 		if (json_is_object(rent)) {
 			json_object_set_new(
 				spec, "chargeTimeUnit",
