@@ -261,23 +261,27 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 			steps, jd_step("wait", "wait for status Active", 0,
 				       "create", "wait_active"));
 	} else if (c->action == CHANGE_UPDATE) {
+		/* One step whatever changed, so that a resumed update
+		 * expands the same way: it compares with the cloud and makes
+		 * only the calls still needed. */
+		struct buf t = BUF_INIT;
+
 		if (jd_changed(c, "name") || jd_changed(c, "description"))
-			json_array_append_new(
-				steps,
-				jd_step("update",
-					"modifyConnection: name, description",
-					1, "update", "modify"));
+			buf_puts(&t, "modifyConnection (name, description)");
 		if (jd_changed(c, "location.port_spec_code"))
-			json_array_append_new(
-				steps,
-				jd_step("update",
-					"resizeConnection to the new port, "
-					"payOrder of its order if unpaid",
-					1, "update", "resize"));
-		if (!json_array_size(steps))
-			json_array_append_new(
-				steps, jd_step("read", "read the connection back",
-					       0, "update", "read"));
+			buf_printf(&t, "%sresizeConnection to %s and payOrder "
+				   "of its order if unpaid",
+				   t.len ? "; " : "",
+				   json_get_str(loc, "port_spec_code", "?"));
+		if (jd_changed(c, "rental"))
+			buf_printf(&t, "%sthe rental settings apply at the "
+				   "next renewal (recorded in state)",
+				   t.len ? "; " : "");
+		if (!t.len)
+			buf_puts(&t, "read the connection back");
+		json_array_append_new(steps, jd_step("update", t.ptr, 1,
+						     "update", "update"));
+		buf_release(&t);
 	} else if (c->action == CHANGE_DELETE) {
 		json_array_append_new(
 			steps, jd_step("delete",
@@ -293,11 +297,84 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 
 /* ---- quotes ----------------------------------------------------------- */
 
+static int offers(const json_t *loc, const char *list, const char *key,
+		  const char *code)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(json_object_get(loc, list), i, it)
+		if (!strcmp(json_get_str(it, key, ""), code))
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether the region offers the connection's access point, port and ISP
+ * (describeLocations); problems go to the context for preflight.
+ */
+static int check_location(void *ctx, const struct change *c, struct err *e)
+{
+	struct jd_ctx *x = ctx;
+	const json_t *d = c->desired, *l = json_object_get(d, "location");
+	const char *code = json_get_str(l, "code", NULL);
+	const char *port = json_get_str(l, "port_spec_code", NULL);
+	const char *isp = json_get_str(l, "isp_code", NULL);
+	struct buf q = BUF_INIT;
+	json_t *locs = NULL, *it;
+	char *msg = NULL;
+	size_t i;
+	int ret, port_ok = 0;
+
+	if (!json_is_object(l) ||
+	    !strcmp(json_get_str(d, "type", ""), "jcloud_partner"))
+		return 0;
+	if (code) {
+		json_t *v = json_pack("[s]", code);
+
+		jd_query_filter(&q, 1, "locationCodes", v);
+		json_decref(v);
+	}
+	ret = jd_list_raw(ctx, c->region, "describeLocations", "/locations/",
+			  q.ptr, "locations", &locs, e);
+	buf_release(&q);
+	if (ret < 0)
+		return ret;
+	x->locations_checked++;
+	if (code && !json_array_size(locs)) {
+		msg = xasprintf("%s: access point %s is not offered in %s",
+				c->address, code, c->region);
+	} else {
+		json_array_foreach(locs, i, it) {
+			if (port && offers(it, "locationPortSpecs",
+					   "portSpecCode", port))
+				port_ok = 1;
+			if (code && isp &&
+			    !offers(it, "locationISPs", "ispCode", isp))
+				msg = xasprintf("%s: ISP %s is not offered at "
+						"%s (describeLocations)",
+						c->address, isp, code);
+		}
+		if (!msg && port && !port_ok)
+			msg = xasprintf("%s: port %s is not offered %s%s in %s",
+					c->address, port, code ? "at " : "",
+					code ? code : "", c->region);
+	}
+	if (msg) {
+		if (!x->location_problems)
+			x->location_problems = json_array();
+		json_array_append_new(x->location_problems, json_string(msg));
+		free(msg);
+	}
+	json_decref(locs);
+	return 0;
+}
+
 static int quote(void *ctx, const struct change *c, json_t **out,
 		 struct err *e)
 {
-	(void)ctx;
-	(void)e;
+	int ret;
+
 	if (c->action != CHANGE_CREATE) {
 		*out = json_pack("{s:i,s:s,s:s}", "upfront_fen", 0, "currency",
 				 "CNY", "detail",
@@ -306,6 +383,9 @@ static int quote(void *ctx, const struct change *c, json_t **out,
 					 : "no charge");
 		return 0;
 	}
+	ret = check_location(ctx, c, e);
+	if (ret < 0)
+		return ret;
 	*out = json_pack(
 		"{s:I,s:s,s:s,s:b}", "upfront_fen",
 		(json_int_t)JD_INSTALLATION_FEN, "currency", "CNY", "detail",
@@ -649,60 +729,64 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		free(order);
 		return ret < 0 ? ret : STEP_DONE;
 	}
-	if (!strcmp(op, "modify")) {
-		json_t *body = json_object();
-		char *desc;
+	if (!strcmp(op, "update")) {
 		char tok[64];
 		char *cur = jd_desc_user(json_get_str(in, "description", ""),
 					 tok);
-
-		/* Keep the token the cloud has, whatever it is. */
-		desc = jd_desc_with_token(json_get_str(r->desired,
-						       "description", ""),
-					  tok[0] ? tok : NULL);
-		free(cur);
-		json_object_set_new(body, "connectionName",
-				    json_string(json_get_str(r->desired, "name",
-							     "")));
-		json_object_set_new(body, "description", json_string(desc));
-		free(desc);
-		json_decref(in);
-		path = xasprintf("/connections/%s", id);
-		ret = jd_step_call(NULL, ctx, r, "bgw", "modifyConnection",
-				   "PATCH", path, NULL, body, 1, e);
-		free(path);
-		if (ret < 0)
-			return ret;
-		ret = describe(&in, ctx, r->region, id, r, e);
-		if (ret < 0)
-			return ret;
-		r->attributes = attrs_of(in);
-		json_decref(in);
-		return STEP_DONE;
-	}
-	if (!strcmp(op, "resize")) {
 		const char *want = json_get_str(
 			json_object_get(r->desired, "location"),
-			"port_spec_code", "");
+			"port_spec_code", NULL);
 		const char *have = json_get_str(
 			json_object_get(json_object_get(in, "location"),
 					"locationPortSpec"),
 			"portSpecCode", "");
-		char *order;
+		char *order, *w = want ? xstrdup(want) : NULL;
+		int resize = w && *have && strcmp(w, have);
 
-		if (!strcmp(want, have)) {
+		if (strcmp(json_get_str(r->desired, "name", ""),
+			   json_get_str(in, "connectionName", "")) ||
+		    strcmp(json_get_str(r->desired, "description", ""), cur)) {
+			/* Keep the token the cloud has, whatever it is. */
+			char *desc = jd_desc_with_token(
+				json_get_str(r->desired, "description", ""),
+				tok[0] ? tok : NULL);
+			json_t *body = json_pack(
+				"{s:s,s:s}", "connectionName",
+				json_get_str(r->desired, "name", ""),
+				"description", desc);
+
+			free(desc);
+			path = xasprintf("/connections/%s", id);
+			ret = jd_step_call(NULL, ctx, r, "bgw",
+					   "modifyConnection", "PATCH", path,
+					   NULL, body, 1, e);
+			free(path);
+			if (ret < 0) {
+				free(cur);
+				free(w);
+				json_decref(in);
+				return ret;
+			}
+		}
+		free(cur);
+		json_decref(in);
+		if (!resize) {
+			free(w);
+			ret = describe(&in, ctx, r->region, id, r, e);
+			if (ret < 0)
+				return ret;
 			r->attributes = attrs_of(in);
 			json_decref(in);
 			return STEP_DONE;
 		}
-		json_decref(in);
 		path = xasprintf("/connections/%s:resize", id);
 		ret = jd_step_call(&res, ctx, r, "bgw", "resizeConnection",
 				   "POST", path, NULL,
 				   json_pack("{s:s,s:b}", "locationPortSpecCode",
-					     want, "autoPay", 0),
+					     w, "autoPay", 0),
 				   0, e);
 		free(path);
+		free(w);
 		if (ret < 0)
 			return ret;
 		order = *json_get_str(res, "orderId", "")

@@ -17,6 +17,12 @@
 
 struct jd_ctx {
 	struct jd_client *client;
+	/* Access points, ports and ISPs checked while quoting the plan's
+	 * connections, reported by preflight as the "location" check:
+	 * problems (array of strings) and how many connections were
+	 * checked.  Preflight clears them. */
+	json_t *location_problems;
+	int locations_checked;
 };
 
 extern const struct provider jdcloud_provider;

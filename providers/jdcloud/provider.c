@@ -38,6 +38,7 @@ static void provider_free(void *ctx)
 	if (!x)
 		return;
 	jd_client_free(x->client);
+	json_decref(x->location_problems);
 	free(x);
 }
 
@@ -75,6 +76,43 @@ static int preflight(void *ctx, long long total_fen, json_t **out,
 			 (json_int_t)total_fen, "threshold_fen",
 			 (json_int_t)JD_POSTPAID_THRESHOLD_FEN);
 	json_decref(res);
+	/* The access points, ports and ISPs of the plan's connections. */
+	{
+		struct jd_ctx *x = ctx;
+		size_t n = json_array_size(x->location_problems);
+
+		if (x->locations_checked) {
+			json_t *msgs = x->location_problems
+					       ? json_incref(x->location_problems)
+					       : json_array();
+			char *m;
+
+			if (n) {
+				struct buf b = BUF_INIT;
+				json_t *v;
+				size_t i;
+
+				json_array_foreach(msgs, i, v)
+					buf_printf(&b, "%s%s", i ? "; " : "",
+						   json_string_value(v));
+				m = buf_detach(&b, NULL);
+			} else {
+				m = xasprintf("access point, port and ISP of "
+					      "%d connection(s) offered in "
+					      "the region",
+					      x->locations_checked);
+			}
+			json_array_append_new(
+				*out, json_pack("{s:s,s:b,s:s,s:{s:o}}",
+						"check", "location", "ok",
+						n == 0, "message", m,
+						"details", "problems", msgs));
+			free(m);
+		}
+		json_decref(x->location_problems);
+		x->location_problems = NULL;
+		x->locations_checked = 0;
+	}
 	return 0;
 }
 

@@ -153,7 +153,9 @@ static void test_jd__expand(void **state)
 	json_decref(steps);
 	c.changed = none;
 	assert_int_equal(jdcloud_dc_connection_type.expand(&c, &steps, &e), 0);
-	assert_kinds(steps, "[\"read\"]");
+	assert_kinds(steps, "[\"update\"]");
+	assert_string_equal(json_get_str(json_array_get(steps, 0), "title", ""),
+			    "read the connection back");
 	json_decref(steps);
 
 	c.action = CHANGE_DELETE;
@@ -359,6 +361,8 @@ static void assert_no_secret(const json_t *v)
 	free(s);
 }
 
+static json_t *conn_props(const char *name);
+
 static void test_jd__preflight(void **state)
 {
 	struct fx *f = *state;
@@ -380,6 +384,51 @@ static void test_jd__preflight(void **state)
 	assert_false(json_get_bool(json_array_get(out, 0), "ok", 1));
 	json_decref(out);
 	assert_string_equal(jdcloud_provider.region(f->ctx), REGION);
+}
+
+/* Quoting a connection checks its access point, port and ISP; preflight
+ * reports them as the "location" check. */
+static void test_jd__location_check(void **state)
+{
+	struct fx *f = *state;
+	json_t *d = conn_props("loc-1"), *q = NULL, *out = NULL, *ck;
+	struct change c;
+	struct err e = ERR_INIT;
+	size_t i;
+	int seen = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.address = "line";
+	c.type = "jdcloud_dc_connection";
+	c.region = REGION;
+	c.action = CHANGE_CREATE;
+	c.desired = d;
+	assert_int_equal(jdcloud_dc_connection_type.quote(f->ctx, &c, &q, &e),
+			 0);
+	assert_int_equal(json_get_int(q, "upfront_fen", 0), 1500000);
+	json_decref(q);
+	json_object_set_new(json_object_get(d, "location"), "isp_code",
+			    json_string("NOSUCHISP"));
+	assert_int_equal(jdcloud_dc_connection_type.quote(f->ctx, &c, &q, &e),
+			 0);
+	json_decref(q);
+	assert_int_equal(jdcloud_provider.preflight(f->ctx, 3000000, &out, &e),
+			 0);
+	json_array_foreach(out, i, ck) {
+		if (strcmp(json_get_str(ck, "check", ""), "location"))
+			continue;
+		seen = 1;
+		assert_false(json_get_bool(ck, "ok", 1));
+		assert_non_null(strstr(json_get_str(ck, "message", ""),
+				       "NOSUCHISP"));
+	}
+	assert_true(seen);
+	json_decref(out);
+	/* Cleared once reported. */
+	assert_int_equal(jdcloud_provider.preflight(f->ctx, 0, &out, &e), 0);
+	assert_int_equal(json_array_size(out), 1);
+	json_decref(out);
+	json_decref(d);
 }
 
 /* Which failures are repeated: reads on 5xx, any call on RATE_LIMIT and
@@ -570,7 +619,7 @@ static void test_jd__connection_flow(void **state)
 	/* Rename and a new description: the token stays. */
 	json_object_set_new(d, "name", json_string("flow-1b"));
 	json_object_set_new(d, "description", json_string("renamed"));
-	assert_int_equal(step(f, rt, &r, "update", "modify", d, r.attrs, NULL),
+	assert_int_equal(step(f, rt, &r, "update", "update", d, r.attrs, NULL),
 			 STEP_DONE);
 	assert_string_equal(json_get_str(r.attrs, "name", ""), "flow-1b");
 	assert_string_equal(json_get_str(r.attrs, "description", ""),
@@ -580,6 +629,28 @@ static void test_jd__connection_flow(void **state)
 			 0);
 	json_decref(a);
 	free(fid);
+
+	/* Resize: down applies at once, up makes an order paid once. */
+	json_object_set_new(json_object_get(d, "location"), "port_spec_code",
+			    json_string("1000Base-LX"));
+	assert_int_equal(step(f, rt, &r, "update", "update", d, r.attrs, NULL),
+			 STEP_DONE);
+	assert_string_equal(json_get_str(json_object_get(r.attrs, "location"),
+					 "port_spec_code", ""),
+			    "1000Base-LX");
+	assert_int_equal(stat_of(f, "order.payOrder"), pays);
+	json_object_set_new(json_object_get(d, "location"), "port_spec_code",
+			    json_string("10GBase-LR"));
+	assert_int_equal(step(f, rt, &r, "update", "update", d, r.attrs, NULL),
+			 STEP_DONE);
+	assert_string_equal(json_get_str(json_object_get(r.attrs, "location"),
+					 "port_spec_code", ""),
+			    "10GBase-LR");
+	assert_int_equal(stat_of(f, "order.payOrder"), pays + 1);
+	assert_int_equal(step(f, rt, &r, "update", "update", d, r.attrs, NULL),
+			 STEP_DONE);
+	assert_int_equal(stat_of(f, "order.payOrder"), pays + 1);
+	pays++;
 
 	/* Import. */
 	assert_int_equal(rt->import(f->ctx, REGION, id, &a, &e), 0);
@@ -866,6 +937,7 @@ int main(void)
 	};
 	const struct CMUnitTest emu[] = {
 		cmocka_unit_test(test_jd__preflight),
+		cmocka_unit_test(test_jd__location_check),
 		cmocka_unit_test(test_jd__retry_classes),
 		cmocka_unit_test(test_jd__connection_flow),
 		cmocka_unit_test(test_jd__network_objects),
