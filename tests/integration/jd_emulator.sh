@@ -233,4 +233,46 @@ assert kinds["idc_line"] == ["create", "wait", "pay", "wait", "confirm", "wait"]
 for a in ("edge_gw", "idc_vif", "app_vpc", "to_idc"):
     assert kinds[a][0] == "create", (a, kinds)
 ' "$t/qs.json" || fail "quickstart plan content"
+n0=$(stat_of bgw.createConnection)
+"$DCFORM" apply --auto-approve --target to_idc --target app_vpc --wait-timeout 1 \
+	>"$t/q1o" 2>"$t/q1e" || fail "quickstart apply: $(tail -20 "$t/q1e")"
+[ "$(stat_of bgw.createConnection)" = $((n0 + 1)) ] || fail "quickstart connection"
+grep -q 'tencentcloud_dcdb' "$t/q1e" && fail "--target bought the DCDB instance"
+qid=$(conn_id idc_line)
+[ "$(admin "$qid" approve)" = 200 ] || fail "quickstart approve"
+"$DCFORM" apply --auto-approve --target to_idc --target app_vpc --wait-timeout 1 \
+	>"$t/q2o" 2>"$t/q2e" || fail "quickstart apply 2: $(tail -20 "$t/q2e")"
+[ "$(admin "$qid" complete)" = 200 ] || fail "quickstart complete"
+"$DCFORM" apply --auto-approve --target to_idc --target app_vpc --wait-timeout 30 \
+	>"$t/q3o" 2>"$t/q3e" || fail "quickstart apply 3: $(tail -20 "$t/q3e")"
+grep -q '0 failed, 0 skipped, 0 waiting' "$t/q3e" || fail "quickstart: $(cat "$t/q3e")"
+"$DCFORM" plan --target to_idc --target app_vpc --detailed-exitcode >"$t/qp" 2>&1 ||
+	fail "quickstart replan: $(cat "$t/qp")"
+once_each || fail "an order was paid twice in the quickstart"
+
+# ---- preflight failures: an ISP the access point lacks; a low balance -----
+mkdir "$t/bad" && cd "$t/bad" || fail "cd"
+sed 's/isp_code: CT/isp_code: NOPE/; s/name: bj-hd-idc-1/name: bj-hd-idc-9/' \
+	"$DCFORM_SRC/examples/direct-connection/main.yaml" >main.yaml
+"$DCFORM" plan >"$t/b1" 2>&1
+grep -q 'FAIL .*location: idc_line: ISP NOPE is not offered at BJ-HD' "$t/b1" ||
+	fail "no location failure: $(cat "$t/b1")"
+n0=$(stat_of bgw.createConnection)
+"$DCFORM" apply --auto-approve >"$t/b2" 2>&1 && fail "applied with a failing preflight"
+[ "$(stat_of bgw.createConnection)" = "$n0" ] || fail "bought despite the preflight"
+sed -i 's/isp_code: NOPE/isp_code: CT/' main.yaml
+curl -sf -X POST "$E/_emulator/accounts/demo" -d '{"jd_balance_fen":100}' >/dev/null ||
+	fail "balance"
+"$DCFORM" plan --json >"$t/b3.json" 2>/dev/null
+py '
+import json, sys
+p = json.load(open(sys.argv[1]))
+b = [c for c in p["preflight"] if c["check"] == "balance"][0]
+assert not b["ok"] and b["details"]["balance_fen"] == 100, b
+assert b["details"]["required_fen"] == 1500000, b
+' "$t/b3.json" || fail "balance preflight: $(cat "$t/b3.json")"
+"$DCFORM" apply --auto-approve >"$t/b4" 2>&1 && fail "applied without the money"
+"$DCFORM" apply --auto-approve --skip-preflight balance --wait-timeout 1 >"$t/b5" 2>&1 ||
+	fail "--skip-preflight balance: $(tail "$t/b5")"
+[ "$(stat_of bgw.createConnection)" = $((n0 + 1)) ] || fail "--skip-preflight did not create"
 echo "JD Cloud against the emulator: ok"
