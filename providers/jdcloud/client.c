@@ -73,8 +73,39 @@ int jd_client_new(struct jd_client **out, const struct jd_config *cfg,
 	c->cfg.region = dup_or_null(cfg->region);
 	c->cfg.endpoint = dup_or_null(cfg->endpoint);
 	c->http = http;
-	/* JD publishes no limits; 20/s per operation (issue 4). */
-	http_rate_set(http, "jdcloud:", 20, 20);
+	/* JD publishes no limits: 20/s per service and operation (issue
+	 * 4), one bucket per operation dcform calls, and 20/s for the
+	 * rest together. */
+	{
+		static const char *const ops[] = {
+			"asset:describeAccountAmount", "bgw:confirmConnection",
+			"bgw:createBgw", "bgw:createBgwRoute",
+			"bgw:createConnection", "bgw:createPrivateVif",
+			"bgw:createVpcAttachment", "bgw:deleteBgw",
+			"bgw:deleteBgwRoute", "bgw:deleteConnection",
+			"bgw:deletePrivateVif", "bgw:deleteVpcAttachment",
+			"bgw:describeBgw", "bgw:describeBgwRoute",
+			"bgw:describeBgwRoutes", "bgw:describeBgws",
+			"bgw:describeConnection", "bgw:describeConnections",
+			"bgw:describeLocations", "bgw:describePrivateVif",
+			"bgw:describePrivateVifs", "bgw:describeVpcAttachment",
+			"bgw:describeVpcAttachments", "bgw:modifyBgw",
+			"bgw:modifyBgwRoute", "bgw:modifyConnection",
+			"bgw:modifyPrivateVif", "bgw:modifyVpcAttachment",
+			"bgw:resizeConnection", "order:payOrder",
+			"order:queryOrder", NULL};
+		size_t i;
+
+		http_rate_set(http, "jdcloud:", 20, 20);
+		for (i = 0; ops[i]; i++) {
+			/* "describeBgw" is a prefix of "describeBgws",
+			 * whose own longer prefix wins. */
+			char *k = xasprintf("jdcloud:%s", ops[i]);
+
+			http_rate_set(http, k, 20, 20);
+			free(k);
+		}
+	}
 	*out = c;
 	return 0;
 }
