@@ -22,8 +22,11 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-"$DCFORM_EMULATOR" --listen 127.0.0.1:0 --manual --env-file "$t/env" \
-	>"$t/emu.log" 2>&1 &
+# Quotas raised for the crash sweep's many connections and gateways.
+echo '{"jdcloud":{"quotas":{"connections_per_region":100,"bgws_per_region":100}}}' \
+	>"$t/emu.json"
+"$DCFORM_EMULATOR" --listen 127.0.0.1:0 --manual --config "$t/emu.json" \
+	--env-file "$t/env" >"$t/emu.log" 2>&1 &
 pid=$!
 i=0
 while [ ! -s "$t/env" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -275,4 +278,87 @@ assert b["details"]["required_fen"] == 1500000, b
 "$DCFORM" apply --auto-approve --skip-preflight balance --wait-timeout 1 >"$t/b5" 2>&1 ||
 	fail "--skip-preflight balance: $(tail "$t/b5")"
 [ "$(stat_of bgw.createConnection)" = $((n0 + 1)) ] || fail "--skip-preflight did not create"
+curl -sf -X POST "$E/_emulator/accounts/demo" -d '{"jd_balance_fen":1000000000}' \
+	>/dev/null || fail "balance"
+
+# ---- crash sweep: SIGKILL while each kind of side-effecting call hangs --------
+# The emulator does the call, then never answers (a hang fault); apply is
+# killed; later applies (with the review and construction pushed through)
+# finish the job.  Each time: one object of each kind, every order paid
+# once, and a plan with nothing to do.
+armed() { curl -s "$E/_emulator/faults" | py 'import json,sys; print(len(json.load(sys.stdin)["faults"]))'; }
+sweep() { # op when(start|confirming)
+	op=$1
+	when=$2
+	d="$t/sw-$op-$when"
+	mkdir "$d" && cd "$d" || fail "cd"
+	sweep_n=$((sweep_n + 1))
+	nm="sweep-$sweep_n"
+	sed "s/name: bj-hd-idc-1/name: $nm/; s/name: bj-edge-gw/name: gw-$nm/;
+	     s/name: bj-hd-vif-1/name: vif-$nm/; s/attach-/at-$nm-/" \
+		"$DCFORM_SRC/examples/direct-connection/main.yaml" >main.yaml
+	rule="{\"service\":\"$(case $op in payOrder) echo order ;; *) echo bgw ;; esac)\",\"action\":\"$op\",\"kind\":\"hang\",\"ms\":30000,\"count\":1}"
+	state=idle
+	if [ "$when" = start ]; then
+		curl -sf -X POST "$E/_emulator/faults" -d "$rule" >/dev/null || fail "fault $op"
+		state=armed
+	fi
+	round=0
+	done=0
+	while [ $round -lt 10 ] && [ $done = 0 ]; do
+		round=$((round + 1))
+		"$DCFORM" apply --auto-approve --wait-timeout 1 >"$d/o$round" 2>"$d/e$round" &
+		apid=$!
+		while kill -0 $apid 2>/dev/null; do
+			if [ $state = armed ] && [ "$(armed)" = 0 ]; then
+				sleep 0.3
+				kill -9 $apid 2>/dev/null
+				state=fired
+			fi
+			sleep 0.1
+		done
+		wait $apid 2>/dev/null
+		apid=""
+		grep -q '0 failed, 0 skipped, 0 waiting' "$d/e$round" && done=1
+		cid=$(conn_id idc_line 2>/dev/null)
+		if [ -n "$cid" ]; then
+			admin "$cid" approve >/dev/null
+			if [ "$when" = confirming ] && [ $state = idle ] &&
+			   curl -s "$E/_emulator/jdcloud/connections/$cid" | grep -q '"connectionStatus":"Pending"'; then
+				admin "$cid" complete >/dev/null
+				curl -sf -X POST "$E/_emulator/faults" -d "$rule" >/dev/null || fail "fault $op"
+				state=armed
+			elif [ "$when" = start ]; then
+				admin "$cid" complete >/dev/null
+			fi
+		fi
+	done
+	curl -s -X DELETE "$E/_emulator/faults" >/dev/null
+	[ $done = 1 ] || fail "sweep $op/$when never finished: $(tail -5 "$d/e$round")"
+	[ $state = fired ] || fail "sweep $op/$when: the fault never fired"
+	curl -s "$E/_emulator/world" | py '
+import json, sys
+w = json.load(sys.stdin)["jdcloud"]
+nm = sys.argv[1]
+conns = [c for c in w["connections"].values() if c["connectionName"] == nm]
+gws = [g for g in w["bgws"].values() if g["bgwName"] == "gw-" + nm]
+vifs = [v for v in w["vifs"].values() if v["privateVifName"] == "vif-" + nm]
+assert len(conns) == 1 and len(gws) == 1 and len(vifs) == 1, (len(conns), len(gws), len(vifs))
+gw = gws[0]["bgwId"]
+atts = [a for a in w["attachments"].values() if a["bgwId"] == gw]
+routes = [r for r in w["routes"].values() if r["bgwId"] == gw]
+assert len(atts) == 2 and len(routes) == 1, (len(atts), len(routes))
+assert conns[0]["connectionStatus"] == "Active"
+' "$nm" || fail "sweep $op/$when: duplicates or missing objects"
+	once_each || fail "sweep $op/$when: an order was paid twice"
+	"$DCFORM" plan --detailed-exitcode >"$d/plan" 2>&1 ||
+		fail "sweep $op/$when: plan after the re-runs: $(cat "$d/plan")"
+}
+sweep_n=0
+for op in createBgw createConnection createPrivateVif createVpcAttachment \
+	createBgwRoute payOrder; do
+	sweep $op start
+done
+sweep confirmConnection confirming
+sweep payOrder confirming
 echo "JD Cloud against the emulator: ok"
