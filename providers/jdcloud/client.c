@@ -38,6 +38,13 @@ int jd_config_load(struct jd_config *c, const json_t *block, struct err *e)
 	}
 	v = json_get_str(block, "region", NULL);
 	c->region = dup_or_null(v ? v : getenv("JDCLOUD_REGION"));
+	if (!c->region) {
+		jd_config_release(c);
+		return err_set(e, DCF_EINVALID,
+			       "no JD Cloud region: set region under "
+			       "providers.jdcloud in the manifest, or "
+			       "JDCLOUD_REGION");
+	}
 	v = json_get_str(block, "endpoint", NULL);
 	c->endpoint = dup_or_null(v ? v : getenv("DCFORM_JDCLOUD_ENDPOINT"));
 	if (c->endpoint) {

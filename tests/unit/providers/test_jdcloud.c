@@ -194,11 +194,19 @@ static void test_jd__config_needs_credentials(void **state)
 	setenv("JDCLOUD_ACCESS_KEY", "a", 1);
 	setenv("JDCLOUD_SECRET_KEY", "s", 1);
 	{
-		json_t *b = json_pack("{s:s}", "endpoint", "http://10.1.2.3:80");
+		json_t *b = json_pack("{s:s,s:s}", "endpoint",
+				      "http://10.1.2.3:80", "region", "cn-north-1");
 
+		/* Plain http only to loopback. */
 		err_clear(&e);
 		assert_true(jd_config_load(&c, b, &e) < 0);
+		assert_non_null(strstr(e.msg, "endpoint"));
 		json_decref(b);
+		/* A region is needed. */
+		unsetenv("JDCLOUD_REGION");
+		err_clear(&e);
+		assert_int_equal(jd_config_load(&c, NULL, &e), DCF_EINVALID);
+		assert_non_null(strstr(e.msg, "JDCLOUD_REGION"));
 		b = json_pack("{s:s,s:s}", "endpoint", "http://127.0.0.1:9/",
 			      "region", "cn-east-2");
 		assert_int_equal(jd_config_load(&c, b, &e), 0);
