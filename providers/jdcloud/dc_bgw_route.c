@@ -177,10 +177,23 @@ static int read_routes(void *ctx, const char *region, const json_t *ids,
 		}
 		json_array_foreach(json_object_get(calls[i].result,
 						   "bgwRoutes"),
-				   j, it)
-			json_object_set_new(res,
-					    json_get_str(it, "bgwRouteId", ""),
-					    attrs_of(it));
+				   j, it) {
+			const char *rid = json_get_str(it, "bgwRouteId", "");
+			json_t *x;
+			size_t m;
+			int asked = 0;
+
+			/* Only the ids asked for, should a filter be
+			 * ignored. */
+			json_array_foreach(ids, m, x)
+				if (!strcmp(json_string_value(x)
+						    ? json_string_value(x)
+						    : "",
+					    rid))
+					asked = 1;
+			if (asked)
+				json_object_set_new(res, rid, attrs_of(it));
+		}
 		json_decref(calls[i].result);
 		buf_release(&qs[i]);
 		free(paths[i]);

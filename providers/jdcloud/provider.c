@@ -204,7 +204,7 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	    const char *id_key, json_t *(*attrs)(const json_t *),
 	    json_t **out, struct err *e)
 {
-	json_t *res = json_object(), *it;
+	json_t *res = json_object(), *it, *want;
 	size_t n, nb, b, i;
 	struct jd_call *calls;
 	struct buf *qs;
@@ -228,6 +228,11 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	}
 	n = json_array_size(ids);
 	nb = (n + 99) / 100;
+	want = json_object();
+	json_array_foreach(ids, i, it)
+		if (json_is_string(it))
+			json_object_set_new(want, json_string_value(it),
+					    json_true());
 	calls = xcalloc(nb ? nb : 1, sizeof(*calls));
 	qs = xcalloc(nb ? nb : 1, sizeof(*qs));
 	for (b = 0; b < nb; b++) {
@@ -254,15 +259,19 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 			*e = calls[b].err;
 			ret = calls[b].ret;
 		}
+		/* Only the ids asked for, should a filter be ignored. */
 		json_array_foreach(json_object_get(calls[b].result, list_key),
 				   i, it)
-			json_object_set_new(res, json_get_str(it, id_key, ""),
-					    attrs(it));
+			if (json_object_get(want, json_get_str(it, id_key, "")))
+				json_object_set_new(
+					res, json_get_str(it, id_key, ""),
+					attrs(it));
 		json_decref(calls[b].result);
 		buf_release(&qs[b]);
 	}
 	free(calls);
 	free(qs);
+	json_decref(want);
 	if (ret < 0) {
 		json_decref(res);
 		return ret;
