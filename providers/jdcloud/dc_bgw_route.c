@@ -361,9 +361,15 @@ static int describe(json_t **out, void *ctx, struct step_run *r,
 	return 0;
 }
 
-/* The route of the gateway to `dst`: 0 with *out_id, or DCF_ENOTFOUND. */
+/*
+ * The route of the gateway to `dst` that dcform made: its description
+ * carries `token`, or (no token: the description was too long for one)
+ * its next hop and description are the desired ones.  0 with *out_id, or
+ * DCF_ENOTFOUND.
+ */
 static int find_dest(void *ctx, const char *region, const char *bgw,
-		     const char *dst, char **out_id, struct err *e)
+		     const char *dst, const char *token, const json_t *d,
+		     char **out_id, struct err *e)
 {
 	json_t *all = NULL, *it;
 	char *path = xasprintf("/bgws/%s/bgwRoutes/", bgw);
@@ -374,12 +380,27 @@ static int find_dest(void *ctx, const char *region, const char *bgw,
 	free(path);
 	if (ret < 0)
 		return ret;
-	json_array_foreach(all, i, it)
-		if (!strcmp(json_get_str(it, "bgwRouteDestination", ""), dst)) {
-			*out_id = xstrdup(json_get_str(it, "bgwRouteId", ""));
-			json_decref(all);
-			return 0;
-		}
+	json_array_foreach(all, i, it) {
+		char tok[64];
+		char *user;
+		int ours;
+
+		if (strcmp(json_get_str(it, "bgwRouteDestination", ""), dst))
+			continue;
+		user = jd_desc_user(json_get_str(it, "description", ""), tok);
+		ours = tok[0] ? !strcmp(tok, token)
+			      : !strcmp(json_get_str(it, "bgwRouteNexthop", ""),
+					json_get_str(d, "nexthop_id", "")) &&
+					!strcmp(user, json_get_str(
+							      d, "description",
+							      ""));
+		free(user);
+		if (!ours)
+			continue;
+		*out_id = xstrdup(json_get_str(it, "bgwRouteId", ""));
+		json_decref(all);
+		return 0;
+	}
 	json_decref(all);
 	return DCF_ENOTFOUND;
 }
@@ -425,8 +446,8 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 			struct err e2 = ERR_INIT;
 
 			if (find_dest(ctx, r->region, bgw,
-				      json_get_str(d, "destination", ""), &got,
-				      &e2) == 0) {
+				      json_get_str(d, "destination", ""),
+				      r->token, d, &got, &e2) == 0) {
 				err_clear(e);
 				r->cloud_code[0] = r->request_id[0] = '\0';
 				jd_set_id(r, got);

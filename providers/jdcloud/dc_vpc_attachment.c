@@ -8,7 +8,8 @@
  * The model has no description, so there is no place for dcform's token;
  * the cloud allows one attachment per VPC and gateway, so a create
  * repeated after a crash answers ALREADY_EXISTS and the attachment of
- * that VPC to that gateway is adopted instead.
+ * that VPC to that gateway is adopted instead when it has the name
+ * dcform gave it (another name: the error stands).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,9 +147,12 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 	return 0;
 }
 
-/* The attachment of vpc to bgw, if any: 0 with *out_id, DCF_ENOTFOUND. */
+/* The attachment of vpc to bgw named name, if any: 0 with *out_id, or
+ * DCF_ENOTFOUND (also when the VPC is attached under another name: that
+ * one is not ours to adopt). */
 static int find_pair(void *ctx, const char *region, const char *bgw,
-		     const char *vpc, char **out_id, struct err *e)
+		     const char *vpc, const char *name, char **out_id,
+		     struct err *e)
 {
 	struct buf q = BUF_INIT;
 	json_t *all = NULL, *v = json_pack("[s]", bgw), *w = json_pack("[s]", vpc);
@@ -165,7 +169,8 @@ static int find_pair(void *ctx, const char *region, const char *bgw,
 		return ret;
 	v = json_array_get(all, 0);
 	if (!v || strcmp(json_get_str(v, "vpcId", ""), vpc) ||
-	    strcmp(json_get_str(v, "bgwId", ""), bgw)) {
+	    strcmp(json_get_str(v, "bgwId", ""), bgw) ||
+	    strcmp(json_get_str(v, "vpcAttachmentName", ""), name)) {
 		json_decref(all);
 		return DCF_ENOTFOUND;
 	}
@@ -216,7 +221,8 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 
 			if (find_pair(ctx, r->region,
 				      json_get_str(d, "bgw_id", ""),
-				      json_get_str(d, "vpc_id", ""), &got,
+				      json_get_str(d, "vpc_id", ""),
+				      json_get_str(d, "name", ""), &got,
 				      &e2) == 0) {
 				err_clear(e);
 				r->cloud_code[0] = r->request_id[0] = '\0';

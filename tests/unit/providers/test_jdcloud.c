@@ -794,6 +794,21 @@ static void test_jd__network_objects(void **state)
 			      "create", "create", d, NULL, "dcf-att1"),
 			 STEP_DONE);
 	assert_string_equal(ra2.id, att);
+	{
+		/* Attached under another name: not ours, the error stands. */
+		struct run rx;
+		json_t *d2 = json_deep_copy(d);
+
+		memset(&rx, 0, sizeof(rx));
+		json_object_set_new(d2, "name", json_string("att-other"));
+		assert_int_equal(step(f, &jdcloud_dc_vpc_attachment_type, &rx,
+				      "create", "create", d2, NULL, "dcf-x"),
+				 DCF_EEXISTS);
+		assert_string_equal(rx.code, "ALREADY_EXISTS");
+		assert_null(rx.id);
+		run_release(&rx);
+		json_decref(d2);
+	}
 	assert_int_equal(step(f, &jdcloud_dc_vpc_attachment_type, &ra, "read",
 			      "read", d, NULL, NULL),
 			 STEP_DONE);
@@ -820,6 +835,17 @@ static void test_jd__network_objects(void **state)
 			      "create", d, NULL, "dcf-rt1"),
 			 STEP_DONE);
 	assert_string_equal(rr2.id, route);
+	{
+		/* Another token on the same destination: not ours. */
+		struct run rx;
+
+		memset(&rx, 0, sizeof(rx));
+		assert_int_equal(step(f, &jdcloud_dc_bgw_route_type, &rx,
+				      "create", "create", d, NULL, "dcf-other"),
+				 DCF_EEXISTS);
+		assert_null(rx.id);
+		run_release(&rx);
+	}
 	assert_int_equal(step(f, &jdcloud_dc_bgw_route_type, &rr, "read",
 			      "read", d, NULL, NULL),
 			 STEP_DONE);
