@@ -160,6 +160,15 @@ struct step_run {
 	json_t *attributes;
 	/* Short cloud status for progress lines ("status 0 (creating)"). */
 	char status[128];
+	/*
+	 * Set by core when an earlier run committed this step's intent but
+	 * not its result (a crash): the call may or may not have reached
+	 * the cloud.  intent_started_at: when that intent was committed
+	 * (unix seconds).  A provider that can find what such a call left
+	 * behind (an order, an object) looks before repeating it.
+	 */
+	int resumed_in_flight;
+	long long intent_started_at;
 	/* Cloud error code and request id of a failing call, if any. */
 	char cloud_code[128];
 	char request_id[64];

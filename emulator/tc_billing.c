@@ -82,6 +82,19 @@ out:
 	return 0;
 }
 
+/* "YYYY-MM-DD HH:MM:SS" */
+static int time_ok(const char *s)
+{
+	static const char pat[] = "dddd-dd-dd dd:dd:dd";
+	size_t i;
+
+	for (i = 0; pat[i]; i++)
+		if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9')
+		                  : s[i] != pat[i])
+			return 0;
+	return s[i] == '\0';
+}
+
 static int deals_by_cond(struct tc_call *c)
 {
 	const char *start, *end, *order = NULL;
@@ -101,6 +114,11 @@ static int deals_by_cond(struct tc_call *c)
 		tc_error(c, "InvalidParameterValue", "Limit must be 1-1000");
 		goto out;
 	}
+	if (!time_ok(start) || !time_ok(end)) {
+		tc_error(c, "InvalidParameterValue",
+		         "StartTime and EndTime are YYYY-MM-DD HH:MM:SS");
+		goto out;
+	}
 	json_object_foreach(tc_world(c->e, "deals"), k, d)
 	{
 		int64_t st = json_get_int(d, "_status", 1);
@@ -111,11 +129,15 @@ static int deals_by_cond(struct tc_call *c)
 			continue;
 		if (status && status != st)
 			continue;
+		/* Same fixed-width format: strings compare as times. */
+		if (strcmp(json_get_str(d, "_created", ""), start) < 0 ||
+		    strcmp(json_get_str(d, "_created", ""), end) > 0)
+			continue;
 		if (total >= off && total < off + lim)
 			json_array_append_new(
 			    out,
 			    json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,"
-			              "s:s,s:O}",
+			              "s:s,s:O,s:s}",
 			              "OrderId", k, "BigDealId", k, "Status",
 			              (json_int_t)st, "Price",
 			              (json_int_t)json_get_int(d, "_price", 0),
@@ -127,7 +149,9 @@ static int deals_by_cond(struct tc_call *c)
 			                                            : "postPay",
 			              "Action", json_get_str(d, "_action", ""),
 			              "ResourceId",
-			              json_object_get(d, "InstanceIds")));
+			              json_object_get(d, "InstanceIds"),
+			              "CreateTime",
+			              json_get_str(d, "_created", "")));
 		total++;
 	}
 	tc_ok(c, json_pack("{s:O,s:I}", "Deals", out, "TotalCount",

@@ -411,17 +411,19 @@ void tc_dcdb_advance(struct emu *e, int64_t now)
 static json_t *new_deal(struct tc_call *c, const char *action, int64_t amount,
                         int paymode, json_t *payload)
 {
-	char name[32];
+	char name[32], created[20];
 	json_t *d;
 
 	snprintf(name, sizeof(name), "2026%010lld",
 	         (long long)next_seq(c->e, "deal"));
+	tc_time(created, c->now);
 	d = json_pack(
-	    "{s:s,s:s,s:i,s:I,s:n,s:i,s:I,s:s,s:s,s:I,s:o}", "DealName", name,
-	    "OwnerUin", json_get_str(c->account, "uin", ""), "Count", 1,
+	    "{s:s,s:s,s:i,s:I,s:n,s:i,s:I,s:s,s:s,s:I,s:o,s:s}", "DealName",
+	    name, "OwnerUin", json_get_str(c->account, "uin", ""), "Count", 1,
 	    "FlowId", (json_int_t)0, "InstanceIds", "PayMode", paymode,
 	    "_price", (json_int_t)amount, "_account", c->account_name,
-	    "_action", action, "_status", (json_int_t)1, "_payload", payload);
+	    "_action", action, "_status", (json_int_t)1, "_payload", payload,
+	    "_created", created);
 	json_object_set_new(tc_world(c->e, "deals"), name, d);
 	emu_ledger_add(c->e, json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "kind",
 	                               "order", "cloud", "tencent", "account",

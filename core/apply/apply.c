@@ -291,6 +291,8 @@ static enum st run_one(struct run_ctx *x, struct srun *r, int *changed)
 	run.step = r->step;
 	run.desired = desired;
 	run.current = cur;
+	run.resumed_in_flight = r->resumed_in_flight;
+	run.intent_started_at = json_get_int(p, "started_at", 0);
 	run.data = json_object_get(p, "data");
 	if (!json_is_object(run.data)) {
 		run.data = json_object();

@@ -94,7 +94,7 @@ static int read_routes(void *ctx, const char *region, const json_t *ids,
 		       json_t **out, struct err *e)
 {
 	json_t *gws = NULL, *res = json_object(), *it;
-	size_t ng, n = ids ? json_array_size(ids) : 0, nb, g, b, i, k;
+	size_t ng, n = ids ? json_array_size(ids) : 0, nb, g, b, i, k, bs;
 	struct jd_call *calls;
 	struct buf *qs;
 	char **paths;
@@ -135,7 +135,8 @@ static int read_routes(void *ctx, const char *region, const json_t *ids,
 		*out = res;
 		return 0;
 	}
-	nb = (n + 99) / 100;
+	bs = provider_batch_size(100);
+	nb = (n + bs - 1) / bs;
 	k = ng * nb;
 	calls = xcalloc(k ? k : 1, sizeof(*calls));
 	qs = xcalloc(k ? k : 1, sizeof(*qs));
@@ -145,7 +146,7 @@ static int read_routes(void *ctx, const char *region, const json_t *ids,
 			size_t c = g * nb + b;
 			json_t *chunk = json_array();
 
-			for (i = b * 100; i < n && i < (b + 1) * 100; i++)
+			for (i = b * bs; i < n && i < (b + 1) * bs; i++)
 				json_array_append(chunk,
 						  json_array_get(ids, i));
 			buf_init(&qs[c], 256);

@@ -205,7 +205,7 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	    json_t **out, struct err *e)
 {
 	json_t *res = json_object(), *it, *want;
-	size_t n, nb, b, i;
+	size_t n, nb, b, i, bs;
 	struct jd_call *calls;
 	struct buf *qs;
 	int ret = 0;
@@ -227,7 +227,8 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 		return 0;
 	}
 	n = json_array_size(ids);
-	nb = (n + 99) / 100;
+	bs = provider_batch_size(100);
+	nb = (n + bs - 1) / bs;
 	want = json_object();
 	json_array_foreach(ids, i, it)
 		if (json_is_string(it))
@@ -238,7 +239,7 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	for (b = 0; b < nb; b++) {
 		json_t *chunk = json_array();
 
-		for (i = b * 100; i < n && i < (b + 1) * 100; i++)
+		for (i = b * bs; i < n && i < (b + 1) * bs; i++)
 			json_array_append(chunk, json_array_get(ids, i));
 		buf_init(&qs[b], 256);
 		jd_query_add(&qs[b], "pageNumber", "1");

@@ -646,6 +646,138 @@ static int deal_status(int64_t *out, void *ctx, struct step_run *r,
 	return 0;
 }
 
+/* Whether instance `id` carries dcform token `token` (1), another or no
+ * token (0), or is not visible (-1). */
+static int instance_token_is(void *ctx, struct step_run *r, const char *id,
+			     const char *token, struct err *e)
+{
+	json_t *in = NULL, *t;
+	size_t i;
+	int ret = describe(&in, ctx, r, id, e), mine = 0;
+
+	if (ret < 0)
+		return ret;
+	if (!in)
+		return -1;
+	json_array_foreach(json_object_get(in, "ResourceTags"), i, t)
+		if (!strcmp(json_get_str(t, "TagKey", ""), TOKEN_TAG) &&
+		    !strcmp(json_get_str(t, "TagValue", ""), token))
+			mine = 1;
+	json_decref(in);
+	return mine;
+}
+
+/*
+ * A prepaid create whose answer was lost in a crash: did CreateDCDBInstance
+ * reach the cloud?  There is no client token, so look at the account's
+ * purchase orders placed since the intent at the quoted price:
+ *   - delivered to an instance carrying our token: ours (deal and id);
+ *   - paid but not delivered yet: cannot tell yet, wait (IN_PROGRESS);
+ *   - exactly one unpaid: ours (the wait after delivery checks the token);
+ *   - several unpaid: refuse, naming them, rather than buy a third;
+ *   - none: the call never reached the cloud (DCF_ENOTFOUND).
+ */
+static int recover_order(void *ctx, struct step_run *r, struct err *e)
+{
+	json_t *resp = NULL, *d, *cands = json_array();
+	char from[20], to[20];
+	time_t t0 = (time_t)r->intent_started_at - 300 + 8 * 3600;
+	time_t t1 = time(NULL) + 300 + 8 * 3600;
+	struct tm tm;
+	int64_t quoted;
+	size_t i, unpaid = 0, waiting = 0;
+	int ret;
+
+	/* Billing times are Beijing time. */
+	gmtime_r(&t0, &tm);
+	strftime(from, sizeof(from), "%Y-%m-%d %H:%M:%S", &tm);
+	gmtime_r(&t1, &tm);
+	strftime(to, sizeof(to), "%Y-%m-%d %H:%M:%S", &tm);
+	ret = price_of(ctx, r->region, r->desired, &quoted, NULL, e);
+	if (ret < 0)
+		goto out;
+	ret = call(&resp, ctx, r, "billing", "DescribeDealsByCond",
+		   json_pack("{s:s,s:s,s:i}", "StartTime", from, "EndTime", to,
+			     "Limit", 1000),
+		   1, e);
+	if (ret < 0)
+		goto out;
+	json_array_foreach(json_object_get(resp, "Deals"), i, d) {
+		const json_t *res = json_object_get(d, "ResourceId");
+		int64_t st = json_get_int(d, "Status", 0);
+
+		if (strcmp(json_get_str(d, "Action", ""), "purchase") ||
+		    strcmp(json_get_str(d, "PayMode", ""), "prePay") ||
+		    json_get_int(d, "Price", -1) != quoted)
+			continue;
+		if (json_array_size(res)) {
+			const char *id = json_string_value(
+				json_array_get(res, 0));
+			int mine = instance_token_is(ctx, r, id ? id : "",
+						     r->token, e);
+
+			if (mine < -1) {
+				ret = mine;
+				goto out;
+			}
+			if (mine == 1) {
+				json_object_set_new(
+					r->data, "deal_name",
+					json_string(json_get_str(d, "OrderId",
+								 "")));
+				json_object_set_new(r->data, "id",
+						    json_string(id));
+				r->id = xstrdup(id);
+				snprintf(r->status, sizeof(r->status),
+					 "found order %s and instance %s from "
+					 "before the interruption",
+					 json_get_str(d, "OrderId", ""), id);
+				ret = STEP_DONE;
+				goto out;
+			}
+			continue;
+		}
+		if (st == 1) {
+			unpaid++;
+			json_array_append_new(
+				cands, json_string(json_get_str(d, "OrderId",
+								"")));
+		} else if (st == 2 || st == 3) {
+			waiting++; /* paid, delivery under way */
+		}
+	}
+	if (waiting) {
+		snprintf(r->status, sizeof(r->status),
+			 "a paid order from before the interruption is being "
+			 "delivered; checking whose it is");
+		ret = STEP_IN_PROGRESS;
+	} else if (unpaid == 1) {
+		json_object_set(r->data, "deal_name", json_array_get(cands, 0));
+		json_object_set_new(r->data, "recovered", json_true());
+		snprintf(r->status, sizeof(r->status),
+			 "found unpaid order %s from before the interruption",
+			 json_string_value(json_array_get(cands, 0)));
+		ret = STEP_DONE;
+	} else if (unpaid > 1) {
+		char *list = json_dumps(cands, JSON_COMPACT);
+
+		ret = err_set(e, DCF_ECONFLICT,
+			      "the create was interrupted and %zu unpaid orders "
+			      "at this price were placed since (%s); dcform "
+			      "cannot tell which is this resource's and will not "
+			      "buy another: cancel the extra ones in the console "
+			      "and run apply again",
+			      unpaid, list);
+		free(list);
+	} else {
+		ret = DCF_ENOTFOUND;
+	}
+out:
+	json_decref(resp);
+	json_decref(cands);
+	return ret;
+}
+
 static void set_status(struct step_run *r, const json_t *in)
 {
 	snprintf(r->status, sizeof(r->status), "status %lld (%s)",
@@ -665,6 +797,12 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		if (json_get_str(r->data, "deal_name", NULL) ||
 		    json_get_str(r->data, "id", NULL))
 			return STEP_DONE; /* done before an interruption */
+		if (prepaid(r->desired) && r->resumed_in_flight) {
+			ret = recover_order(ctx, r, e);
+			if (ret != DCF_ENOTFOUND)
+				return ret;
+			err_clear(e);
+		}
 		if (prepaid(r->desired)) {
 			ret = call(&resp, ctx, r, "dcdb", "CreateDCDBInstance",
 				   create_params(r), 0, e);
@@ -696,6 +834,13 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		int64_t st, price, quoted;
 		const char *deal = json_get_str(r->data, "deal_name", "");
 
+		if (!*deal && id) {
+			/* Adopted by its token after an interruption: it was
+			 * delivered, so its order was paid. */
+			snprintf(r->status, sizeof(r->status),
+				 "instance %s delivered; its order is paid", id);
+			return STEP_DONE;
+		}
 		ret = deal_status(&st, ctx, r, deal, &price, e);
 		if (ret < 0)
 			return ret;
@@ -718,6 +863,11 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 						json_get_str(r->data,
 							     "deal_name", ""));
 
+		if (!*deal && id) {
+			snprintf(r->status, sizeof(r->status),
+				 "instance %s delivered; its order is paid", id);
+			return STEP_DONE;
+		}
 		/* Pay only an order seen unpaid: never twice. */
 		ret = deal_status(&st, ctx, r, deal, NULL, e);
 		if (ret < 0)
@@ -758,6 +908,36 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 				snprintf(r->status, sizeof(r->status),
 					 "order %s not delivered yet", deal);
 				return STEP_IN_PROGRESS;
+			}
+			if (json_is_true(json_object_get(r->data,
+							 "recovered"))) {
+				/* An order adopted after an interruption:
+				 * its instance must carry our token. */
+				int mine = instance_token_is(ctx, r, id,
+							     r->token, e);
+
+				if (mine < -1) {
+					json_decref(resp);
+					return mine;
+				}
+				if (mine == 0) {
+					ret = err_set(
+						e, DCF_ECONFLICT,
+						"order %s, recovered after an "
+						"interruption, was delivered "
+						"to %s, which is not this "
+						"resource's (another create "
+						"of the same size ran at the "
+						"same time); run dcform "
+						"state rm %s and apply again",
+						deal, id, r->address);
+					json_decref(resp);
+					return ret;
+				}
+				if (mine < 0) {
+					json_decref(resp);
+					return STEP_IN_PROGRESS;
+				}
 			}
 			json_object_set_new(r->data, "id", json_string(id));
 			r->id = xstrdup(id);

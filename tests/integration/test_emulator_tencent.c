@@ -419,7 +419,21 @@ static void test_tc__create_pays_when_it_can(void **st)
 	    json_get_int(json_array_get(json_object_get(r, "Deals"), 0),
 	                 "Status", 0),
 	    2);
+	assert_int_equal(
+	    strlen(json_get_str(json_array_get(json_object_get(r, "Deals"), 0),
+	                        "CreateTime", "")),
+	    19);
 	json_decref(b);
+	/* Orders placed outside the window are not listed. */
+	r = ok(f, &b, BILL, "DescribeDealsByCond",
+	       "{\"StartTime\":\"2020-01-01 00:00:00\",\"EndTime\":"
+	       "\"2020-02-01 00:00:00\",\"Limit\":10}");
+	assert_int_equal(json_get_int(r, "TotalCount", 0), 0);
+	json_decref(b);
+	expect_error(f, BILL, "DescribeDealsByCond",
+	             "{\"StartTime\":\"yesterday\",\"EndTime\":"
+	             "\"2020-02-01 00:00:00\",\"Limit\":10}",
+	             "InvalidParameterValue");
 	l = ledger(f, "payment");
 	assert_int_equal(json_array_size(l), 1);
 	assert_int_equal(balance(f), before - json_get_int(json_array_get(l, 0),

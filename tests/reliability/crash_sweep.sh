@@ -46,9 +46,8 @@ k=1
 while [ $k -le "$apply_writes" ]; do
 	emu_reset
 	rm -rf "$t/run" && mkdir "$t/run" && cp "$cfg"/*.yaml "$t/run/"
-	(cd "$t/run" && DCFORM_TEST_CRASH=http-write:$k "$DCFORM" apply --auto-approve \
-		>"$t/crash.out" 2>&1)
-	rc=$?
+	rc=$( (cd "$t/run" && DCFORM_TEST_CRASH=http-write:$k "$DCFORM" apply \
+		--auto-approve >"$t/crash.out" 2>&1; echo $?) 2>/dev/null)
 	[ $rc -eq 137 ] || fail "apply with a crash at write $k exited $rc, not killed: $(tail -3 "$t/crash.out")"
 	converge "$t/run" || fail "apply after a crash at write $k"
 	check apply $k
@@ -64,9 +63,8 @@ while [ $k -le "$destroy_writes" ]; do
 	emu_reset
 	rm -rf "$t/run" && mkdir "$t/run" && cp "$cfg"/*.yaml "$t/run/"
 	converge "$t/run" || fail "apply before the destroy crash $k"
-	(cd "$t/run" && DCFORM_TEST_CRASH=http-write:$k "$DCFORM" destroy --auto-approve \
-		>"$t/crash.out" 2>&1)
-	rc=$?
+	rc=$( (cd "$t/run" && DCFORM_TEST_CRASH=http-write:$k "$DCFORM" destroy \
+		--auto-approve >"$t/crash.out" 2>&1; echo $?) 2>/dev/null)
 	[ $rc -eq 137 ] || fail "destroy with a crash at write $k exited $rc: $(tail -3 "$t/crash.out")"
 	converge "$t/run" destroy || fail "destroy after a crash at write $k"
 	check destroy $k
