@@ -4,7 +4,7 @@
 # Debian packages and builds first).  Stops the emulator on exit.
 set -eu
 cd "$(dirname "$0")/.."
-DCFORM=${DCFORM:-build/dcform}
+DCFORM=$(cd "$(dirname "${DCFORM:-build/dcform}")" && pwd)/$(basename "${DCFORM:-build/dcform}")
 EMULATOR=${DCFORM_EMULATOR:-build/dcform-emulator}
 work=$(mktemp -d)
 emu_pid=""
@@ -20,7 +20,9 @@ trap cleanup EXIT INT TERM
 step() { printf '\n==> %s\n' "$*"; }
 
 step "starting the emulator (a local JD Cloud + Tencent Cloud)"
-"$EMULATOR" --listen 127.0.0.1:0 --env-file "$work/env" \
+# --manual: JD's review and construction wait for someone to approve them,
+# as on the real cloud (where they take days); the demo plays JD's staff.
+"$EMULATOR" --listen 127.0.0.1:0 --manual --env-file "$work/env" \
 	--state-file "$work/emulator.json" >"$work/emulator.log" 2>&1 &
 emu_pid=$!
 i=0
@@ -28,7 +30,8 @@ while [ ! -s "$work/env" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 head -n 1 "$work/emulator.log"
 # shellcheck disable=SC1091
 . "$work/env"
-echo "endpoints: $DCFORM_TENCENTCLOUD_ENDPOINT (both clouds)"
+E=$DCFORM_TENCENTCLOUD_ENDPOINT
+echo "endpoints: $E (both clouds)"
 
 export BGP_AUTH_KEY=${BGP_AUTH_KEY:-demo-bgp-key}
 for ex in examples/*/; do
@@ -37,32 +40,57 @@ for ex in examples/*/; do
 	"$DCFORM" validate "$ex"
 done
 
-step "dcform graph examples/quickstart"
-"$DCFORM" graph examples/quickstart
-
 # Plan and apply in a copy, so the state repository (.dcform/) does not
 # land in the source tree.
-cp -r examples/dcdb-prepaid "$work/dcdb-prepaid"
+cp -r examples/quickstart "$work/quickstart"
 top=$PWD
-cd "$work/dcdb-prepaid"
+dcform() { "$DCFORM" "$@"; }
+cd "$work/quickstart"
 
-step "dcform plan (a prepaid DCDB instance, against the emulator)"
-"$top/$DCFORM" plan
+step "dcform graph: what depends on what"
+dcform graph --json | head -c 400
+echo
 
-step "dcform apply --auto-approve (create, confirm, pay, wait, init, wait)"
-"$top/$DCFORM" apply --auto-approve
+step "dcform plan: a prepaid DCDB instance and a whole Direct Connection"
+dcform plan
+
+step "dcform apply: buys the database; the line stops at JD's review"
+dcform apply --auto-approve --wait-timeout 3
+line=$(dcform state list | awk '$1 == "idc_line" { print $3 }')
+
+step "JD approves the line ($line); dcform apply resumes: pays the installation"
+curl -sf -X POST "$E/_emulator/jdcloud/connections/$line/approve" >/dev/null
+dcform apply --auto-approve --wait-timeout 3
+
+step "the carrier finishes construction; dcform apply confirms the line, then builds the gateway, VIF, attachment and route"
+curl -sf -X POST "$E/_emulator/jdcloud/connections/$line/complete" >/dev/null
+dcform apply --auto-approve
 
 step "dcform plan again: nothing to do"
-"$top/$DCFORM" plan --detailed-exitcode && echo "(exit 0: no changes)"
+dcform plan --detailed-exitcode && echo "(exit 0: no changes)"
+
+step "dcform output"
+dcform output
 
 step "dcform state history: every state version is a git commit"
-"$top/$DCFORM" state history
+dcform state history
 
-step "the emulator's ledger: one order, one payment"
-curl -s "$DCFORM_TENCENTCLOUD_ENDPOINT/_emulator/ledger?cloud=tencent" | head -c 600
-echo
+step "someone renames the database in the console; dcform drift notices"
+db=$(dcform state list | awk '$1 == "orders_db" { print $3 }')
+curl -sf -X POST "$E/_emulator/tencent/instances/$db" \
+	-d '{"InstanceName":"renamed-in-console"}' >/dev/null
+set +e
+dcform drift --no-unmanaged
+echo "(dcform drift exit code: $? — 2 means drift)"
+set -e
+
+step "the emulator's ledger: one order and one payment per purchase, never two"
+curl -s "$E/_emulator/ledger" | python3 -c '
+import json, sys
+for x in json.load(sys.stdin)["ledger"]:
+    print("  %-8s %-8s %-8s %12s fen  %s" % (x["cloud"], x["kind"], x.get("action", ""),
+          x.get("amount_fen", ""), x.get("order_id", "")))'
 cd "$top"
 
-step "the emulator answered $(curl -s "$DCFORM_TENCENTCLOUD_ENDPOINT/_emulator/stats" | tr -d '\n' | cut -c1-200)"
-echo
+step "the emulator answered $(curl -s "$E/_emulator/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])') API calls; stopping it"
 echo "demo finished."
