@@ -309,6 +309,16 @@ static int start(struct http_engine *h, const struct http_request *r,
 	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
+	/*
+	 * A write never travels on a reused connection: when a kept-alive
+	 * connection dies with no answer, libcurl silently sends the request
+	 * again on a fresh one, and a create that had reached the server
+	 * would be made twice.  On its own connection a write is sent once.
+	 */
+	curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT,
+			 r->idempotent ? 0L : 1L);
+	curl_easy_setopt(s->easy, CURLOPT_FORBID_REUSE,
+			 r->idempotent ? 0L : 1L);
 	curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
 	curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);

@@ -46,7 +46,7 @@ for i in w.get("tencent", {}).get("instances", {}).values():
     if i.get("Status") not in (-1, 5, 6):
         out.setdefault("dcdb", []).append(i["InstanceId"])
 for kind, objs in w.get("jdcloud", {}).items():
-    if not isinstance(objs, dict):
+    if kind not in ("connections", "bgws", "vifs", "attachments", "routes"):
         continue
     for oid, o in objs.items():
         st = str(o.get("status", o.get("connectionStatus", "")))
