@@ -296,6 +296,13 @@ static int classify(void *ctx, const struct http_response *r)
 		return HTTP_RETRY;
 	if (r->status == 429 && !st[0])
 		return a->call->idempotent ? HTTP_RETRY : HTTP_DONE;
+	/* libcurl resends a request whose kept-alive connection died
+	 * unanswered, nonce and all, and the server refuses the replayed
+	 * nonce; a read is simply signed again with a fresh one.  (Writes
+	 * never reuse connections, so they are never resent.) */
+	if (r->status == 401 && a->call->idempotent && r->body.ptr &&
+	    strstr(r->body.ptr, "nonce"))
+		return HTTP_RETRY;
 	if ((r->status == 500 || r->status == 502 || r->status == 503 ||
 	     r->status == 504) &&
 	    a->call->idempotent)

@@ -13,7 +13,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cfg=$here/configs/mixed
 t=$(mktemp -d)
-trap 'emu_stop; rm -rf "$t"' EXIT
+trap 'emu_stop; [ -n "${KEEP:-}" ] && cp -r "$t" /tmp/keepfm; rm -rf "$t"' EXIT
 . "$here/lib.sh"
 export BGP_AUTH_KEY=fault-matrix-bgp-key
 echo '{"jdcloud":{"quotas":{"connections_per_region":100,"bgws_per_region":100}}}' >"$t/quota.json"
@@ -73,7 +73,7 @@ print([k for k, n in c.items() if n > 1] or sorted(c))'); last run: $(tail -5 "$
 	[ "$got_p" = "$payments" ] || fail "$name: $got_p payments, want $payments"
 	[ "$live" = "$objects" ] || fail "$name: $live objects in the cloud, want $objects: $(live_objects)"
 	(cd "$t/run" && "$DCFORM" plan --detailed-exitcode >"$t/plan.out" 2>&1) ||
-		fail "$name: state and cloud differ after apply: $(grep -E 'Plan:|must|will be' "$t/plan.out" | head -5)"
+		fail "$name: state and cloud differ after apply: $(grep -E 'Plan:|must|will be|error|resum' "$t/plan.out" | head -8)"
 	converge "$t/run" destroy || fail "$name: destroy did not converge"
 	druns=$n
 	[ "$(count_live)" = 0 ] || fail "$name: destroy left $(live_objects)"
