@@ -111,6 +111,10 @@ integration:
 	$(MAKE) O=build/asan SAN=1 tests-bin
 	O=build/asan sh tests/run.sh integration
 
+# The long reliability runs (fault matrix, crash sweep over 30 resources).
+soak: all
+	sh tests/reliability/soak.sh
+
 # The integration suite under valgrind's memcheck, on a plain build
 # (sanitizers and valgrind do not mix); slow, so not part of `make test`.
 valgrind:
