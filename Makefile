@@ -8,6 +8,7 @@ O        ?= build
 SAN      ?=
 # make fuzz: seconds per target (the release bar is 10 minutes each)
 FUZZ_SECONDS ?= 600
+BENCH_SIZES  ?= 100 1000 10000
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 PKGS     := yaml-0.1 libcurl jansson libgit2 libmicrohttpd openssl
@@ -110,6 +111,11 @@ unit:
 integration:
 	$(MAKE) O=build/asan SAN=1 tests-bin
 	O=build/asan sh tests/run.sh integration
+
+# Benchmarks (docs/performance.md): BENCH_SIZES="100 1000 10000",
+# BENCH_LATENCY_MS=20; writes build/bench/results.json.
+bench: all
+	BENCH_SIZES="$(BENCH_SIZES)" O=$(O) python3 bench/bench.py
 
 # The long reliability runs (fault matrix, crash sweep over 30 resources).
 soak: all
