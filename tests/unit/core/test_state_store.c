@@ -16,6 +16,7 @@
 #include <git2.h>
 
 #include "core/state/lock.h"
+#include "core/state/remote.h"
 #include "core/state/store.h"
 #include "core/util/json.h"
 #include "core/util/util.h"
@@ -324,6 +325,168 @@ static void test_state_store__lock(void **state)
 	state_lock_release(l2);
 }
 
+/* A bare "server" repository and a backend pointing at it. */
+static json_t *make_remote(const char *dir, const char *name, int file_url)
+{
+	git_repository *r = NULL;
+	char *path = xasprintf("%s/%s.git", dir, name);
+	json_t *b;
+
+	git_libgit2_init();
+	assert_int_equal(git_repository_init(&r, path, 1), 0);
+	git_repository_free(r);
+	git_libgit2_shutdown();
+	if (file_url) {
+		char *url = xasprintf("file://%s", path);
+
+		b = state_backend_json(url, NULL);
+		free(url);
+	} else {
+		b = state_backend_json(path, "infra/state");
+	}
+	free(path);
+	return b;
+}
+
+static void test_state_store__remote_cas(void **state)
+{
+	struct fixture *fx = *state;
+	struct state_store *a = NULL, *b = NULL;
+	struct err e = ERR_INIT;
+	char c1[41], c2[41], c3[41], got[41];
+	char *wa = xasprintf("%s/a", fx->dir), *wb = xasprintf("%s/b", fx->dir);
+	json_t *be = make_remote(fx->dir, "server", 1), *d = NULL, *h = NULL;
+
+	assert_int_equal(state_store_open_backend(&a, wa, NULL, be, &e), 0);
+	assert_int_equal(state_store_open_backend(&b, wb, NULL, be, &e), 0);
+	assert_non_null(strstr(state_store_location(a), "(dcform-state)"));
+	assert_int_equal(state_store_read(b, &d, got, &e), DCF_ENOTFOUND);
+
+	write_ok(a, "L", 1, NULL, c1);
+	/* b sees a's version through the remote. */
+	assert_int_equal(state_store_read(b, &d, got, &e), 0);
+	assert_string_equal(got, c1);
+	json_decref(d);
+	/* Both based on c1: a wins, b is refused and told. */
+	write_ok(a, "L", 2, c1, c2);
+	d = doc("L", 2, "from-b");
+	assert_int_equal(state_store_write(b, d, c1, "x", c3, &e),
+			 DCF_ECONFLICT);
+	assert_non_null(strstr(e.msg, "run dcform plan again"));
+	json_decref(d);
+	/* b's first-version attempt on an existing remote state loses too. */
+	d = doc("L9", 1, "from-b");
+	assert_int_equal(state_store_write(b, d, NULL, "x", c3, &e),
+			 DCF_ECONFLICT);
+	json_decref(d);
+	write_ok(b, "L", 3, c2, c3);
+	assert_int_equal(state_store_history(a, 0, &h, &e), 0);
+	assert_int_equal(json_array_size(h), 3);
+	assert_string_equal(json_get_str(json_array_get(h, 0), "commit", ""),
+			    c3);
+	json_decref(h);
+	assert_int_equal(state_store_read_at(a, "1", &d, got, &e), 0);
+	assert_string_equal(got, c1);
+	json_decref(d);
+
+	/* The push itself is a compare-and-swap on the remote ref. */
+	{
+		git_repository *repo = NULL;
+		struct state_backend sb;
+		git_oid stale, actual;
+
+		assert_int_equal(state_repo_open(&repo, wa, &e), 0);
+		assert_int_equal(state_backend_parse(&sb, be, wa, &e), 0);
+		git_oid_fromstr(&stale, c1);
+		assert_int_equal(state_remote_push_cas(repo, &sb,
+						       "refs/dcform/cache/default",
+						       "refs/heads/dcform-state",
+						       &stale, &actual, &e),
+				 DCF_ECONFLICT);
+		assert_int_equal(git_oid_streq(&actual, c3), 0);
+		/* Deleting needs the right old value too. */
+		assert_int_equal(state_remote_push_cas(repo, &sb, NULL,
+						       "refs/heads/dcform-state",
+						       &stale, NULL, &e),
+				 DCF_ECONFLICT);
+		state_backend_release(&sb);
+		git_repository_free(repo);
+	}
+	state_store_free(a);
+	state_store_free(b);
+	json_decref(be);
+	free(wa);
+	free(wb);
+}
+
+static void test_state_store__remote_workspaces(void **state)
+{
+	struct fixture *fx = *state;
+	struct state_store *a = NULL, *b = NULL;
+	struct err e = ERR_INIT;
+	char c[41];
+	json_t *be = make_remote(fx->dir, "infra", 0), *ws = NULL;
+	git_repository *srv = NULL;
+	git_oid id;
+	char *path = xasprintf("%s/infra.git", fx->dir);
+
+	assert_int_equal(state_store_open_backend(&a, fx->dir, NULL, be, &e),
+			 0);
+	assert_int_equal(state_store_open_backend(&b, fx->dir, "prod", be, &e),
+			 0);
+	write_ok(a, "LA", 1, NULL, c);
+	write_ok(b, "LB", 1, NULL, c);
+	assert_int_equal(state_store_workspaces(a, &ws, &e), 0);
+	assert_int_equal(json_array_size(ws), 2);
+	json_decref(ws);
+	assert_int_equal(git_repository_open_bare(&srv, path), 0);
+	assert_int_equal(git_reference_name_to_id(&id, srv,
+						  "refs/heads/infra/state"),
+			 0);
+	assert_int_equal(git_reference_name_to_id(&id, srv,
+						  "refs/heads/infra/state--prod"),
+			 0);
+	assert_int_equal(git_oid_streq(&id, c), 0);
+	git_repository_free(srv);
+	state_store_free(a);
+	state_store_free(b);
+	json_decref(be);
+	free(path);
+}
+
+static void test_state_store__backend_parse(void **state)
+{
+	struct fixture *fx = *state;
+	struct state_backend b;
+	struct err e = ERR_INIT;
+	json_t *j;
+
+	assert_int_equal(state_backend_parse(&b, NULL, fx->dir, &e), 0);
+	assert_null(b.url);
+	j = state_backend_json("https://me:s3cret@git.example/x.git", NULL);
+	assert_int_equal(state_backend_parse(&b, j, fx->dir, &e), 0);
+	assert_string_equal(b.branch, "dcform-state");
+	assert_string_equal(b.shown, "https://git.example/x.git");
+	assert_null(strstr(b.shown, "s3cret"));
+	state_backend_release(&b);
+	json_decref(j);
+	j = state_backend_json("http://plain/x.git", NULL);
+	assert_int_equal(state_backend_parse(&b, j, fx->dir, &e), DCF_EINVALID);
+	json_decref(j);
+	j = state_backend_json("file:///x.git", "../up");
+	assert_int_equal(state_backend_parse(&b, j, fx->dir, &e), DCF_EINVALID);
+	json_decref(j);
+	j = state_backend_json("rel/state.git", NULL);
+	assert_int_equal(state_backend_parse(&b, j, "/cfg", &e), 0);
+	assert_string_equal(b.url, "/cfg/rel/state.git");
+	state_backend_release(&b);
+	json_decref(j);
+	assert_true(state_name_ok("a-b_c.1"));
+	assert_false(state_name_ok("../x"));
+	assert_false(state_name_ok(".x"));
+	assert_false(state_name_ok("a/b"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +502,12 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_store__lock, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_state_store__remote_cas,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_state_store__remote_workspaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_store__backend_parse,
+						setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
