@@ -487,6 +487,70 @@ static void test_state_store__backend_parse(void **state)
 	assert_false(state_name_ok("a/b"));
 }
 
+static void test_state_store__remote_lock(void **state)
+{
+	struct fixture *fx = *state;
+	struct state_lock *l1 = NULL, *l2 = NULL;
+	struct err e = ERR_INIT;
+	char *wa = xasprintf("%s/a", fx->dir), *wb = xasprintf("%s/b", fx->dir);
+	json_t *be = make_remote(fx->dir, "server", 1), *h = NULL, *gone = NULL;
+	char id[64];
+
+	assert_int_equal(state_lock_info_backend(wa, be, NULL, &h, &e),
+			 DCF_ENOTFOUND);
+	assert_int_equal(state_lock_acquire_backend(&l1, wa, be, NULL, "apply",
+						    0, &e),
+			 0);
+	/* Another working copy cannot take it, even waiting a little. */
+	assert_int_equal(state_lock_acquire_backend(&l2, wb, be, NULL, "plan",
+						    300, &e),
+			 DCF_ELOCKED);
+	assert_null(l2);
+	assert_non_null(strstr(e.msg, "(apply)"));
+	assert_non_null(strstr(e.msg, "seconds ago"));
+	assert_non_null(strstr(e.msg, "dcform force-unlock"));
+	/* Another workspace has its own lock. */
+	assert_int_equal(state_lock_acquire_backend(&l2, wb, be, "prod", "plan",
+						    0, &e),
+			 0);
+	state_lock_release(l2);
+	l2 = NULL;
+	assert_int_equal(state_lock_info_backend(wb, be, NULL, &h, &e), 0);
+	assert_string_equal(json_get_str(h, "operation", ""), "apply");
+	snprintf(id, sizeof(id), "%s", json_get_str(h, "id", ""));
+	json_decref(h);
+
+	/* force-unlock: a wrong or malformed id changes nothing. */
+	assert_int_equal(state_lock_force_backend(wb, be, NULL, "nope", NULL,
+						  &e),
+			 DCF_EINVALID);
+	assert_int_equal(state_lock_force_backend(wb, be, NULL, "../x", NULL,
+						  &e),
+			 DCF_EINVALID);
+	assert_int_equal(state_lock_force_backend(wb, be, "../x", id, NULL,
+						  &e),
+			 DCF_EINVALID);
+	assert_int_equal(state_lock_force_backend(wb, be, NULL, id, &gone, &e),
+			 0);
+	assert_string_equal(json_get_str(gone, "id", ""), id);
+	json_decref(gone);
+	assert_int_equal(state_lock_info_backend(wb, be, NULL, &h, &e),
+			 DCF_ENOTFOUND);
+	/* b takes it now; a's release must not delete b's lock. */
+	assert_int_equal(state_lock_acquire_backend(&l2, wb, be, NULL, "apply",
+						    0, &e),
+			 0);
+	assert_int_equal(state_lock_release_checked(l1, &e), DCF_ECONFLICT);
+	assert_int_equal(state_lock_info_backend(wa, be, NULL, &h, &e), 0);
+	json_decref(h);
+	assert_int_equal(state_lock_release_checked(l2, &e), 0);
+	assert_int_equal(state_lock_info_backend(wa, be, NULL, &h, &e),
+			 DCF_ENOTFOUND);
+	json_decref(be);
+	free(wa);
+	free(wb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +571,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_state_store__remote_workspaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_store__backend_parse,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_store__remote_lock,
 						setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
