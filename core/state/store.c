@@ -520,3 +520,136 @@ int state_store_workspaces(struct state_store *st, json_t **out,
 	*out = arr;
 	return 0;
 }
+
+/* Copy one workspace; appends to rep.  See state_store_migrate. */
+static int migrate_one(const char *dir, const json_t *from, const json_t *to,
+		       const char *ws, json_t *rep, struct err *e)
+{
+	struct state_store *src = NULL, *dst = NULL;
+	git_oid stip, dtip;
+	git_reference *ref = NULL;
+	git_revwalk *w = NULL;
+	json_t *d = NULL;
+	const char *result = "copied";
+	int have_dst, ret;
+	size_t versions = 0;
+	char hex[41];
+
+	if ((ret = state_store_open_backend(&src, dir, ws, from, e)) < 0 ||
+	    (ret = state_store_open_backend(&dst, dir, ws, to, e)) < 0 ||
+	    (ret = sync(src, e)) < 0)
+		goto out;
+	if (git_reference_name_to_id(&stip, src->repo, src->ref) < 0)
+		goto out; /* an empty workspace: nothing to copy */
+	if ((ret = read_commit(src, &stip, &d, e)) < 0 ||
+	    (ret = sync(dst, e)) < 0)
+		goto out;
+	have_dst = git_reference_name_to_id(&dtip, dst->repo, dst->ref) == 0;
+	if (have_dst && git_oid_equal(&stip, &dtip)) {
+		result = "up to date";
+	} else if (have_dst &&
+		   git_graph_descendant_of(src->repo, &stip, &dtip) != 1) {
+		ret = err_set(e, DCF_ECONFLICT,
+			      "workspace '%s': %s already holds other "
+			      "versions of the state; refusing to overwrite "
+			      "them",
+			      ws, dst->where);
+		goto out;
+	} else if (dst->be.url) {
+		git_oid zero;
+
+		memset(&zero, 0, sizeof(zero));
+		ret = state_remote_push_cas(dst->repo, &dst->be, src->ref,
+					    dst->remote_ref,
+					    have_dst ? &dtip : &zero, NULL, e);
+		if (ret < 0)
+			goto out;
+		if (git_reference_create(&ref, dst->repo, dst->ref, &stip, 1,
+					 "dcform: migrate") < 0) {
+			ret = git_fail(e, "cannot update the cache");
+			goto out;
+		}
+	} else {
+		ret = have_dst ? git_reference_create_matching(
+					 &ref, dst->repo, dst->ref, &stip, 1,
+					 &dtip, "dcform: migrate")
+			       : git_reference_create(&ref, dst->repo,
+						      dst->ref, &stip, 0,
+						      "dcform: migrate");
+		if (ret < 0) {
+			ret = err_set(e, DCF_ECONFLICT,
+				      "workspace '%s': %s changed during the "
+				      "migration",
+				      ws, dst->where);
+			goto out;
+		}
+	}
+	if (git_revwalk_new(&w, src->repo) == 0 &&
+	    git_revwalk_push(w, &stip) == 0) {
+		git_oid id;
+
+		while (git_revwalk_next(&id, w) == 0)
+			versions++;
+	}
+	git_oid_tostr(hex, sizeof(hex), &stip);
+	json_array_append_new(
+		rep, json_pack("{s:s,s:s,s:I,s:I,s:s}", "workspace", ws,
+			       "commit", hex, "serial",
+			       (json_int_t)json_get_int(d, "serial", 0),
+			       "versions", (json_int_t)versions, "result",
+			       result));
+	ret = 0;
+out:
+	git_revwalk_free(w);
+	git_reference_free(ref);
+	json_decref(d);
+	state_store_free(src);
+	state_store_free(dst);
+	return ret;
+}
+
+int state_store_migrate(const char *dir, const json_t *from, const json_t *to,
+			json_t **report, struct err *e)
+{
+	struct state_store *a = NULL, *b = NULL;
+	json_t *ws = NULL, *v;
+	size_t i;
+	int ret;
+
+	*report = json_array();
+	if ((ret = state_store_open_backend(&a, dir, NULL, from, e)) < 0 ||
+	    (ret = state_store_open_backend(&b, dir, NULL, to, e)) < 0)
+		goto out;
+	if (a->be.url && b->be.url) {
+		ret = err_set(e, DCF_EINVALID,
+			      "migrate between a remote and the local store: "
+			      "to move to another remote, migrate to local "
+			      "first");
+		goto out;
+	}
+	if (!strcmp(a->where, b->where)) {
+		ret = err_set(e, DCF_EINVALID,
+			      "the state is already in %s", a->where);
+		goto out;
+	}
+	if ((ret = state_store_workspaces(a, &ws, e)) < 0)
+		goto out;
+	if (!json_array_size(ws)) {
+		ret = err_set(e, DCF_ENOTFOUND, "no state to migrate in %s",
+			      a->where);
+		goto out;
+	}
+	json_array_foreach(ws, i, v) {
+		const char *name = json_string_value(v);
+
+		if (!state_name_ok(name))
+			continue; /* not a workspace dcform made */
+		if ((ret = migrate_one(dir, from, to, name, *report, e)) < 0)
+			break;
+	}
+out:
+	json_decref(ws);
+	state_store_free(a);
+	state_store_free(b);
+	return ret;
+}

@@ -551,6 +551,80 @@ static void test_state_store__remote_lock(void **state)
 	free(wb);
 }
 
+static void test_state_store__migrate(void **state)
+{
+	struct fixture *fx = *state;
+	struct state_store *loc = NULL, *rem = NULL, *prod = NULL;
+	struct err e = ERR_INIT;
+	char c[8][41], got[41];
+	json_t *be = make_remote(fx->dir, "server", 1), *rep = NULL, *h = NULL;
+	json_t *d = NULL;
+
+	assert_int_equal(state_store_migrate(fx->dir, NULL, be, &rep, &e),
+			 DCF_ENOTFOUND);
+	json_decref(rep);
+	assert_int_equal(state_store_open(&loc, fx->dir, NULL, &e), 0);
+	assert_int_equal(state_store_open(&prod, fx->dir, "prod", &e), 0);
+	write_ok(loc, "L", 1, NULL, c[1]);
+	write_ok(loc, "L", 2, c[1], c[2]);
+	write_ok(loc, "L", 3, c[2], c[3]);
+	write_ok(prod, "P", 1, NULL, c[0]);
+	state_store_free(prod);
+
+	assert_int_equal(state_store_migrate(fx->dir, NULL, be, &rep, &e), 0);
+	assert_int_equal(json_array_size(rep), 2);
+	assert_string_equal(json_get_str(json_array_get(rep, 0), "workspace",
+					 ""),
+			    "default");
+	assert_int_equal(json_get_int(json_array_get(rep, 0), "versions", 0),
+			 3);
+	assert_string_equal(json_get_str(json_array_get(rep, 0), "result", ""),
+			    "copied");
+	json_decref(rep);
+	/* The same commits, the whole history, through the remote. */
+	assert_int_equal(state_store_open_backend(&rem, fx->dir, NULL, be, &e),
+			 0);
+	assert_int_equal(state_store_history(rem, 0, &h, &e), 0);
+	assert_int_equal(json_array_size(h), 3);
+	assert_string_equal(json_get_str(json_array_get(h, 2), "commit", ""),
+			    c[1]);
+	json_decref(h);
+	/* Again: nothing to do. */
+	assert_int_equal(state_store_migrate(fx->dir, NULL, be, &rep, &e), 0);
+	assert_string_equal(json_get_str(json_array_get(rep, 0), "result", ""),
+			    "up to date");
+	json_decref(rep);
+
+	/* A version written on the remote comes back with --to local. */
+	write_ok(rem, "L", 4, c[3], c[4]);
+	assert_int_equal(state_store_migrate(fx->dir, be, NULL, &rep, &e), 0);
+	json_decref(rep);
+	assert_int_equal(state_store_read(loc, &d, got, &e), 0);
+	assert_string_equal(got, c[4]);
+	json_decref(d);
+
+	/* Diverged: refused, both sides unchanged. */
+	write_ok(loc, "L", 5, c[4], c[5]);
+	d = doc("L", 5, "written-remotely");
+	assert_int_equal(state_store_write(rem, d, c[4], "x", c[6], &e), 0);
+	json_decref(d);
+	assert_string_not_equal(c[5], c[6]);
+	assert_int_equal(state_store_migrate(fx->dir, NULL, be, &rep, &e),
+			 DCF_ECONFLICT);
+	assert_non_null(strstr(e.msg, "refusing to overwrite"));
+	json_decref(rep);
+	assert_int_equal(state_store_read(rem, &d, got, &e), 0);
+	assert_string_equal(got, c[6]);
+	json_decref(d);
+	/* Remote to remote is refused. */
+	assert_int_equal(state_store_migrate(fx->dir, be, be, &rep, &e),
+			 DCF_EINVALID);
+	json_decref(rep);
+	state_store_free(loc);
+	state_store_free(rem);
+	json_decref(be);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +647,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_store__backend_parse,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_store__remote_lock,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_store__migrate,
 						setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
