@@ -302,7 +302,9 @@ static int remote_acquire(struct state_lock *lk, const char *workspace,
 		json_decref(held);
 		{
 			int64_t left = deadline - time_mono_ms();
-			long d = delay + (long)(rand() % 100);
+			long d = delay + (long)(((unsigned)getpid() * 7919u +
+						 (unsigned)delay) %
+						100u);
 			struct timespec ts;
 
 			if (d > left)

@@ -565,6 +565,34 @@ out:
 	return ret;
 }
 
+/* One attempt at the swap in the remote repository rr (loid NULL:
+ * delete). */
+static int swap_local(git_repository *rr, const git_oid *loid,
+		      const char *remote_ref, const git_oid *expected)
+{
+	git_reference *ref = NULL;
+	int ret;
+
+	if (loid) {
+		/* The old value (zero: must not exist) is compared under
+		 * the ref's lock file; a plain create checks existence
+		 * before taking the lock, so two creators could both win. */
+		ret = git_reference_create_matching(&ref, rr, remote_ref, loid,
+						    1, expected,
+						    "dcform: push");
+	} else {
+		ret = git_reference_lookup(&ref, rr, remote_ref);
+		if (ret == 0 &&
+		    git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
+		    git_oid_equal(git_reference_target(ref), expected))
+			ret = git_reference_delete(ref);
+		else if (ret == 0 || ret == GIT_ENOTFOUND)
+			ret = GIT_EMODIFIED;
+	}
+	git_reference_free(ref);
+	return ret;
+}
+
 /*
  * file:// and paths: libgit2's local transport updates refs without
  * checking their old value, so the swap is done here, under the ref's
@@ -576,9 +604,8 @@ static int push_cas_local(git_repository *repo, const struct state_backend *b,
 			  struct err *e)
 {
 	git_repository *rr = NULL;
-	git_reference *ref = NULL;
 	git_oid loid;
-	int ret;
+	int ret, tries;
 
 	ret = git_repository_open_ext(&rr, local_path(b),
 				      GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
@@ -589,29 +616,26 @@ static int push_cas_local(git_repository *repo, const struct state_backend *b,
 		free(what);
 		return ret;
 	}
-	if (local_ref) {
-		if ((ret = git_reference_name_to_id(&loid, repo, local_ref)) <
-			    0 ||
-		    (ret = copy_history(rr, repo, &loid)) < 0) {
-			ret = state_git_fail(e, ret, "cannot copy the state "
-						     "to the remote");
-			goto out;
-		}
-		if (git_oid_is_zero(expected))
-			ret = git_reference_create(&ref, rr, remote_ref, &loid,
-						   0, "dcform: push");
-		else
-			ret = git_reference_create_matching(
-				&ref, rr, remote_ref, &loid, 1, expected,
-				"dcform: push");
-	} else {
-		ret = git_reference_lookup(&ref, rr, remote_ref);
-		if (ret == 0 &&
-		    git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
-		    git_oid_equal(git_reference_target(ref), expected))
-			ret = git_reference_delete(ref);
-		else if (ret == 0 || ret == GIT_ENOTFOUND)
-			ret = GIT_EMODIFIED;
+	if (local_ref &&
+	    ((ret = git_reference_name_to_id(&loid, repo, local_ref)) < 0 ||
+	     (ret = copy_history(rr, repo, &loid)) < 0)) {
+		ret = state_git_fail(e, ret, "cannot copy the state to the "
+					     "remote");
+		goto out;
+	}
+	/*
+	 * Another writer holding the ref's lock file is a race in progress:
+	 * wait for it, then compare again (it will usually have moved the
+	 * ref).  A lock file that stays is an error, not a conflict.
+	 */
+	for (tries = 0;; tries++) {
+		ret = swap_local(rr, local_ref ? &loid : NULL, remote_ref,
+				 expected);
+		if (ret != GIT_ELOCKED || tries >= 100)
+			break;
+		usleep(20000 + (useconds_t)((unsigned)getpid() * 7919u +
+					    (unsigned)tries * 104729u) %
+					   20000u);
 	}
 	if (ret == GIT_EEXISTS || ret == GIT_EMODIFIED ||
 	    ret == GIT_ENOTFOUND) {
@@ -629,7 +653,6 @@ static int push_cas_local(git_repository *repo, const struct state_backend *b,
 		ret = state_git_fail(e, ret, "cannot update the remote ref");
 	}
 out:
-	git_reference_free(ref);
 	git_repository_free(rr);
 	return ret;
 }
