@@ -350,6 +350,61 @@ static void test_remote_state__file_lock_and_write(void **state)
 	free(top);
 }
 
+/* A run killed while holding the lock leaves the ref: it is shown with
+ * its holder, blocks others, and force-unlock with its id clears it. */
+static void test_remote_state__killed_holder(void **state)
+{
+	struct fx *f = *state;
+	json_t *be = state_backend_json(f->git_url, NULL), *h = NULL;
+	char *wa = xasprintf("%s/killed", f->dir);
+	char *wb = xasprintf("%s/other", f->dir);
+	struct state_lock *lk = NULL;
+	struct err e = ERR_INIT;
+	int p[2], st;
+	char ch, id[64];
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		if (state_lock_acquire_backend(&lk, wa, be, NULL, "apply", 0,
+					       &e) < 0)
+			_exit(4);
+		if (write(p[1], "l", 1) != 1)
+			_exit(5);
+		for (;;)
+			pause(); /* holding it until killed */
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &ch, 1), 1);
+	close(p[0]);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+
+	assert_int_equal(state_lock_info_backend(wb, be, NULL, &h, &e), 0);
+	assert_int_equal(json_get_int(h, "pid", 0), pid);
+	assert_string_equal(json_get_str(h, "operation", ""), "apply");
+	snprintf(id, sizeof(id), "%s", json_get_str(h, "id", ""));
+	json_decref(h);
+	assert_int_equal(state_lock_acquire_backend(&lk, wb, be, NULL, "apply",
+						    500, &e),
+			 DCF_ELOCKED);
+	assert_non_null(strstr(e.msg, id));
+	assert_non_null(strstr(e.msg, "(apply)"));
+	assert_int_equal(state_lock_force_backend(wb, be, NULL, id, NULL, &e),
+			 0);
+	assert_int_equal(state_lock_acquire_backend(&lk, wb, be, NULL, "apply",
+						    0, &e),
+			 0);
+	assert_int_equal(state_lock_release_checked(lk, &e), 0);
+	json_decref(be);
+	free(wa);
+	free(wb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +415,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_remote_state__file_lock_and_write, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_remote_state__killed_holder, setup, teardown),
 	};
 	int rc;
 
