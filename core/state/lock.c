@@ -313,8 +313,7 @@ static int remote_acquire(struct state_lock *lk, const char *workspace,
 			ts.tv_nsec = (d % 1000) * 1000000L;
 			nanosleep(&ts, NULL);
 		}
-		if (delay < 5000)
-			delay *= 2;
+		delay = delay * 2 > 5000 ? 5000 : delay * 2;
 	}
 }
 
