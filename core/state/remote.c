@@ -116,8 +116,8 @@ int state_backend_parse(struct state_backend *out, const json_t *backend,
 		return err_set(e, DCF_EINVALID, "backend: empty URL");
 	} else if (url[0] == '/') {
 		out->url = xstrdup(url);
-	} else if (strchr(url, ':') && (!strchr(url, '/') ||
-					strchr(url, ':') < strchr(url, '/'))) {
+	} else if (strchr(url, ':') &&
+		   (!strchr(url, '/') || strchr(url, ':') < strchr(url, '/'))) {
 		out->url = xstrdup(url); /* scp-like ssh: user@host:path */
 	} else {
 		char cwd[4096];
@@ -241,7 +241,7 @@ static int cred_cb(git_credential **out, const char *url,
 		if (cb->cred_tries > 1)
 			return GIT_EAUTH; /* the agent's keys were refused */
 		return git_credential_ssh_key_from_agent(
-			out, user_from_url ? user_from_url : "git");
+		    out, user_from_url ? user_from_url : "git");
 	}
 	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
 		const char *token = getenv("DCFORM_GIT_TOKEN");
@@ -252,13 +252,12 @@ static int cred_cb(git_credential **out, const char *url,
 			return GIT_EAUTH;
 		}
 		if (!user || !*user)
-			user = user_from_url ? user_from_url
-					     : "x-access-token";
+			user = user_from_url ? user_from_url : "x-access-token";
 		return git_credential_userpass_plaintext_new(out, user, token);
 	}
 	if (allowed & GIT_CREDENTIAL_USERNAME)
 		return git_credential_username_new(
-			out, user_from_url ? user_from_url : "git");
+		    out, user_from_url ? user_from_url : "git");
 	return GIT_PASSTHROUGH;
 }
 
@@ -437,8 +436,7 @@ int state_remote_fetch(git_repository *repo, const struct state_backend *b,
 		ret = git_reference_create(&ref, repo, local_ref, &id, 1,
 					   "dcform: fetch");
 		if (ret < 0) {
-			ret = state_git_fail(e, ret,
-					     "cannot update the cache");
+			ret = state_git_fail(e, ret, "cannot update the cache");
 			goto out;
 		}
 	}
@@ -474,8 +472,7 @@ static int negotiate_cb(const git_push_update **updates, size_t len,
 	return 0;
 }
 
-static int update_ref_cb(const char *refname, const char *status,
-			 void *payload)
+static int update_ref_cb(const char *refname, const char *status, void *payload)
 {
 	struct cbdata *cb = payload;
 
@@ -544,8 +541,8 @@ static int copy_history(git_repository *dstrepo, git_repository *repo,
 		if ((ret = git_odb_read(&o, src, &id)) < 0)
 			break;
 		if ((ret = git_commit_lookup(&c, repo, &id)) == 0)
-			ret = copy_object(dst, src, repo,
-					  git_commit_tree_id(c));
+			ret =
+			    copy_object(dst, src, repo, git_commit_tree_id(c));
 		/* The commit last, so it never lacks its tree. */
 		if (ret == 0)
 			ret = git_odb_write(&out, dst, git_odb_object_data(o),
@@ -577,9 +574,8 @@ static int swap_local(git_repository *rr, const git_oid *loid,
 		/* The old value (zero: must not exist) is compared under
 		 * the ref's lock file; a plain create checks existence
 		 * before taking the lock, so two creators could both win. */
-		ret = git_reference_create_matching(&ref, rr, remote_ref, loid,
-						    1, expected,
-						    "dcform: push");
+		ret = git_reference_create_matching(
+		    &ref, rr, remote_ref, loid, 1, expected, "dcform: push");
 	} else {
 		ret = git_reference_lookup(&ref, rr, remote_ref);
 		if (ret == 0 &&
@@ -619,8 +615,9 @@ static int push_cas_local(git_repository *repo, const struct state_backend *b,
 	if (local_ref &&
 	    ((ret = git_reference_name_to_id(&loid, repo, local_ref)) < 0 ||
 	     (ret = copy_history(rr, repo, &loid)) < 0)) {
-		ret = state_git_fail(e, ret, "cannot copy the state to the "
-					     "remote");
+		ret = state_git_fail(e, ret,
+				     "cannot copy the state to the "
+				     "remote");
 		goto out;
 	}
 	/*
@@ -635,7 +632,7 @@ static int push_cas_local(git_repository *repo, const struct state_backend *b,
 			break;
 		usleep(20000 + (useconds_t)((unsigned)getpid() * 7919u +
 					    (unsigned)tries * 104729u) %
-					   20000u);
+				   20000u);
 	}
 	if (ret == GIT_EEXISTS || ret == GIT_EMODIFIED ||
 	    ret == GIT_ENOTFOUND) {
