@@ -319,14 +319,18 @@ static int connect_remote(git_remote **r, git_repository *repo,
 			  struct cbdata *cb, struct err *e)
 {
 	git_remote_callbacks cbs;
+	git_proxy_options px;
 	int ret;
 
 	callbacks_init(&cbs, cb);
+	/* https_proxy and http.proxy apply, as with git. */
+	git_proxy_options_init(&px, GIT_PROXY_OPTIONS_VERSION);
+	px.type = GIT_PROXY_AUTO;
 	*r = NULL;
 	ret = create_remote(r, repo, b);
 	if (ret < 0)
 		return remote_fail(e, ret, b, cb, "cannot use the remote");
-	ret = git_remote_connect(*r, dir, &cbs, NULL, NULL);
+	ret = git_remote_connect(*r, dir, &cbs, &px, NULL);
 	if (ret < 0) {
 		ret = remote_fail(e, ret, b, cb, "cannot reach");
 		git_remote_free(*r);
@@ -419,6 +423,7 @@ int state_remote_fetch(git_repository *repo, const struct state_backend *b,
 		callbacks_init(&fo.callbacks, &cb);
 		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 		fo.update_fetchhead = 0;
+		fo.proxy_opts.type = GIT_PROXY_AUTO;
 		ret = git_remote_download(r, &specs, &fo);
 		free(spec);
 		if (ret < 0) {
@@ -677,6 +682,7 @@ int state_remote_push_cas(git_repository *repo, const struct state_backend *b,
 	callbacks_init(&po.callbacks, &cb);
 	po.callbacks.push_negotiation = negotiate_cb;
 	po.callbacks.push_update_reference = update_ref_cb;
+	po.proxy_opts.type = GIT_PROXY_AUTO;
 	spec = xasprintf("%s:%s", local_ref ? local_ref : "", remote_ref);
 	specs.strings = &spec;
 	specs.count = 1;
