@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <git2.h>
 
+#include "core/state/remote.h"
 #include "core/state/store.h"
 #include "core/util/fs.h"
 #include "core/util/json.h"
@@ -14,79 +15,77 @@
 
 struct state_store {
 	git_repository *repo;
-	char *path;
-	char *ref; /* "refs/heads/<workspace>" */
+	char *workspace;
+	char *ref;        /* local "refs/heads/<ws>"; remote: the cache ref */
+	struct state_backend be; /* be.url NULL: the local repository */
+	char *remote_ref; /* "refs/heads/<branch>[--<ws>]" on the remote */
+	char *where;      /* for messages */
 };
 
 static int git_fail(struct err *e, const char *what)
 {
-	const git_error *g = git_error_last();
-
-	return err_set(e, DCF_ERROR, "%s: %s", what,
-		       g && g->message ? g->message : "libgit2 error");
-}
-
-static int workspace_ok(const char *w)
-{
-	size_t i, n = strlen(w);
-
-	if (!n || n > 64 || w[0] == '.' || w[0] == '-' || strstr(w, ".."))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((w[i] >= 'a' && w[i] <= 'z') ||
-		      (w[i] >= 'A' && w[i] <= 'Z') ||
-		      (w[i] >= '0' && w[i] <= '9') || w[i] == '_' ||
-		      w[i] == '.' || w[i] == '-'))
-			return 0;
-	return !str_ends_with(w, ".lock");
+	return state_git_fail(e, -1, what);
 }
 
 int state_store_open(struct state_store **out, const char *dir,
 		     const char *workspace, struct err *e)
 {
-	struct state_store *st;
-	char *dot = fs_join(dir, ".dcform");
-	int ret;
-	static int init;
+	return state_store_open_backend(out, dir, workspace, NULL, e);
+}
 
+int state_store_open_backend(struct state_store **out, const char *dir,
+			     const char *workspace, const json_t *backend,
+			     struct err *e)
+{
+	struct state_store *st;
+	int ret;
+
+	*out = NULL;
 	if (!workspace || !*workspace)
 		workspace = "default";
-	if (!workspace_ok(workspace)) {
-		free(dot);
+	if (!state_name_ok(workspace))
 		return err_set(e, DCF_EINVALID,
 			       "invalid workspace name '%s': 1 to 64 letters, "
 			       "digits, '_', '.', '-', not starting with '.' "
 			       "or '-'",
 			       workspace);
-	}
-	if (!init) {
-		git_libgit2_init();
-		init = 1;
-	}
-	ret = fs_mkdir_p(dot, 0700, e);
+	st = xcalloc(1, sizeof(*st));
+	ret = state_backend_parse(&st->be, backend, dir, e);
+	if (ret == 0)
+		ret = state_repo_open(&st->repo, dir, e);
 	if (ret < 0) {
-		free(dot);
+		state_store_free(st);
 		return ret;
 	}
-	chmod(dot, 0700);
-	st = xcalloc(1, sizeof(*st));
-	st->path = fs_join(dot, "state.git");
-	st->ref = xasprintf("refs/heads/%s", workspace);
-	free(dot);
-	if (git_repository_open_bare(&st->repo, st->path) < 0) {
-		mode_t old = umask(077);
-
-		ret = git_repository_init(&st->repo, st->path, 1);
-		umask(old);
-		if (ret < 0) {
-			ret = git_fail(e, "cannot create the state repository");
-			state_store_free(st);
-			return ret;
-		}
-		chmod(st->path, 0700);
+	st->workspace = xstrdup(workspace);
+	if (st->be.url) {
+		st->ref = xasprintf("refs/dcform/cache/%s", workspace);
+		st->remote_ref = state_remote_branch_ref(st->be.branch,
+							 workspace);
+		st->where = xasprintf("%s (%s)", st->be.shown,
+				      st->remote_ref + 11);
+	} else {
+		st->ref = xasprintf("refs/heads/%s", workspace);
+		st->where = fs_join(dir, ".dcform/state.git");
 	}
 	*out = st;
 	return 0;
+}
+
+const char *state_store_location(const struct state_store *st)
+{
+	return st->where;
+}
+
+/* Remote: bring the cache ref up to the remote branch before reading. */
+static int sync(struct state_store *st, struct err *e)
+{
+	int found;
+
+	if (!st->be.url)
+		return 0;
+	return state_remote_fetch(st->repo, &st->be, st->remote_ref, st->ref,
+				  &found, NULL, e);
 }
 
 void state_store_free(struct state_store *st)
@@ -94,8 +93,11 @@ void state_store_free(struct state_store *st)
 	if (!st)
 		return;
 	git_repository_free(st->repo);
-	free(st->path);
+	state_backend_release(&st->be);
+	free(st->workspace);
 	free(st->ref);
+	free(st->remote_ref);
+	free(st->where);
 	free(st);
 }
 
@@ -155,12 +157,76 @@ int state_store_read(struct state_store *st, json_t **doc, char commit[41],
 		     struct err *e)
 {
 	git_oid oid;
+	int ret;
 
 	commit[0] = '\0';
+	if ((ret = sync(st, e)) < 0)
+		return ret;
 	if (git_reference_name_to_id(&oid, st->repo, st->ref) < 0)
-		return err_set(e, DCF_ENOTFOUND, "no state yet");
+		return err_set(e, DCF_ENOTFOUND, "no state yet in %s",
+			       st->where);
 	git_oid_tostr(commit, 41, &oid);
 	return read_commit(st, &oid, doc, e);
+}
+
+/*
+ * Remote: push commit as a fast-forward of base (NULL: the branch must not
+ * exist yet).  On a lost race, fetch again and say what the remote holds.
+ */
+static int push_version(struct state_store *st, const git_oid *commit,
+			const git_oid *base, struct err *e)
+{
+	char *out_ref = xasprintf("refs/dcform/outgoing/%s", st->workspace);
+	git_reference *ref = NULL;
+	git_oid zero, now;
+	int ret;
+
+	memset(&zero, 0, sizeof(zero));
+	ret = git_reference_create(&ref, st->repo, out_ref, commit, 1,
+				   "dcform: outgoing");
+	git_reference_free(ref);
+	ref = NULL;
+	if (ret < 0) {
+		ret = git_fail(e, "cannot prepare the push");
+		goto out;
+	}
+	ret = state_remote_push_cas(st->repo, &st->be, out_ref,
+				    st->remote_ref, base ? base : &zero, &now,
+				    e);
+	if (ret == DCF_ECONFLICT) {
+		json_t *d = NULL;
+		char hex[41] = "";
+		struct err e2 = ERR_INIT;
+		long long serial = -1;
+
+		if (sync(st, &e2) == 0 &&
+		    git_reference_name_to_id(&now, st->repo, st->ref) == 0) {
+			git_oid_tostr(hex, sizeof(hex), &now);
+			if (read_commit(st, &now, &d, &e2) == 0)
+				serial = json_get_int(d, "serial", -1);
+			json_decref(d);
+		}
+		ret = err_set(e, DCF_ECONFLICT,
+			      "someone else changed the state on %s since it "
+			      "was read (it is now serial %lld, commit "
+			      "%.12s): nothing was written; run dcform plan "
+			      "again",
+			      st->where, serial, hex[0] ? hex : "unknown");
+		goto out;
+	}
+	if (ret < 0)
+		goto out;
+	ret = git_reference_create(&ref, st->repo, st->ref, commit, 1,
+				   "dcform: pushed");
+	if (ret < 0)
+		ret = git_fail(e, "cannot update the cache");
+out:
+	git_reference_free(ref);
+	if (git_reference_lookup(&ref, st->repo, out_ref) == 0)
+		git_reference_delete(ref);
+	git_reference_free(ref);
+	free(out_ref);
+	return ret;
 }
 
 int state_store_write(struct state_store *st, const json_t *doc,
@@ -181,6 +247,8 @@ int state_store_write(struct state_store *st, const json_t *doc,
 
 	if ((ret = check_doc(doc, "new state", e)) < 0)
 		return ret;
+	if ((ret = sync(st, e)) < 0)
+		return ret;
 	have_tip = git_reference_name_to_id(&tip, st->repo, st->ref) == 0;
 	if (parent && *parent) {
 		char hex[41];
@@ -191,8 +259,9 @@ int state_store_write(struct state_store *st, const json_t *doc,
 				git_oid_tostr(hex, sizeof(hex), &tip);
 			return err_set(e, DCF_ECONFLICT,
 				       "state changed since it was read: the "
-				       "tip is now %.12s",
-				       have_tip ? hex : "(none)");
+				       "tip of %s is now %.12s; nothing was "
+				       "written: run dcform plan again",
+				       st->where, have_tip ? hex : "(none)");
 		}
 		if ((ret = read_commit(st, &tip, &prev, e)) < 0)
 			return ret;
@@ -221,8 +290,10 @@ int state_store_write(struct state_store *st, const json_t *doc,
 		}
 	} else if (have_tip) {
 		return err_set(e, DCF_ECONFLICT,
-			       "state changed since it was read: a state "
-			       "already exists");
+			       "state changed since it was read: %s already "
+			       "holds a state; nothing was written: run "
+			       "dcform plan again",
+			       st->where);
 	}
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!text) {
@@ -264,21 +335,28 @@ int state_store_write(struct state_store *st, const json_t *doc,
 		}
 	}
 	/* The compare-and-swap: the ref moves only from the tip we read. */
-	if (pc)
-		ret = git_reference_create_matching(&ref, st->repo, st->ref,
-						    &commit_oid, 1, &tip,
-						    message);
-	else
-		ret = git_reference_create(&ref, st->repo, st->ref,
-					   &commit_oid, 0, message);
-	if (ret < 0) {
-		ret = git_error_last() &&
-				      git_error_last()->klass == GIT_ERROR_REFERENCE
-			      ? err_set(e, DCF_ECONFLICT,
-					"state changed while it was being "
-					"written; read it again")
-			      : git_fail(e, "cannot update the state branch");
-		goto out;
+	if (st->be.url) {
+		ret = push_version(st, &commit_oid, pc ? &tip : NULL, e);
+		if (ret < 0)
+			goto out;
+	} else {
+		if (pc)
+			ret = git_reference_create_matching(
+				&ref, st->repo, st->ref, &commit_oid, 1, &tip,
+				message);
+		else
+			ret = git_reference_create(&ref, st->repo, st->ref,
+						   &commit_oid, 0, message);
+		if (ret < 0) {
+			ret = git_error_last() && git_error_last()->klass ==
+							  GIT_ERROR_REFERENCE
+				      ? err_set(e, DCF_ECONFLICT,
+						"state changed while it was "
+						"being written; read it again")
+				      : git_fail(e, "cannot update the state "
+						    "branch");
+			goto out;
+		}
 	}
 	git_oid_tostr(commit_out, 41, &commit_oid);
 	ret = 0;
@@ -293,8 +371,8 @@ out:
 	return ret;
 }
 
-int state_store_history(struct state_store *st, size_t limit, json_t **out,
-			struct err *e)
+static int history(struct state_store *st, size_t limit, json_t **out,
+		   struct err *e)
 {
 	git_revwalk *w = NULL;
 	git_oid oid;
@@ -342,6 +420,14 @@ int state_store_history(struct state_store *st, size_t limit, json_t **out,
 	return 0;
 }
 
+int state_store_history(struct state_store *st, size_t limit, json_t **out,
+			struct err *e)
+{
+	int ret = sync(st, e);
+
+	return ret < 0 ? ret : history(st, limit, out, e);
+}
+
 int state_store_read_at(struct state_store *st, const char *rev, json_t **doc,
 			char commit[41], struct err *e)
 {
@@ -350,11 +436,13 @@ int state_store_read_at(struct state_store *st, const char *rev, json_t **doc,
 	int ret;
 
 	commit[0] = '\0';
+	if ((ret = sync(st, e)) < 0)
+		return ret;
 	if (rev[0] >= '0' && rev[0] <= '9' && strlen(rev) < 7) {
 		json_t *h = NULL, *v;
 		size_t i;
 
-		ret = state_store_history(st, 0, &h, e);
+		ret = history(st, 0, &h, e);
 		if (ret < 0)
 			return ret;
 		json_array_foreach(h, i, v)
@@ -392,6 +480,31 @@ int state_store_workspaces(struct state_store *st, json_t **out,
 	git_branch_t type;
 	json_t *arr = json_array();
 
+	if (st->be.url) {
+		char *prefix = xasprintf("refs/heads/%s", st->be.branch);
+		size_t n = strlen(prefix);
+		json_t *refs = NULL, *v;
+		const char *name;
+		int ret = state_remote_ls(&refs, st->repo, &st->be, prefix, e);
+
+		free(prefix);
+		if (ret < 0) {
+			json_decref(arr);
+			return ret;
+		}
+		json_object_foreach(refs, name, v) {
+			if (!name[n])
+				json_array_append_new(arr,
+						      json_string("default"));
+			else if (str_starts_with(name + n, "--") &&
+				 state_name_ok(name + n + 2))
+				json_array_append_new(
+					arr, json_string(name + n + 2));
+		}
+		json_decref(refs);
+		*out = arr;
+		return 0;
+	}
 	if (git_branch_iterator_new(&it, st->repo, GIT_BRANCH_LOCAL) < 0) {
 		json_decref(arr);
 		return git_fail(e, "cannot list workspaces");
@@ -406,4 +519,137 @@ int state_store_workspaces(struct state_store *st, json_t **out,
 	git_branch_iterator_free(it);
 	*out = arr;
 	return 0;
+}
+
+/* Copy one workspace; appends to rep.  See state_store_migrate. */
+static int migrate_one(const char *dir, const json_t *from, const json_t *to,
+		       const char *ws, json_t *rep, struct err *e)
+{
+	struct state_store *src = NULL, *dst = NULL;
+	git_oid stip, dtip;
+	git_reference *ref = NULL;
+	git_revwalk *w = NULL;
+	json_t *d = NULL;
+	const char *result = "copied";
+	int have_dst, ret;
+	size_t versions = 0;
+	char hex[41];
+
+	if ((ret = state_store_open_backend(&src, dir, ws, from, e)) < 0 ||
+	    (ret = state_store_open_backend(&dst, dir, ws, to, e)) < 0 ||
+	    (ret = sync(src, e)) < 0)
+		goto out;
+	if (git_reference_name_to_id(&stip, src->repo, src->ref) < 0)
+		goto out; /* an empty workspace: nothing to copy */
+	if ((ret = read_commit(src, &stip, &d, e)) < 0 ||
+	    (ret = sync(dst, e)) < 0)
+		goto out;
+	have_dst = git_reference_name_to_id(&dtip, dst->repo, dst->ref) == 0;
+	if (have_dst && git_oid_equal(&stip, &dtip)) {
+		result = "up to date";
+	} else if (have_dst &&
+		   git_graph_descendant_of(src->repo, &stip, &dtip) != 1) {
+		ret = err_set(e, DCF_ECONFLICT,
+			      "workspace '%s': %s already holds other "
+			      "versions of the state; refusing to overwrite "
+			      "them",
+			      ws, dst->where);
+		goto out;
+	} else if (dst->be.url) {
+		git_oid zero;
+
+		memset(&zero, 0, sizeof(zero));
+		ret = state_remote_push_cas(dst->repo, &dst->be, src->ref,
+					    dst->remote_ref,
+					    have_dst ? &dtip : &zero, NULL, e);
+		if (ret < 0)
+			goto out;
+		if (git_reference_create(&ref, dst->repo, dst->ref, &stip, 1,
+					 "dcform: migrate") < 0) {
+			ret = git_fail(e, "cannot update the cache");
+			goto out;
+		}
+	} else {
+		ret = have_dst ? git_reference_create_matching(
+					 &ref, dst->repo, dst->ref, &stip, 1,
+					 &dtip, "dcform: migrate")
+			       : git_reference_create(&ref, dst->repo,
+						      dst->ref, &stip, 0,
+						      "dcform: migrate");
+		if (ret < 0) {
+			ret = err_set(e, DCF_ECONFLICT,
+				      "workspace '%s': %s changed during the "
+				      "migration",
+				      ws, dst->where);
+			goto out;
+		}
+	}
+	if (git_revwalk_new(&w, src->repo) == 0 &&
+	    git_revwalk_push(w, &stip) == 0) {
+		git_oid id;
+
+		while (git_revwalk_next(&id, w) == 0)
+			versions++;
+	}
+	git_oid_tostr(hex, sizeof(hex), &stip);
+	json_array_append_new(
+		rep, json_pack("{s:s,s:s,s:I,s:I,s:s}", "workspace", ws,
+			       "commit", hex, "serial",
+			       (json_int_t)json_get_int(d, "serial", 0),
+			       "versions", (json_int_t)versions, "result",
+			       result));
+	ret = 0;
+out:
+	git_revwalk_free(w);
+	git_reference_free(ref);
+	json_decref(d);
+	state_store_free(src);
+	state_store_free(dst);
+	return ret;
+}
+
+int state_store_migrate(const char *dir, const json_t *from, const json_t *to,
+			json_t **report, struct err *e)
+{
+	struct state_store *a = NULL, *b = NULL;
+	json_t *ws = NULL, *v;
+	size_t i;
+	int ret;
+
+	*report = json_array();
+	if ((ret = state_store_open_backend(&a, dir, NULL, from, e)) < 0 ||
+	    (ret = state_store_open_backend(&b, dir, NULL, to, e)) < 0)
+		goto out;
+	if (a->be.url && b->be.url) {
+		ret = err_set(e, DCF_EINVALID,
+			      "migrate between a remote and the local store: "
+			      "to move to another remote, migrate to local "
+			      "first");
+		goto out;
+	}
+	if (!strcmp(a->where, b->where)) {
+		ret = err_set(e, DCF_EINVALID,
+			      "the state is already in %s", a->where);
+		goto out;
+	}
+	if ((ret = state_store_workspaces(a, &ws, e)) < 0)
+		goto out;
+	if (!json_array_size(ws)) {
+		ret = err_set(e, DCF_ENOTFOUND, "no state to migrate in %s",
+			      a->where);
+		goto out;
+	}
+	json_array_foreach(ws, i, v) {
+		const char *name = json_string_value(v);
+
+		if (!state_name_ok(name))
+			continue; /* not a workspace dcform made */
+		if ((ret = migrate_one(dir, from, to, name, *report, e)) < 0)
+			break;
+	}
+out:
+	json_decref(ws);
+	state_store_free(a);
+	state_store_free(b);
+	return ret;
 }

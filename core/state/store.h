@@ -8,6 +8,12 @@
  * the commit it read; when the branch moved since, the write fails with
  * DCF_ECONFLICT and changes nothing.  A version never changes lineage and
  * always increases serial.
+ *
+ * With a remote backend ({"git": {"url", "branch"}}, see remote.h) the
+ * local repository is a cache: every read fetches the remote branch
+ * first, and every write pushes the new commit as a fast-forward of the
+ * tip it was based on; a push that loses to another writer changes
+ * nothing and fails with DCF_ECONFLICT, naming what the remote now holds.
  */
 #ifndef DCFORM_STATE_STORE_H
 #define DCFORM_STATE_STORE_H
@@ -21,9 +27,18 @@
 
 struct state_store;
 
+/* The local store of dir (workspace NULL or "" means "default"). */
 int state_store_open(struct state_store **out, const char *dir,
 		     const char *workspace, struct err *e);
+/* The store named by a manifest's backend (NULL or {"local": …}: the
+ * local store; {"git": {"url", "branch"}}: that remote, cached in dir). */
+int state_store_open_backend(struct state_store **out, const char *dir,
+			     const char *workspace, const json_t *backend,
+			     struct err *e);
 void state_store_free(struct state_store *st);
+/* Where the state is, for messages: a path, or "URL (branch)"
+ * (borrowed; never holds credentials). */
+const char *state_store_location(const struct state_store *st);
 
 /* Latest version (*doc new ref); DCF_ENOTFOUND with commit "" when the
  * branch has none yet. */
@@ -47,5 +62,17 @@ int state_store_read_at(struct state_store *st, const char *rev, json_t **doc,
 /* Names of the workspaces (branches). */
 int state_store_workspaces(struct state_store *st, json_t **out,
 			   struct err *e);
+
+/*
+ * Copy every workspace's versions (whole history, same commits) from one
+ * backend to another (NULL: the local store of dir).  A destination
+ * workspace must be empty or an ancestor of the source's (fast-forward);
+ * otherwise DCF_ECONFLICT and that workspace is left alone.  *report: [{
+ * workspace, commit, serial, versions, result: "copied"|"up to date"}]
+ * (new reference, also on error for the workspaces done).  The source
+ * keeps its copy.
+ */
+int state_store_migrate(const char *dir, const json_t *from, const json_t *to,
+			json_t **report, struct err *e);
 
 #endif
