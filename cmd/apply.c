@@ -308,10 +308,9 @@ static int run_apply(int argc, const char **argv, int destroy)
 	x.r = &r;
 	hooks.arg = &x;
 	ro.destroy = destroy;
-	if (state_lock_acquire(&lk, r.dir, destroy ? "destroy" : "apply",
-			       lock_timeout_s * 1000,
-			       &e) < 0 ||
-	    state_store_open(&x.st, r.dir, getenv("DCFORM_WORKSPACE"), &e) < 0)
+	if (cmd_lock(&lk, r.dir, &r.m, destroy ? "destroy" : "apply",
+		     lock_timeout_s * 1000, &e) < 0 ||
+	    cmd_store_open(&x.st, r.dir, &r.m, &e) < 0)
 		goto fail;
 	rc = state_store_read(x.st, &r.state, x.commit, &e);
 	if (rc == DCF_ENOTFOUND) {

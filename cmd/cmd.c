@@ -70,6 +70,9 @@ COLOR_FN(col_reset, "\033[0m")
 static const struct opt global_table[] = {
 	{ "no-color", 0, OPT_BOOL, &gopts.no_color, NULL,
 	  "disable colours (also NO_COLOR=1)" },
+	{ "backend-url", 0, OPT_STRING, &gopts.backend_url, "URL",
+	  "keep the state in this git remote (also DCFORM_BACKEND_URL; "
+	  "overrides the manifests' backend:)" },
 	{ "help", 'h', OPT_BOOL, NULL, NULL, "show this help" },
 	OPT_END,
 };

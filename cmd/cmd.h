@@ -48,6 +48,7 @@ struct opt {
 struct global_opts {
 	int no_color;
 	int json;
+	const char *backend_url; /* --backend-url: the state's git remote */
 };
 extern struct global_opts gopts;
 

@@ -86,6 +86,7 @@ static json_t *regions_of(struct run *r, const json_t *desired)
 static json_t *other_workspace_ids(struct run *r)
 {
 	json_t *ids = json_object(), *wss = NULL, *w;
+	json_t *backend = cmd_backend(r->dir, &r->m);
 	struct state_store *st = NULL;
 	const char *cur = getenv("DCFORM_WORKSPACE");
 	char *git = xasprintf("%s/.dcform/state.git", r->dir);
@@ -94,7 +95,8 @@ static json_t *other_workspace_ids(struct run *r)
 
 	if (!cur || !*cur)
 		cur = "default";
-	if (!fs_is_dir(git) || state_store_open(&st, r->dir, cur, &e) < 0 ||
+	if ((!fs_is_dir(git) && !json_object_get(backend, "git")) ||
+	    state_store_open_backend(&st, r->dir, cur, backend, &e) < 0 ||
 	    state_store_workspaces(st, &wss, &e) < 0)
 		goto out;
 	json_array_foreach(wss, i, w) {
@@ -107,7 +109,7 @@ static json_t *other_workspace_ids(struct run *r)
 		const char *a;
 
 		if (!strcmp(name, cur) ||
-		    state_store_open(&o, r->dir, name, &e) < 0)
+		    state_store_open_backend(&o, r->dir, name, backend, &e) < 0)
 			continue;
 		if (state_store_read(o, &doc, commit, &e) == 0)
 			json_object_foreach(json_object_get(doc, "resources"),
@@ -122,6 +124,7 @@ static json_t *other_workspace_ids(struct run *r)
 	}
 out:
 	json_decref(wss);
+	json_decref(backend);
 	state_store_free(st);
 	free(git);
 	return ids;

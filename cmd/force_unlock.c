@@ -15,17 +15,13 @@
 #include "core/util/util.h"
 
 static const char *dir = ".";
-static const char *backend_url;
 static const char *branch;
 
 static const struct opt *force_unlock_options(void)
 {
 	static const struct opt o[] = {
-		{ "backend-url", 0, OPT_STRING, &backend_url, "URL",
-		  "the git remote holding the lock (default: the manifest's "
-		  "backend)" },
 		{ "branch", 0, OPT_STRING, &branch, "BRANCH",
-		  "the state branch on that remote" },
+		  "the state branch on the --backend-url remote" },
 		{ "dir", 'C', OPT_STRING, &dir, "DIR",
 		  "the configuration's directory (default .)" },
 		{ "json", 0, OPT_BOOL, &gopts.json, NULL,
@@ -46,8 +42,8 @@ static int force_unlock_run(int argc, const char **argv)
 			  "\"locked\" message)");
 		return EXIT_USAGE;
 	}
-	if (backend_url) {
-		backend = state_backend_json(backend_url, branch);
+	if (gopts.backend_url) {
+		backend = state_backend_json(gopts.backend_url, branch);
 	} else {
 		struct manifest m;
 		struct manifest_opts mo = { 0 };

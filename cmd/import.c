@@ -64,9 +64,8 @@ static int import_run(int argc, const char **argv)
 			  addr, r.dir);
 		goto out;
 	}
-	if (state_lock_acquire(&lk, r.dir, "import", lock_timeout_s * 1000,
-			       &e) < 0 ||
-	    state_store_open(&st, r.dir, getenv("DCFORM_WORKSPACE"), &e) < 0)
+	if (cmd_lock(&lk, r.dir, &r.m, "import", lock_timeout_s * 1000, &e) < 0 ||
+	    cmd_store_open(&st, r.dir, &r.m, &e) < 0)
 		goto fail;
 	rc = state_store_read(st, &r.state, commit, &e);
 	if (rc == DCF_ENOTFOUND) {

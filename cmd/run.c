@@ -7,6 +7,8 @@
 #include "validate.h"
 #include "core/http/http.h"
 #include "core/plan/props.h"
+#include "core/state/lock.h"
+#include "core/state/remote.h"
 #include "core/state/store.h"
 #include "core/util/buf.h"
 #include "core/util/fs.h"
@@ -63,16 +65,18 @@ int run_state(struct run *r, struct err *e)
 					       r->state, "format_version", 0));
 		return 0;
 	}
-	/* The state store beside the manifests, when there is one. */
+	/* The state store beside the manifests, when there is one, or the
+	 * remote one. */
 	{
 		char *git = xasprintf("%s/.dcform/state.git", r->dir);
-		int exists = fs_is_dir(git);
+		json_t *b = cmd_backend(r->dir, &r->m);
+		int exists = fs_is_dir(git) || json_object_get(b, "git");
 
 		free(git);
+		json_decref(b);
 		if (exists) {
 			struct state_store *st = NULL;
-			int ret = state_store_open(&st, r->dir,
-						   getenv("DCFORM_WORKSPACE"), e);
+			int ret = cmd_store_open(&st, r->dir, &r->m, e);
 
 			if (!ret)
 				ret = state_store_read(st, &r->state,
@@ -87,6 +91,53 @@ int run_state(struct run *r, struct err *e)
 	}
 	r->state = empty_state();
 	return 0;
+}
+
+json_t *cmd_backend(const char *dir, const struct manifest *m)
+{
+	const char *url = gopts.backend_url ? gopts.backend_url
+					    : getenv("DCFORM_BACKEND_URL");
+	struct manifest own;
+	struct manifest_opts mo = { 0 };
+	struct diags d = DIAGS_INIT;
+	struct err e = ERR_INIT;
+	json_t *b;
+
+	if (url && *url)
+		return state_backend_json(url, getenv("DCFORM_BACKEND_BRANCH"));
+	if (m)
+		return m->backend ? json_incref(m->backend) : NULL;
+	/* Commands without manifests (state …, output): a configuration
+	 * whose manifests do not load has no backend to find there. */
+	memset(&own, 0, sizeof(own));
+	manifest_load(&own, dir, &mo, &d, &e);
+	b = own.backend ? json_incref(own.backend) : NULL;
+	manifest_release(&own);
+	diags_release(&d);
+	return b;
+}
+
+int cmd_store_open(struct state_store **st, const char *dir,
+		   const struct manifest *m, struct err *e)
+{
+	json_t *b = cmd_backend(dir, m);
+	int ret = state_store_open_backend(st, dir, getenv("DCFORM_WORKSPACE"),
+					   b, e);
+
+	json_decref(b);
+	return ret;
+}
+
+int cmd_lock(struct state_lock **lk, const char *dir, const struct manifest *m,
+	     const char *op, long timeout_ms, struct err *e)
+{
+	json_t *b = cmd_backend(dir, m);
+	int ret = state_lock_acquire_backend(lk, dir, b,
+					     getenv("DCFORM_WORKSPACE"), op,
+					     timeout_ms, e);
+
+	json_decref(b);
+	return ret;
 }
 
 /* The provider of a type: its name up to the first '_'. */

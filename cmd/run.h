@@ -65,6 +65,20 @@ int run_plan(struct run *r, json_t **out, struct err *e);
 void run_release(struct run *r);
 
 struct state_store;
+struct state_lock;
+/*
+ * The state backend of dir (new reference, NULL: local): --backend-url or
+ * DCFORM_BACKEND_URL (branch from DCFORM_BACKEND_BRANCH), else the
+ * manifests' `backend:` (m, or the manifests of dir read quietly when m
+ * is NULL).
+ */
+json_t *cmd_backend(const char *dir, const struct manifest *m);
+/* state_store_open_backend / state_lock_acquire_backend on cmd_backend,
+ * for the workspace DCFORM_WORKSPACE. */
+int cmd_store_open(struct state_store **st, const char *dir,
+		   const struct manifest *m, struct err *e);
+int cmd_lock(struct state_lock **lk, const char *dir, const struct manifest *m,
+	     const char *op, long timeout_ms, struct err *e);
 /* The current state of dir's workspace (cmd/state.c); EXIT_OK, or
  * EXIT_ERR after printing why (no state yet: "run dcform apply first"). */
 int cmd_state_load(const char *dir, struct state_store **st, json_t **doc,

@@ -47,7 +47,7 @@ int cmd_state_load(const char *dir, struct state_store **st, json_t **doc,
 	struct err e = ERR_INIT;
 	int ret;
 
-	ret = state_store_open(st, dir, getenv("DCFORM_WORKSPACE"), &e);
+	ret = cmd_store_open(st, dir, NULL, &e);
 	if (!ret)
 		ret = state_store_read(*st, doc, commit, &e);
 	if (ret == DCF_ENOTFOUND) {
@@ -178,7 +178,7 @@ static int history_run(int argc, const char **argv)
 		cmd_error("state history: takes no arguments");
 		return EXIT_USAGE;
 	}
-	ret = state_store_open(&st, dir, getenv("DCFORM_WORKSPACE"), &e);
+	ret = cmd_store_open(&st, dir, NULL, &e);
 	if (!ret)
 		ret = state_store_history(st, limit > 0 ? (size_t)limit : 0, &h,
 					  &e);

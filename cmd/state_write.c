@@ -113,7 +113,7 @@ static int state_edit(const char *op, state_edit_fn fn, void *arg)
 	char *msg = NULL;
 	int ret;
 
-	if (state_lock_acquire(&lk, dir, op, lock_timeout_s * 1000, &e) < 0) {
+	if (cmd_lock(&lk, dir, NULL, op, lock_timeout_s * 1000, &e) < 0) {
 		cmd_error("%s", e.msg);
 		return EXIT_ERR;
 	}
@@ -370,7 +370,7 @@ static int diff_run(int argc, const char **argv)
 		cmd_error("state diff: expected at most two versions");
 		return EXIT_USAGE;
 	}
-	if (state_store_open(&st, dir, getenv("DCFORM_WORKSPACE"), &e) < 0 ||
+	if (cmd_store_open(&st, dir, NULL, &e) < 0 ||
 	    state_store_read_at(st, from, &a, ca, &e) < 0 ||
 	    state_store_read_at(st, to, &b, cb, &e) < 0) {
 		cmd_error("state diff: %s", e.msg);
@@ -485,7 +485,7 @@ static int restore_run(int argc, const char **argv)
 		return EXIT_USAGE;
 	}
 	rs.rev = argv[0];
-	if (state_store_open(&st, dir, getenv("DCFORM_WORKSPACE"), &e) < 0 ||
+	if (cmd_store_open(&st, dir, NULL, &e) < 0 ||
 	    state_store_read_at(st, rs.rev, &rs.old, rs.commit, &e) < 0) {
 		cmd_error("state restore: %s", e.msg);
 		state_store_free(st);
