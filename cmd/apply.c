@@ -28,25 +28,25 @@ static int refresh_only;
 static const struct opt *apply_options(void)
 {
 	static const struct opt o[] = {
-		RUN_COMMON_OPTIONS(ro),
-		{ "auto-approve", 0, OPT_BOOL, &auto_approve, NULL,
-		  "apply without asking (required without a terminal)" },
-		{ "lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
-		  "wait this long for the state lock (default 0)" },
-		{ "wait-timeout", 0, OPT_INT, &wait_timeout_s, "SECONDS",
-		  "give up waiting on the cloud after this long; the "
-		  "resource stays pending and the next apply resumes" },
-		{ "target", 0, OPT_LIST, &ro.targets, "ADDR",
-		  "apply only ADDR and what it depends on" },
-		{ "skip-preflight", 0, OPT_LIST, &ro.skip_preflight, "NAME",
-		  "do not let preflight check NAME block the apply" },
-		{ "json", 0, OPT_BOOL, &gopts.json, NULL,
-		  "print JSON lines on stdout: the plan, each event, the "
-		  "summary (docs/plan-json.md)" },
-		{ "refresh-only", 0, OPT_BOOL, &refresh_only, NULL,
-		  "change nothing in the clouds: take what they report "
-		  "(drift, objects gone) into the state" },
-		OPT_END,
+	    RUN_COMMON_OPTIONS(ro),
+	    {"auto-approve", 0, OPT_BOOL, &auto_approve, NULL,
+	     "apply without asking (required without a terminal)"},
+	    {"lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
+	     "wait this long for the state lock (default 0)"},
+	    {"wait-timeout", 0, OPT_INT, &wait_timeout_s, "SECONDS",
+	     "give up waiting on the cloud after this long; the "
+	     "resource stays pending and the next apply resumes"},
+	    {"target", 0, OPT_LIST, &ro.targets, "ADDR",
+	     "apply only ADDR and what it depends on"},
+	    {"skip-preflight", 0, OPT_LIST, &ro.skip_preflight, "NAME",
+	     "do not let preflight check NAME block the apply"},
+	    {"json", 0, OPT_BOOL, &gopts.json, NULL,
+	     "print JSON lines on stdout: the plan, each event, the "
+	     "summary (docs/plan-json.md)"},
+	    {"refresh-only", 0, OPT_BOOL, &refresh_only, NULL,
+	     "change nothing in the clouds: take what they report "
+	     "(drift, objects gone) into the state"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -76,8 +76,8 @@ static int hook_commit(void *arg, json_t *state, const char *message,
 static json_t *attr_from_state(void *ctx, const char *address, const char *attr)
 {
 	struct run *r = ctx;
-	json_t *res = json_object_get(json_object_get(r->state, "resources"),
-				      address);
+	json_t *res =
+	    json_object_get(json_object_get(r->state, "resources"), address);
 	json_t *v;
 
 	if (!res || !json_get_str(res, "id", NULL))
@@ -88,8 +88,8 @@ static json_t *attr_from_state(void *ctx, const char *address, const char *attr)
 	return v ? json_incref(v) : NULL;
 }
 
-static json_t *hook_resolve(void *arg, const char *address,
-			    const json_t *state, struct err *e)
+static json_t *hook_resolve(void *arg, const char *address, const json_t *state,
+			    struct err *e)
 {
 	struct ctx *x = arg;
 	const struct manifest_resource *mr = manifest_find(&x->r->m, address);
@@ -176,8 +176,8 @@ static void set_outputs(struct run *r)
 		const struct manifest_output *o = &r->m.outputs[i];
 		struct err e = ERR_INIT;
 		size_t unknown = 0;
-		json_t *v = expr_resolve(o->value, attr_from_state, r, &unknown,
-					 &e);
+		json_t *v =
+		    expr_resolve(o->value, attr_from_state, r, &unknown, &e);
 
 		if (!v || unknown) {
 			json_decref(v);
@@ -226,11 +226,12 @@ static int refresh_only_run(struct run *r, struct ctx *x, struct err *e)
 	       "are not changed.\n");
 	if (!confirm(NULL)) {
 		ret = DCF_EINVALID;
-		err_set(e, ret, "refresh-only: not confirmed; the state is "
-				"unchanged");
+		err_set(e, ret,
+			"refresh-only: not confirmed; the state is "
+			"unchanged");
 		goto out;
 	}
-	json_object_foreach_safe(resources, tmp, addr, res) {
+	json_object_foreach_safe (resources, tmp, addr, res) {
 		json_t *pend = json_object_get(res, "pending");
 
 		/* Objects with unfinished work are apply's business. */
@@ -249,16 +250,17 @@ static int refresh_only_run(struct run *r, struct ctx *x, struct err *e)
 				json_object_set(res, "attributes", now);
 		}
 	}
-	json_object_set_new(r->state, "serial",
-			    json_integer(json_get_int(r->state, "serial", 0) +
-					 1));
+	json_object_set_new(
+	    r->state, "serial",
+	    json_integer(json_get_int(r->state, "serial", 0) + 1));
 	msg = xasprintf("refresh-only: %zu drifted, %zu gone from the cloud",
 			n_drift, n_missing);
 	ret = hook_commit(x, r->state, msg, e);
 	free(msg);
 	if (!ret)
-		fprintf(stderr, "\nState updated from the clouds (commit "
-				"%.12s).\n",
+		fprintf(stderr,
+			"\nState updated from the clouds (commit "
+			"%.12s).\n",
 			x->commit);
 out:
 	json_decref(refreshed);
@@ -324,11 +326,10 @@ static int run_apply(int argc, const char **argv, int destroy)
 			/* A brand-new state: a fresh lineage. */
 			char lineage[64];
 			uuid_v4(lineage);
-			r.state = json_pack("{s:i,s:s,s:i,s:s,s:{},s:{}}",
-					    "format_version", 1, "lineage",
-					    lineage, "serial", 0, "tool_version",
-					    DCFORM_VERSION, "resources",
-					    "outputs");
+			r.state = json_pack(
+			    "{s:i,s:s,s:i,s:s,s:{},s:{}}", "format_version", 1,
+			    "lineage", lineage, "serial", 0, "tool_version",
+			    DCFORM_VERSION, "resources", "outputs");
 		}
 		x.commit[0] = '\0';
 		/* A plan made before the first state: its lineage is born. */
@@ -345,13 +346,14 @@ static int run_apply(int argc, const char **argv, int destroy)
 		if (strcmp(json_get_str(plan, "lineage", ""),
 			   json_get_str(r.state, "lineage", "")) ||
 		    json_get_int(plan, "serial", -1) !=
-			    json_get_int(r.state, "serial", -2) ||
+			json_get_int(r.state, "serial", -2) ||
 		    strcmp(json_get_str(plan, "state_commit", ""), x.commit)) {
-			err_set(&e, DCF_ECONFLICT,
-				"the state changed since this plan was made "
-				"(serial %lld, now %lld); run dcform plan again",
-				(long long)json_get_int(plan, "serial", -1),
-				(long long)json_get_int(r.state, "serial", -1));
+			err_set(
+			    &e, DCF_ECONFLICT,
+			    "the state changed since this plan was made "
+			    "(serial %lld, now %lld); run dcform plan again",
+			    (long long)json_get_int(plan, "serial", -1),
+			    (long long)json_get_int(r.state, "serial", -1));
 			goto fail;
 		}
 		/* The plan was made on this lineage: adopt it for a state
@@ -391,8 +393,8 @@ static int run_apply(int argc, const char **argv, int destroy)
 		goto out;
 	}
 	if (wait_timeout_s >= 0)
-		timeouts = json_pack("{s:I}", "default",
-				     (json_int_t)wait_timeout_s);
+		timeouts =
+		    json_pack("{s:I}", "default", (json_int_t)wait_timeout_s);
 	ao.parallelism = ro.parallelism > 0 ? (int)ro.parallelism : 10;
 	ao.wait_timeouts = timeouts;
 	rc = apply_run(r.state, plan, &r.ps, &ao, &hooks, &sum, &e);
@@ -406,30 +408,29 @@ static int run_apply(int argc, const char **argv, int destroy)
 				      (long long)json_get_int(s, "update", 0),
 				      (long long)json_get_int(s, "delete", 0));
 
-		json_object_set_new(r.state, "serial",
-				    json_integer(json_get_int(r.state,
-							      "serial", 0) +
-						 1));
+		json_object_set_new(
+		    r.state, "serial",
+		    json_integer(json_get_int(r.state, "serial", 0) + 1));
 		if (hook_commit(&x, r.state, msg, &e2) < 0)
 			cmd_error("could not record the final state: %s",
 				  e2.msg);
 		free(msg);
 	}
 	if (gopts.json)
-		json_line("summary",
-			  json_pack("{s:s,s:b,s:O?,s:O?,s:O?,s:O?,s:O?,s:I,s:s,"
-				    "s:O?}",
-				    "operation", destroy ? "destroy" : "apply",
-				    "ok", rc >= 0, "done",
-				    json_object_get(sum, "done"), "failed",
-				    json_object_get(sum, "failed"), "skipped",
-				    json_object_get(sum, "skipped"), "pending",
-				    json_object_get(sum, "pending"), "errors",
-				    json_object_get(sum, "errors"), "serial",
-				    (json_int_t)json_get_int(r.state, "serial",
-							     0),
-				    "commit", x.commit, "outputs",
-				    json_object_get(r.state, "outputs")));
+		json_line(
+		    "summary",
+		    json_pack("{s:s,s:b,s:O?,s:O?,s:O?,s:O?,s:O?,s:I,s:s,"
+			      "s:O?}",
+			      "operation", destroy ? "destroy" : "apply", "ok",
+			      rc >= 0, "done", json_object_get(sum, "done"),
+			      "failed", json_object_get(sum, "failed"),
+			      "skipped", json_object_get(sum, "skipped"),
+			      "pending", json_object_get(sum, "pending"),
+			      "errors", json_object_get(sum, "errors"),
+			      "serial",
+			      (json_int_t)json_get_int(r.state, "serial", 0),
+			      "commit", x.commit, "outputs",
+			      json_object_get(r.state, "outputs")));
 	fprintf(stderr,
 		"\n%s %s: %lld steps done, %lld failed, %lld skipped, "
 		"%lld waiting (state serial %lld, commit %.12s).\n",
@@ -448,16 +449,16 @@ static int run_apply(int argc, const char **argv, int destroy)
 		json_t *er;
 		size_t i;
 
-		json_array_foreach(json_object_get(sum, "errors"), i, er)
-			cmd_error("%s: %s%s%s%s%s", json_get_str(er, "address", ""),
-				  json_get_str(er, "message", ""),
-				  json_get_str(er, "request_id", NULL)
-					  ? " (request id "
-					  : "",
-				  json_get_str(er, "request_id", ""),
-				  json_get_str(er, "request_id", NULL) ? ")"
-								       : "",
-				  "");
+		json_array_foreach (json_object_get(sum, "errors"), i, er)
+			cmd_error(
+			    "%s: %s%s%s%s%s", json_get_str(er, "address", ""),
+			    json_get_str(er, "message", ""),
+			    json_get_str(er, "request_id", NULL)
+				? " (request id "
+				: "",
+			    json_get_str(er, "request_id", ""),
+			    json_get_str(er, "request_id", NULL) ? ")" : "",
+			    "");
 		ret = EXIT_ERR;
 		goto out;
 	}
@@ -477,38 +478,38 @@ out:
 }
 
 const struct cmd cmd_apply_def = {
-	.name = "apply",
-	.usage = "apply [PLANFILE | DIR] [--auto-approve]",
-	.summary = "Buy, change and delete what the plan says, resumably",
-	.help = "Without a plan file, plans, shows the plan and asks for yes.\n"
-		"With one (dcform plan --out FILE), runs exactly it without\n"
-		"asking (it was reviewed when made), and refuses it when the\n"
-		"state moved since. Before each step that changes\n"
-		"the cloud its intent is committed to the state; after it, the\n"
-		"result. A crash or a rerun never buys anything twice: creates\n"
-		"are looked up by dcform's token first, and orders are paid only\n"
-		"when seen unpaid. Long waits (JD review, construction) end at\n"
-		"--wait-timeout with the resource pending; run apply again.",
-	.options = apply_options,
-	.run = apply_run_cmd,
-	.exit_codes = "0   applied (or nothing to do; or waiting, resumable)\n"
-		      "1   error: some step failed, the plan is stale, or no\n"
-		      "    confirmation\n"
-		      "64  bad command line",
+    .name = "apply",
+    .usage = "apply [PLANFILE | DIR] [--auto-approve]",
+    .summary = "Buy, change and delete what the plan says, resumably",
+    .help = "Without a plan file, plans, shows the plan and asks for yes.\n"
+	    "With one (dcform plan --out FILE), runs exactly it without\n"
+	    "asking (it was reviewed when made), and refuses it when the\n"
+	    "state moved since. Before each step that changes\n"
+	    "the cloud its intent is committed to the state; after it, the\n"
+	    "result. A crash or a rerun never buys anything twice: creates\n"
+	    "are looked up by dcform's token first, and orders are paid only\n"
+	    "when seen unpaid. Long waits (JD review, construction) end at\n"
+	    "--wait-timeout with the resource pending; run apply again.",
+    .options = apply_options,
+    .run = apply_run_cmd,
+    .exit_codes = "0   applied (or nothing to do; or waiting, resumable)\n"
+		  "1   error: some step failed, the plan is stale, or no\n"
+		  "    confirmation\n"
+		  "64  bad command line",
 };
 
 const struct cmd cmd_destroy_def = {
-	.name = "destroy",
-	.usage = "destroy [DIR] [--auto-approve]",
-	.summary = "Delete everything the state holds, in reverse order",
-	.help = "Plans the deletion of every resource in the state (what\n"
-		"references another is deleted first), shows it and asks for\n"
-		"yes. Resources with lifecycle.prevent_destroy make the plan\n"
-		"fail, naming them. Deletions follow each product's flow: a\n"
-		"prepaid DCDB instance is isolated, then destroyed.",
-	.options = apply_options,
-	.run = destroy_run_cmd,
-	.exit_codes = "0   destroyed (or nothing to destroy)\n"
-		      "1   error, prevent_destroy, or no confirmation\n"
-		      "64  bad command line",
+    .name = "destroy",
+    .usage = "destroy [DIR] [--auto-approve]",
+    .summary = "Delete everything the state holds, in reverse order",
+    .help = "Plans the deletion of every resource in the state (what\n"
+	    "references another is deleted first), shows it and asks for\n"
+	    "yes. Resources with lifecycle.prevent_destroy make the plan\n"
+	    "fail, naming them. Deletions follow each product's flow: a\n"
+	    "prepaid DCDB instance is isolated, then destroyed.",
+    .options = apply_options,
+    .run = destroy_run_cmd,
+    .exit_codes = "0   destroyed (or nothing to destroy)\n"
+		  "1   error, prevent_destroy, or no confirmation\n"
+		  "64  bad command line",
 };

@@ -55,10 +55,10 @@ int color_enabled(FILE *fp)
 	return isatty(fileno(fp));
 }
 
-#define COLOR_FN(name, code)                                                   \
-	const char *name(FILE *fp)                                             \
-	{                                                                      \
-		return color_enabled(fp) ? code : "";                         \
+#define COLOR_FN(name, code)                          \
+	const char *name(FILE *fp)                    \
+	{                                             \
+		return color_enabled(fp) ? code : ""; \
 	}
 COLOR_FN(col_red, "\033[31m")
 COLOR_FN(col_green, "\033[32m")
@@ -68,13 +68,13 @@ COLOR_FN(col_reset, "\033[0m")
 
 /* The options every command takes, after its own in --help. */
 static const struct opt global_table[] = {
-	{ "no-color", 0, OPT_BOOL, &gopts.no_color, NULL,
-	  "disable colours (also NO_COLOR=1)" },
-	{ "backend-url", 0, OPT_STRING, &gopts.backend_url, "URL",
-	  "keep the state in this git remote (also DCFORM_BACKEND_URL; "
-	  "overrides the manifests' backend:)" },
-	{ "help", 'h', OPT_BOOL, NULL, NULL, "show this help" },
-	OPT_END,
+    {"no-color", 0, OPT_BOOL, &gopts.no_color, NULL,
+     "disable colours (also NO_COLOR=1)"},
+    {"backend-url", 0, OPT_STRING, &gopts.backend_url, "URL",
+     "keep the state in this git remote (also DCFORM_BACKEND_URL; "
+     "overrides the manifests' backend:)"},
+    {"help", 'h', OPT_BOOL, NULL, NULL, "show this help"},
+    OPT_END,
 };
 
 static const struct opt *find_long(const struct opt *t, const char *name,
@@ -94,8 +94,8 @@ static const struct opt *find_short(const struct opt *t, char c)
 	return NULL;
 }
 
-static int set_value(const struct cmd *c, const struct opt *o,
-		     const char *val, int explicit_val)
+static int set_value(const struct cmd *c, const struct opt *o, const char *val,
+		     int explicit_val)
 {
 	switch (o->kind) {
 	case OPT_BOOL:
@@ -138,7 +138,7 @@ static int set_value(const struct cmd *c, const struct opt *o,
 static void suggest_option(const struct cmd *c, const struct opt *own,
 			   const char *name, size_t len)
 {
-	const struct opt *tables[2] = { own, global_table }, *t;
+	const struct opt *tables[2] = {own, global_table}, *t;
 	const char *best = NULL;
 	size_t bestd = (size_t)-1, i;
 	char *n = xstrndup(name, len);
@@ -206,16 +206,19 @@ int opts_parse(const struct cmd *c, const struct opt *opts, int *argc,
 			}
 			o = find_short(opts, a[1]);
 			if (!o || a[2]) {
-				cmd_error("%s: unknown option '%s'; see 'dcform "
-					  "%s --help'", c->name, a, c->name);
+				cmd_error(
+				    "%s: unknown option '%s'; see 'dcform "
+				    "%s --help'",
+				    c->name, a, c->name);
 				return -1;
 			}
 		}
 		if (o->kind != OPT_BOOL && !explicit_val) {
 			if (i + 1 >= *argc) {
-				cmd_error("%s: option '--%s' needs a value (%s)",
-					  c->name, o->name,
-					  o->arg ? o->arg : "VALUE");
+				cmd_error(
+				    "%s: option '--%s' needs a value (%s)",
+				    c->name, o->name,
+				    o->arg ? o->arg : "VALUE");
 				return -1;
 			}
 			val = argv[++i];

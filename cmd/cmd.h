@@ -15,7 +15,7 @@
 /* Exit codes, documented in docs/commands.md and --help. */
 enum {
 	EXIT_OK = 0,
-	EXIT_ERR = 1,     /* error, or invalid input */
+	EXIT_ERR = 1,	  /* error, or invalid input */
 	EXIT_CHANGES = 2, /* plan --detailed-exitcode: changes; drift: drift */
 	EXIT_USAGE = 64,  /* bad command line */
 };
@@ -35,14 +35,17 @@ void strlist_push(struct strlist *l, const char *s);
 void strlist_release(struct strlist *l);
 
 struct opt {
-	const char *name;  /* long name without "--" */
-	char short_name;   /* 0 for none */
+	const char *name; /* long name without "--" */
+	char short_name;  /* 0 for none */
 	enum opt_kind kind;
 	void *dst;
-	const char *arg;   /* value placeholder in help, e.g. "FILE" */
-	const char *help;  /* one line */
+	const char *arg;  /* value placeholder in help, e.g. "FILE" */
+	const char *help; /* one line */
 };
-#define OPT_END { NULL, 0, OPT_BOOL, NULL, NULL, NULL }
+#define OPT_END                                     \
+	{                                           \
+		NULL, 0, OPT_BOOL, NULL, NULL, NULL \
+	}
 
 /* Options every command accepts (set before the command runs). */
 struct global_opts {
@@ -87,7 +90,8 @@ const struct opt *cmd_global_options(void);
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cmd_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Colour helpers: return "" when colour is off (NO_COLOR, --no-color, no TTY). */
+/* Colour helpers: return "" when colour is off (NO_COLOR, --no-color, no TTY).
+ */
 int color_enabled(FILE *fp);
 const char *col_red(FILE *fp);
 const char *col_green(FILE *fp);

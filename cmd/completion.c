@@ -89,14 +89,14 @@ static int completion_run(int argc, const char **argv)
 }
 
 const struct cmd cmd_completion_def = {
-	.name = "completion",
-	.usage = "completion bash|zsh",
-	.summary = "Print a shell completion script",
-	.help = "Prints a completion script for bash or zsh, generated from\n"
-		"the command table, so it always knows every command and\n"
-		"option of this binary.\n\n"
-		"  dcform completion bash > /etc/bash_completion.d/dcform\n"
-		"  dcform completion zsh > \"${fpath[1]}/_dcform\"",
-	.run = completion_run,
-	.exit_codes = "0   the script was printed\n64  not bash or zsh",
+    .name = "completion",
+    .usage = "completion bash|zsh",
+    .summary = "Print a shell completion script",
+    .help = "Prints a completion script for bash or zsh, generated from\n"
+	    "the command table, so it always knows every command and\n"
+	    "option of this binary.\n\n"
+	    "  dcform completion bash > /etc/bash_completion.d/dcform\n"
+	    "  dcform completion zsh > \"${fpath[1]}/_dcform\"",
+    .run = completion_run,
+    .exit_codes = "0   the script was printed\n64  not bash or zsh",
 };

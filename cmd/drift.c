@@ -29,16 +29,16 @@ static int no_unmanaged;
 static const struct opt *drift_options(void)
 {
 	static const struct opt o[] = {
-		RUN_COMMON_OPTIONS(ro),
-		{ "json", 0, OPT_BOOL, &gopts.json, NULL,
-		  "print the report as JSON (docs/drift.md)" },
-		{ "format", 0, OPT_STRING, &format, "FORMAT",
-		  "text (default), markdown or json" },
-		{ "ignore-file", 0, OPT_STRING, &ignore_file, "FILE",
-		  "rules of what to ignore (default DIR/.dcformignore)" },
-		{ "no-unmanaged", 0, OPT_BOOL, &no_unmanaged, NULL,
-		  "do not list the clouds' objects that no state knows" },
-		OPT_END,
+	    RUN_COMMON_OPTIONS(ro),
+	    {"json", 0, OPT_BOOL, &gopts.json, NULL,
+	     "print the report as JSON (docs/drift.md)"},
+	    {"format", 0, OPT_STRING, &format, "FORMAT",
+	     "text (default), markdown or json"},
+	    {"ignore-file", 0, OPT_STRING, &ignore_file, "FILE",
+	     "rules of what to ignore (default DIR/.dcformignore)"},
+	    {"no-unmanaged", 0, OPT_BOOL, &no_unmanaged, NULL,
+	     "do not list the clouds' objects that no state knows"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -51,30 +51,30 @@ static json_t *regions_of(struct run *r, const json_t *desired)
 	const char *addr;
 	size_t i;
 
-#define ADD_REGION(prov, reg)                                                \
-	do {                                                                 \
-		json_t *l_ = json_object_get(out, (prov));                   \
-		json_t *x_;                                                  \
-		size_t j_;                                                   \
-		int seen_ = 0;                                               \
-		if (!(reg) || !*(reg))                                       \
-			break;                                               \
-		if (!l_) {                                                   \
-			l_ = json_array();                                   \
-			json_object_set_new(out, (prov), l_);                \
-		}                                                            \
-		json_array_foreach(l_, j_, x_) seen_ |=                      \
-			!strcmp(json_string_value(x_), (reg));               \
-		if (!seen_)                                                  \
-			json_array_append_new(l_, json_string(reg));         \
+#define ADD_REGION(prov, reg)                                           \
+	do {                                                            \
+		json_t *l_ = json_object_get(out, (prov));              \
+		json_t *x_;                                             \
+		size_t j_;                                              \
+		int seen_ = 0;                                          \
+		if (!(reg) || !*(reg))                                  \
+			break;                                          \
+		if (!l_) {                                              \
+			l_ = json_array();                              \
+			json_object_set_new(out, (prov), l_);           \
+		}                                                       \
+		json_array_foreach (l_, j_, x_)                         \
+			seen_ |= !strcmp(json_string_value(x_), (reg)); \
+		if (!seen_)                                             \
+			json_array_append_new(l_, json_string(reg));    \
 	} while (0)
 
 	for (i = 0; i < r->ps.n; i++)
 		ADD_REGION(r->ps.p[i]->name, r->ps.p[i]->region(r->ps.ctx[i]));
-	json_object_foreach((json_t *)desired, addr, res)
+	json_object_foreach ((json_t *)desired, addr, res)
 		ADD_REGION(json_get_str(res, "provider", ""),
 			   json_get_str(res, "region", NULL));
-	json_object_foreach(json_object_get(r->state, "resources"), addr, res)
+	json_object_foreach (json_object_get(r->state, "resources"), addr, res)
 		ADD_REGION(json_get_str(res, "provider", ""),
 			   json_get_str(res, "region", NULL));
 #undef ADD_REGION
@@ -99,25 +99,25 @@ static json_t *other_workspace_ids(struct run *r)
 	    state_store_open_backend(&st, r->dir, cur, backend, &e) < 0 ||
 	    state_store_workspaces(st, &wss, &e) < 0)
 		goto out;
-	json_array_foreach(wss, i, w) {
+	json_array_foreach (wss, i, w) {
 		struct state_store *o = NULL;
 		json_t *doc = NULL, *res;
 		char commit[41];
-		const char *name = json_is_string(w) ? json_string_value(w)
-						     : json_get_str(w, "name",
-								    "");
+		const char *name = json_is_string(w)
+				       ? json_string_value(w)
+				       : json_get_str(w, "name", "");
 		const char *a;
 
 		if (!strcmp(name, cur) ||
 		    state_store_open_backend(&o, r->dir, name, backend, &e) < 0)
 			continue;
 		if (state_store_read(o, &doc, commit, &e) == 0)
-			json_object_foreach(json_object_get(doc, "resources"),
-					    a, res)
+			json_object_foreach (json_object_get(doc, "resources"),
+					     a, res)
 				if (json_get_str(res, "id", NULL))
 					json_object_set_new(
-						ids, json_get_str(res, "id", ""),
-						json_true());
+					    ids, json_get_str(res, "id", ""),
+					    json_true());
 		err_clear(&e);
 		json_decref(doc);
 		state_store_free(o);
@@ -141,10 +141,10 @@ static void drop_known(json_t *report, const json_t *known)
 			json_array_remove(un, i);
 	}
 	json_object_set_new(
-		report, "clean",
-		json_boolean(!json_array_size(json_object_get(report, "drifted")) &&
-			     !json_array_size(json_object_get(report, "missing")) &&
-			     !json_array_size(un)));
+	    report, "clean",
+	    json_boolean(!json_array_size(json_object_get(report, "drifted")) &&
+			 !json_array_size(json_object_get(report, "missing")) &&
+			 !json_array_size(un)));
 }
 
 static void value_str(struct buf *b, const json_t *v)
@@ -182,9 +182,9 @@ static void render_markdown(struct buf *b, const json_t *rep)
 		buf_puts(b, "<details><summary>Changed outside dcform"
 			    "</summary>\n\n| resource | attribute | applied "
 			    "| cloud |\n|---|---|---|---|\n");
-		json_array_foreach(json_object_get(rep, "drifted"), i, x)
-			json_array_foreach(json_object_get(x, "changes"), j,
-					   c) {
+		json_array_foreach (json_object_get(rep, "drifted"), i, x)
+			json_array_foreach (json_object_get(x, "changes"), j,
+					    c) {
 				struct buf v = BUF_INIT;
 
 				buf_puts(b, "| ");
@@ -205,7 +205,7 @@ static void render_markdown(struct buf *b, const json_t *rep)
 	}
 	if (json_array_size(json_object_get(rep, "missing"))) {
 		buf_puts(b, "**Gone from the cloud:**\n\n");
-		json_array_foreach(json_object_get(rep, "missing"), i, x) {
+		json_array_foreach (json_object_get(rep, "missing"), i, x) {
 			buf_puts(b, "- ");
 			md_escape(b, json_get_str(x, "address", ""));
 			buf_puts(b, " (");
@@ -218,7 +218,7 @@ static void render_markdown(struct buf *b, const json_t *rep)
 		buf_puts(b, "<details><summary>Not managed by dcform"
 			    "</summary>\n\n| type | region | id | name |\n"
 			    "|---|---|---|---|\n");
-		json_array_foreach(json_object_get(rep, "unmanaged"), i, x) {
+		json_array_foreach (json_object_get(rep, "unmanaged"), i, x) {
 			buf_puts(b, "| ");
 			md_escape(b, json_get_str(x, "type", ""));
 			buf_puts(b, " | ");
@@ -238,7 +238,7 @@ static int drift_build(json_t **out, struct run *r, struct err *e)
 {
 	json_t *desired = NULL, *refreshed = NULL, *listed = NULL,
 	       *changes = NULL, *regions = NULL, *known = NULL;
-	struct drift_ignore ig = { NULL, 0 };
+	struct drift_ignore ig = {NULL, 0};
 	char *igpath = ignore_file ? xstrdup(ignore_file)
 				   : xasprintf("%s/.dcformignore", r->dir);
 	int ret;
@@ -344,21 +344,21 @@ out:
 }
 
 const struct cmd cmd_drift_def = {
-	.name = "drift",
-	.usage = "drift [DIR] [--json | --format text|markdown|json]",
-	.summary = "Report what changed in the clouds since the last apply",
-	.help = "Reads the clouds and compares them with the last applied\n"
-		"state: attributes changed outside dcform, objects gone from\n"
-		"the cloud, and objects in the configured regions that no\n"
-		"state of this configuration knows (unmanaged). Read-only:\n"
-		"takes no lock and never writes the state, so it can run\n"
-		"while an apply does. Rules in DIR/.dcformignore silence\n"
-		"known noise (docs/drift.md). For a scheduled CI job: exit 2\n"
-		"means drift.",
-	.options = drift_options,
-	.run = drift_run,
-	.exit_codes = "0   no drift\n"
-		      "1   error\n"
-		      "2   drift found\n"
-		      "64  bad command line",
+    .name = "drift",
+    .usage = "drift [DIR] [--json | --format text|markdown|json]",
+    .summary = "Report what changed in the clouds since the last apply",
+    .help = "Reads the clouds and compares them with the last applied\n"
+	    "state: attributes changed outside dcform, objects gone from\n"
+	    "the cloud, and objects in the configured regions that no\n"
+	    "state of this configuration knows (unmanaged). Read-only:\n"
+	    "takes no lock and never writes the state, so it can run\n"
+	    "while an apply does. Rules in DIR/.dcformignore silence\n"
+	    "known noise (docs/drift.md). For a scheduled CI job: exit 2\n"
+	    "means drift.",
+    .options = drift_options,
+    .run = drift_run,
+    .exit_codes = "0   no drift\n"
+		  "1   error\n"
+		  "2   drift found\n"
+		  "64  bad command line",
 };

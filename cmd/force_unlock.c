@@ -20,13 +20,13 @@ static const char *branch;
 static const struct opt *force_unlock_options(void)
 {
 	static const struct opt o[] = {
-		{ "branch", 0, OPT_STRING, &branch, "BRANCH",
-		  "the state branch on the --backend-url remote" },
-		{ "dir", 'C', OPT_STRING, &dir, "DIR",
-		  "the configuration's directory (default .)" },
-		{ "json", 0, OPT_BOOL, &gopts.json, NULL,
-		  "print the removed holder as JSON" },
-		OPT_END,
+	    {"branch", 0, OPT_STRING, &branch, "BRANCH",
+	     "the state branch on the --backend-url remote"},
+	    {"dir", 'C', OPT_STRING, &dir, "DIR",
+	     "the configuration's directory (default .)"},
+	    {"json", 0, OPT_BOOL, &gopts.json, NULL,
+	     "print the removed holder as JSON"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -46,7 +46,7 @@ static int force_unlock_run(int argc, const char **argv)
 		backend = state_backend_json(gopts.backend_url, branch);
 	} else {
 		struct manifest m;
-		struct manifest_opts mo = { 0 };
+		struct manifest_opts mo = {0};
 		struct diags d = DIAGS_INIT;
 
 		memset(&m, 0, sizeof(m));
@@ -86,21 +86,21 @@ static int force_unlock_run(int argc, const char **argv)
 }
 
 const struct cmd cmd_force_unlock_def = {
-	.name = "force-unlock",
-	.usage = "force-unlock ID [-C DIR] [--backend-url URL]",
-	.summary = "Remove a state lock left by a run that died",
-	.help = "ID is the lock id that the \"state is locked\" message shows.\n"
-		"With a git backend the lock is the ref\n"
-		"refs/dcform/locks/<workspace> on the remote, which a killed\n"
-		"run leaves behind; it is removed only when it still holds ID.\n"
-		"A local lock is an flock that dies with its process; this\n"
-		"clears the holder it recorded, and refuses while that\n"
-		"process is alive.  Make sure the run is really dead: two\n"
-		"runs writing at once is what the lock prevents.",
-	.options = force_unlock_options,
-	.run = force_unlock_run,
-	.exit_codes = "0   removed\n"
-		      "1   no such lock, another id, a live holder, or an "
-		      "error\n"
-		      "64  bad command line",
+    .name = "force-unlock",
+    .usage = "force-unlock ID [-C DIR] [--backend-url URL]",
+    .summary = "Remove a state lock left by a run that died",
+    .help = "ID is the lock id that the \"state is locked\" message shows.\n"
+	    "With a git backend the lock is the ref\n"
+	    "refs/dcform/locks/<workspace> on the remote, which a killed\n"
+	    "run leaves behind; it is removed only when it still holds ID.\n"
+	    "A local lock is an flock that dies with its process; this\n"
+	    "clears the holder it recorded, and refuses while that\n"
+	    "process is alive.  Make sure the run is really dead: two\n"
+	    "runs writing at once is what the lock prevents.",
+    .options = force_unlock_options,
+    .run = force_unlock_run,
+    .exit_codes = "0   removed\n"
+		  "1   no such lock, another id, a live holder, or an "
+		  "error\n"
+		  "64  bad command line",
 };

@@ -15,15 +15,15 @@ static struct strlist vars, var_files;
 static const struct opt *graph_options(void)
 {
 	static const struct opt o[] = {
-		{ "var", 0, OPT_LIST, &vars, "NAME=VALUE",
-		  "set a variable, as for validate" },
-		{ "var-file", 0, OPT_LIST, &var_files, "FILE",
-		  "read variables from a YAML file, as for validate" },
-		{ "json", 0, OPT_BOOL, &json_out, NULL,
-		  "print nodes, edges and the creation order as JSON" },
-		{ "destroy", 0, OPT_BOOL, &reverse, NULL,
-		  "with --json, give the destruction order" },
-		OPT_END,
+	    {"var", 0, OPT_LIST, &vars, "NAME=VALUE",
+	     "set a variable, as for validate"},
+	    {"var-file", 0, OPT_LIST, &var_files, "FILE",
+	     "read variables from a YAML file, as for validate"},
+	    {"json", 0, OPT_BOOL, &json_out, NULL,
+	     "print nodes, edges and the creation order as JSON"},
+	    {"destroy", 0, OPT_BOOL, &reverse, NULL,
+	     "with --json, give the destruction order"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -55,8 +55,8 @@ static int graph_run(int argc, const char **argv)
 		json_t *doc = json_object(), *nodes = json_array(),
 		       *edges = json_array(), *ord = json_array();
 
-		ret = reverse ? graph_toposort_reverse(&g, &order, &e) :
-			graph_toposort(&g, &order, &e);
+		ret = reverse ? graph_toposort_reverse(&g, &order, &e)
+			      : graph_toposort(&g, &order, &e);
 		if (ret < 0) {
 			cmd_error("%s", e.msg);
 			json_decref(doc);
@@ -68,10 +68,12 @@ static int graph_run(int argc, const char **argv)
 		for (i = 0; i < g.n; i++) {
 			json_array_append_new(nodes,
 					      json_string(g.nodes[i].name));
-			json_array_append_new(ord,
-				json_string(g.nodes[order[i]].name));
+			json_array_append_new(
+			    ord, json_string(g.nodes[order[i]].name));
 			for (j = 0; j < g.nodes[i].n_deps; j++)
-				json_array_append_new(edges, json_pack(
+				json_array_append_new(
+				    edges,
+				    json_pack(
 					"{s:s, s:s}", "from", g.nodes[i].name,
 					"to",
 					g.nodes[g.nodes[i].deps[j].to].name));
@@ -102,19 +104,19 @@ out:
 }
 
 const struct cmd cmd_graph_def = {
-	.name = "graph",
-	.usage = "graph [DIR] [--var NAME=VALUE]... [--var-file FILE]... "
-		 "[--json [--destroy]]",
-	.summary = "Print the resources' dependency graph (Graphviz DOT)",
-	.help = "Loads and validates DIR like `dcform validate`, then prints "
-		"one node per resource instance and an edge A -> B when A "
-		"refers to B or lists it in depends_on.  Render it with "
-		"`dcform graph | dot -Tsvg > graph.svg`.  --json prints "
-		"{nodes, edges, order}: the creation order (dependencies "
-		"first, ties by name), or with --destroy the destruction "
-		"order.",
-	.exit_codes = "0  printed\n1  the configuration is invalid\n"
-		      "64 bad command line",
-	.options = graph_options,
-	.run = graph_run,
+    .name = "graph",
+    .usage = "graph [DIR] [--var NAME=VALUE]... [--var-file FILE]... "
+	     "[--json [--destroy]]",
+    .summary = "Print the resources' dependency graph (Graphviz DOT)",
+    .help = "Loads and validates DIR like `dcform validate`, then prints "
+	    "one node per resource instance and an edge A -> B when A "
+	    "refers to B or lists it in depends_on.  Render it with "
+	    "`dcform graph | dot -Tsvg > graph.svg`.  --json prints "
+	    "{nodes, edges, order}: the creation order (dependencies "
+	    "first, ties by name), or with --destroy the destruction "
+	    "order.",
+    .exit_codes = "0  printed\n1  the configuration is invalid\n"
+		  "64 bad command line",
+    .options = graph_options,
+    .run = graph_run,
 };

@@ -25,10 +25,10 @@ static long lock_timeout_s;
 static const struct opt *import_options(void)
 {
 	static const struct opt o[] = {
-		RUN_COMMON_OPTIONS(ro),
-		{ "lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
-		  "wait this long for the state lock (default 0)" },
-		OPT_END,
+	    RUN_COMMON_OPTIONS(ro),
+	    {"lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
+	     "wait this long for the state lock (default 0)"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -64,7 +64,8 @@ static int import_run(int argc, const char **argv)
 			  addr, r.dir);
 		goto out;
 	}
-	if (cmd_lock(&lk, r.dir, &r.m, "import", lock_timeout_s * 1000, &e) < 0 ||
+	if (cmd_lock(&lk, r.dir, &r.m, "import", lock_timeout_s * 1000, &e) <
+		0 ||
 	    cmd_store_open(&st, r.dir, &r.m, &e) < 0)
 		goto fail;
 	rc = state_store_read(st, &r.state, commit, &e);
@@ -86,13 +87,14 @@ static int import_run(int argc, const char **argv)
 	}
 	res = json_object_get(r.state, "resources");
 	if (json_object_get(res, addr)) {
-		cmd_error("import: %s is already in the state (id %s); dcform "
-			  "state rm it first to import another object there",
-			  addr,
-			  json_get_str(json_object_get(res, addr), "id", "none"));
+		cmd_error(
+		    "import: %s is already in the state (id %s); dcform "
+		    "state rm it first to import another object there",
+		    addr,
+		    json_get_str(json_object_get(res, addr), "id", "none"));
 		goto out;
 	}
-	json_object_foreach(res, k, x)
+	json_object_foreach (res, k, x)
 		if (!strcmp(json_get_str(x, "id", ""), id)) {
 			cmd_error("import: %s is already managed as %s; one "
 				  "object, one address",
@@ -125,23 +127,21 @@ static int import_run(int argc, const char **argv)
 	 * life of this address, so start from the clock, never from 0.
 	 */
 	json_object_set_new(
-		res, addr,
-		json_pack("{s:s,s:s,s:s,s:s,s:O,s:o,s:I,s:{}}", "type", rt->name,
-			  "provider", rt->provider, "region",
-			  json_get_str(want, "region", ""), "id", id,
-			  "attributes", attrs, "dependencies",
-			  json_object_get(want, "depends_on")
-				  ? json_incref(json_object_get(want,
-								"depends_on"))
-				  : json_array(),
-			  "generation", (json_int_t)time(NULL),
-			  "sensitive_digests"));
-	json_object_set_new(r.state, "serial",
-			    json_integer(json_get_int(r.state, "serial", 0) +
-					 1));
+	    res, addr,
+	    json_pack("{s:s,s:s,s:s,s:s,s:O,s:o,s:I,s:{}}", "type", rt->name,
+		      "provider", rt->provider, "region",
+		      json_get_str(want, "region", ""), "id", id, "attributes",
+		      attrs, "dependencies",
+		      json_object_get(want, "depends_on")
+			  ? json_incref(json_object_get(want, "depends_on"))
+			  : json_array(),
+		      "generation", (json_int_t)time(NULL),
+		      "sensitive_digests"));
+	json_object_set_new(
+	    r.state, "serial",
+	    json_integer(json_get_int(r.state, "serial", 0) + 1));
 	msg = xasprintf("import: %s (%s)", addr, id);
-	if (state_store_write(st, r.state, commit, msg, out,
-			      &e) < 0)
+	if (state_store_write(st, r.state, commit, msg, out, &e) < 0)
 		goto fail;
 	printf("Imported %s as %s (state serial %lld, commit %.12s).\n"
 	       "Run dcform plan to see where the manifests and the object "
@@ -162,18 +162,18 @@ out:
 }
 
 const struct cmd cmd_import_def = {
-	.name = "import",
-	.usage = "import ADDR ID [DIR]",
-	.summary = "Manage an existing cloud object as the resource ADDR",
-	.help = "ADDR must be declared in the manifests of DIR (for for_each\n"
-		"resources: NAME[KEY]). The object ID is read from the cloud\n"
-		"in ADDR's region and recorded in the state; nothing in the\n"
-		"cloud changes. Then dcform plan shows where the manifests\n"
-		"and the object differ.",
-	.options = import_options,
-	.run = import_run,
-	.exit_codes = "0   imported\n"
-		      "1   ADDR not declared or already in the state, ID "
-		      "unknown in the cloud, lock held, or an error\n"
-		      "64  bad command line",
+    .name = "import",
+    .usage = "import ADDR ID [DIR]",
+    .summary = "Manage an existing cloud object as the resource ADDR",
+    .help = "ADDR must be declared in the manifests of DIR (for for_each\n"
+	    "resources: NAME[KEY]). The object ID is read from the cloud\n"
+	    "in ADDR's region and recorded in the state; nothing in the\n"
+	    "cloud changes. Then dcform plan shows where the manifests\n"
+	    "and the object differ.",
+    .options = import_options,
+    .run = import_run,
+    .exit_codes = "0   imported\n"
+		  "1   ADDR not declared or already in the state, ID "
+		  "unknown in the cloud, lock held, or an error\n"
+		  "64  bad command line",
 };

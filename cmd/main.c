@@ -24,12 +24,14 @@ static void print_main_help(FILE *fp)
 	fputs("Usage: dcform COMMAND [OPTIONS] [ARGS]\n\n"
 	      "dcform turns YAML manifests into purchased, running JD Cloud "
 	      "Direct Connection\nand Tencent Cloud DCDB infrastructure, and "
-	      "keeps every state version in git.\n\nCommands:\n", fp);
+	      "keeps every state version in git.\n\nCommands:\n",
+	      fp);
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(fp, "  %-18s %s\n", commands[i]->name,
 			commands[i]->summary);
 	fputs("\nRun 'dcform COMMAND --help' for a command's options.\n"
-	      "Global options: --no-color (or NO_COLOR=1).\n", fp);
+	      "Global options: --no-color (or NO_COLOR=1).\n",
+	      fp);
 }
 
 /* For completion and docs: the command table, read-only. */

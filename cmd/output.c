@@ -20,14 +20,14 @@ static int raw;
 static const struct opt *output_options(void)
 {
 	static const struct opt o[] = {
-		{ "dir", 'C', OPT_STRING, &dir, "DIR",
-		  "the configuration's directory (default .)" },
-		{ "json", 0, OPT_BOOL, &gopts.json, NULL,
-		  "print JSON: {NAME: {\"value\", \"sensitive\"}}, or NAME's "
-		  "value" },
-		{ "raw", 0, OPT_BOOL, &raw, NULL,
-		  "print NAME's string value without quotes (for scripts)" },
-		OPT_END,
+	    {"dir", 'C', OPT_STRING, &dir, "DIR",
+	     "the configuration's directory (default .)"},
+	    {"json", 0, OPT_BOOL, &gopts.json, NULL,
+	     "print JSON: {NAME: {\"value\", \"sensitive\"}}, or NAME's "
+	     "value"},
+	    {"raw", 0, OPT_BOOL, &raw, NULL,
+	     "print NAME's string value without quotes (for scripts)"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -56,7 +56,7 @@ static int print_one(const json_t *outs, const char *name)
 		const char *k;
 		const json_t *x;
 
-		json_object_foreach((json_t *)outs, k, x)
+		json_object_foreach ((json_t *)outs, k, x)
 			buf_printf(&b, "%s%s", b.len ? ", " : "", k);
 		cmd_error("output: no output \"%s\" in the state (outputs are "
 			  "recorded by dcform apply; the state has: %s)",
@@ -117,11 +117,11 @@ static int output_run(int argc, const char **argv)
 		fprintf(stderr, "No outputs in the state. Declare them under "
 				"`outputs:` and run dcform apply.\n");
 	} else {
-		const char **keys = xcalloc(json_object_size(outs),
-					    sizeof(*keys));
+		const char **keys =
+		    xcalloc(json_object_size(outs), sizeof(*keys));
 		size_t i = 0, n;
 
-		json_object_foreach((json_t *)outs, k, o)
+		json_object_foreach ((json_t *)outs, k, o)
 			keys[i++] = k;
 		n = i;
 		qsort(keys, n, sizeof(*keys), cmp_str);
@@ -143,19 +143,19 @@ out:
 }
 
 const struct cmd cmd_output_def = {
-	.name = "output",
-	.usage = "output [NAME] [-C DIR] [--json | --raw]",
-	.summary = "Print the outputs recorded by the last apply",
-	.help = "Without NAME, prints every output as NAME = VALUE (JSON\n"
-		"values), sensitive ones as <sensitive>. With NAME, prints\n"
-		"its value; --raw prints a string without quotes, for\n"
-		"scripts: ADDR=$(dcform output --raw orders_db_address).\n"
-		"Outputs are read from the state, not recomputed: run dcform\n"
-		"apply after changing them. Sensitive values are never\n"
-		"stored, so they cannot be printed.",
-	.options = output_options,
-	.run = output_run,
-	.exit_codes = "0   printed\n"
-		      "1   no state, no such output, or a sensitive one\n"
-		      "64  bad command line",
+    .name = "output",
+    .usage = "output [NAME] [-C DIR] [--json | --raw]",
+    .summary = "Print the outputs recorded by the last apply",
+    .help = "Without NAME, prints every output as NAME = VALUE (JSON\n"
+	    "values), sensitive ones as <sensitive>. With NAME, prints\n"
+	    "its value; --raw prints a string without quotes, for\n"
+	    "scripts: ADDR=$(dcform output --raw orders_db_address).\n"
+	    "Outputs are read from the state, not recomputed: run dcform\n"
+	    "apply after changing them. Sensitive values are never\n"
+	    "stored, so they cannot be printed.",
+    .options = output_options,
+    .run = output_run,
+    .exit_codes = "0   printed\n"
+		  "1   no state, no such output, or a sensitive one\n"
+		  "64  bad command line",
 };

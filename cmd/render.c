@@ -76,7 +76,7 @@ static int in_list(const json_t *list, const char *s)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(list, i, v)
+	json_array_foreach (list, i, v)
 		if (json_is_string(v) && !strcmp(json_string_value(v), s))
 			return 1;
 	return 0;
@@ -103,9 +103,9 @@ static void attr_lines(FILE *fp, const json_t *c, const char *prefix,
 
 	if (depth > 16)
 		return;
-	json_object_foreach((json_t *)src, k, v) {
-		char *path = *prefix ? xasprintf("%s.%s", prefix, k)
-				     : xstrdup(k);
+	json_object_foreach ((json_t *)src, k, v) {
+		char *path =
+		    *prefix ? xasprintf("%s.%s", prefix, k) : xstrdup(k);
 		json_t *old = json_object_get(before, k);
 		struct buf line = BUF_INIT;
 
@@ -120,8 +120,8 @@ static void attr_lines(FILE *fp, const json_t *c, const char *prefix,
 				free(path);
 				continue;
 			}
-			buf_printf(&line, "      %s~%s %s = ",
-				   col_yellow(fp), col_reset(fp), path);
+			buf_printf(&line, "      %s~%s %s = ", col_yellow(fp),
+				   col_reset(fp), path);
 			if (old) {
 				value_text(&line, old);
 				buf_puts(&line, " -> ");
@@ -152,7 +152,7 @@ static void steps_of(FILE *fp, const json_t *plan, const char *addr)
 	size_t i;
 	int n = 0;
 
-	json_array_foreach(json_object_get(plan, "steps"), i, s) {
+	json_array_foreach (json_object_get(plan, "steps"), i, s) {
 		if (strcmp(json_get_str(s, "address", ""), addr))
 			continue;
 		if (!n++)
@@ -167,8 +167,8 @@ static void steps_of(FILE *fp, const json_t *plan, const char *addr)
 static void quote_line(FILE *fp, const json_t *plan, const char *addr)
 {
 	const json_t *q = json_object_get(
-		json_object_get(json_object_get(plan, "quotes"), "by_address"),
-		addr);
+	    json_object_get(json_object_get(plan, "quotes"), "by_address"),
+	    addr);
 	struct buf b = BUF_INIT;
 
 	if (!q)
@@ -203,7 +203,7 @@ void render_plan_text(FILE *fp, const json_t *plan)
 	size_t i;
 	int any = 0;
 
-	json_array_foreach(json_object_get(plan, "resource_changes"), i, c) {
+	json_array_foreach (json_object_get(plan, "resource_changes"), i, c) {
 		const char *a = json_get_str(c, "action", "no-op");
 		const char *addr = json_get_str(c, "address", "");
 		json_t *drift = json_object_get(c, "drift");
@@ -214,7 +214,7 @@ void render_plan_text(FILE *fp, const json_t *plan)
 
 			fprintf(fp, "  %s# %s has changed outside dcform:%s",
 				col_yellow(fp), addr, col_reset(fp));
-			json_array_foreach(drift, j, d)
+			json_array_foreach (drift, j, d)
 				fprintf(fp, "%s %s", j ? "," : "",
 					json_string_value(d));
 			fprintf(fp, "\n");
@@ -235,11 +235,11 @@ void render_plan_text(FILE *fp, const json_t *plan)
 			col_reset(fp), json_get_str(c, "type", ""), addr);
 		attr_lines(fp, c, "",
 			   json_is_object(json_object_get(c, "after"))
-				   ? json_object_get(c, "after")
-				   : NULL,
+			       ? json_object_get(c, "after")
+			       : NULL,
 			   json_is_object(json_object_get(c, "before"))
-				   ? json_object_get(c, "before")
-				   : NULL,
+			       ? json_object_get(c, "before")
+			       : NULL,
 			   0);
 		fprintf(fp, "    }\n");
 		steps_of(fp, plan, addr);
@@ -247,12 +247,14 @@ void render_plan_text(FILE *fp, const json_t *plan)
 		fprintf(fp, "\n");
 	}
 	if (!any && json_is_true(json_object_get(plan, "destroy"))) {
-		fprintf(fp, "%sNothing to destroy.%s The state holds no "
-			    "resources.\n",
+		fprintf(fp,
+			"%sNothing to destroy.%s The state holds no "
+			"resources.\n",
 			col_green(fp), col_reset(fp));
 	} else if (!any) {
-		fprintf(fp, "%sNo changes.%s Your infrastructure matches the "
-			    "configuration.\n",
+		fprintf(fp,
+			"%sNo changes.%s Your infrastructure matches the "
+			"configuration.\n",
 			col_green(fp), col_reset(fp));
 	} else {
 		struct buf b = BUF_INIT;
@@ -278,7 +280,7 @@ void render_plan_text(FILE *fp, const json_t *plan)
 	}
 	if (json_array_size(json_object_get(plan, "preflight"))) {
 		fprintf(fp, "%sPreflight:%s\n", col_bold(fp), col_reset(fp));
-		json_array_foreach(json_object_get(plan, "preflight"), i, p) {
+		json_array_foreach (json_object_get(plan, "preflight"), i, p) {
 			int ok = json_get_bool(p, "ok", 0);
 
 			fprintf(fp, "  %s%s%s %s %s: %s\n",
@@ -319,20 +321,20 @@ void render_plan_markdown(struct buf *out, const json_t *plan)
 		buf_puts(out, " to pay now");
 		if (json_get_int(quotes, "total_monthly_fen", 0)) {
 			buf_puts(out, ", ");
-			render_money(out, json_get_int(quotes,
-						       "total_monthly_fen", 0));
+			render_money(
+			    out, json_get_int(quotes, "total_monthly_fen", 0));
 			buf_puts(out, " per month after");
 		}
 		buf_puts(out, ".\n\n");
 	}
-	json_array_foreach(json_object_get(plan, "preflight"), i, p)
+	json_array_foreach (json_object_get(plan, "preflight"), i, p)
 		buf_printf(out, "- %s %s %s: %s\n",
 			   json_get_bool(p, "ok", 0) ? ":white_check_mark:"
 						     : ":x:",
 			   json_get_str(p, "provider", ""),
 			   json_get_str(p, "check", ""),
 			   json_get_str(p, "message", ""));
-	json_array_foreach(json_object_get(plan, "resource_changes"), i, c) {
+	json_array_foreach (json_object_get(plan, "resource_changes"), i, c) {
 		const char *a = json_get_str(c, "action", "no-op");
 		const char *addr = json_get_str(c, "address", "");
 
@@ -345,12 +347,12 @@ void render_plan_markdown(struct buf *out, const json_t *plan)
 			   verb(a));
 		if (json_array_size(json_object_get(c, "changed"))) {
 			buf_puts(out, "Changed: ");
-			json_array_foreach(json_object_get(c, "changed"), j, s)
+			json_array_foreach (json_object_get(c, "changed"), j, s)
 				buf_printf(out, "%s`%s`", j ? ", " : "",
 					   json_string_value(s));
 			buf_puts(out, "\n\n");
 		}
-		json_array_foreach(json_object_get(plan, "steps"), j, s) {
+		json_array_foreach (json_object_get(plan, "steps"), j, s) {
 			if (strcmp(json_get_str(s, "address", ""), addr))
 				continue;
 			buf_printf(out, "1. **%s** %s\n",
@@ -415,8 +417,8 @@ void render_apply_event(FILE *fp, const json_t *ev)
 			addr, kind, msg ? msg : "", col_reset(fp));
 	} else if (!strcmp(event, "timeout")) {
 		fprintf(fp, "%s%s%s: %s: %s after %llds%s\n", when,
-			col_yellow(fp), addr, kind, msg ? msg : "",
-			ms / 1000, col_reset(fp));
+			col_yellow(fp), addr, kind, msg ? msg : "", ms / 1000,
+			col_reset(fp));
 	} else if (!strcmp(event, "skipped")) {
 		fprintf(fp, "%s%s: %s: %s\n", when, addr, kind,
 			msg ? msg : "skipped");
@@ -428,9 +430,9 @@ void render_apply_event(FILE *fp, const json_t *ev)
 
 void render_json_value(struct buf *b, const json_t *v)
 {
-	char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT |
-					    JSON_SORT_KEYS)
-		    : NULL;
+	char *s =
+	    v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS)
+	      : NULL;
 
 	buf_puts(b, s ? s : "(absent)");
 	free(s);
@@ -442,12 +444,12 @@ void render_drift_text(FILE *fp, const json_t *rep)
 	size_t i, j;
 	struct buf b = BUF_INIT;
 
-	json_array_foreach(json_object_get(rep, "drifted"), i, x) {
+	json_array_foreach (json_object_get(rep, "drifted"), i, x) {
 		fprintf(fp, "%s~ %s%s (%s %s) changed outside dcform:\n",
 			col_yellow(fp), json_get_str(x, "address", ""),
 			col_reset(fp), json_get_str(x, "type", ""),
 			json_get_str(x, "id", ""));
-		json_array_foreach(json_object_get(x, "changes"), j, c) {
+		json_array_foreach (json_object_get(x, "changes"), j, c) {
 			buf_reset(&b);
 			render_json_value(&b, json_object_get(c, "applied"));
 			buf_puts(&b, " -> ");
@@ -456,29 +458,30 @@ void render_drift_text(FILE *fp, const json_t *rep)
 				b.ptr);
 		}
 	}
-	json_array_foreach(json_object_get(rep, "missing"), i, x)
+	json_array_foreach (json_object_get(rep, "missing"), i, x)
 		fprintf(fp, "%s- %s%s (%s %s) is gone from the cloud\n",
 			col_red(fp), json_get_str(x, "address", ""),
 			col_reset(fp), json_get_str(x, "type", ""),
 			json_get_str(x, "id", ""));
-	json_array_foreach(json_object_get(rep, "unmanaged"), i, x)
-		fprintf(fp, "%s? %s%s %s in %s (\"%s\") is not managed by "
-			    "dcform\n",
+	json_array_foreach (json_object_get(rep, "unmanaged"), i, x)
+		fprintf(fp,
+			"%s? %s%s %s in %s (\"%s\") is not managed by "
+			"dcform\n",
 			col_yellow(fp), json_get_str(x, "type", ""),
 			col_reset(fp), json_get_str(x, "id", ""),
 			json_get_str(x, "region", ""),
 			json_get_str(x, "name", ""));
-	json_array_foreach(json_object_get(rep, "config_changes"), i, x)
-		fprintf(fp, "  %s: the manifests ask to %s it (not drift: "
-			    "dcform plan shows it)\n",
+	json_array_foreach (json_object_get(rep, "config_changes"), i, x)
+		fprintf(fp,
+			"  %s: the manifests ask to %s it (not drift: "
+			"dcform plan shows it)\n",
 			json_get_str(x, "address", ""),
 			json_get_str(x, "action", ""));
 	if (json_is_true(json_object_get(rep, "clean")))
 		fprintf(fp, "%sNo drift.%s The clouds match the last apply.",
 			col_green(fp), col_reset(fp));
 	else
-		fprintf(fp,
-			"\nDrift: %zu changed, %zu missing, %zu unmanaged.",
+		fprintf(fp, "\nDrift: %zu changed, %zu missing, %zu unmanaged.",
 			json_array_size(json_object_get(rep, "drifted")),
 			json_array_size(json_object_get(rep, "missing")),
 			json_array_size(json_object_get(rep, "unmanaged")));

@@ -62,7 +62,7 @@ int run_state(struct run *r, struct err *e)
 				       "supported (this dcform reads 1)",
 				       r->o->state_file,
 				       (long long)json_get_int(
-					       r->state, "format_version", 0));
+					   r->state, "format_version", 0));
 		return 0;
 	}
 	/* The state store beside the manifests, when there is one, or the
@@ -98,7 +98,7 @@ json_t *cmd_backend(const char *dir, const struct manifest *m)
 	const char *url = gopts.backend_url ? gopts.backend_url
 					    : getenv("DCFORM_BACKEND_URL");
 	struct manifest own;
-	struct manifest_opts mo = { 0 };
+	struct manifest_opts mo = {0};
 	struct diags d = DIAGS_INIT;
 	struct err e = ERR_INIT;
 	json_t *b;
@@ -121,8 +121,8 @@ int cmd_store_open(struct state_store **st, const char *dir,
 		   const struct manifest *m, struct err *e)
 {
 	json_t *b = cmd_backend(dir, m);
-	int ret = state_store_open_backend(st, dir, getenv("DCFORM_WORKSPACE"),
-					   b, e);
+	int ret =
+	    state_store_open_backend(st, dir, getenv("DCFORM_WORKSPACE"), b, e);
 
 	json_decref(b);
 	return ret;
@@ -132,9 +132,8 @@ int cmd_lock(struct state_lock **lk, const char *dir, const struct manifest *m,
 	     const char *op, long timeout_ms, struct err *e)
 {
 	json_t *b = cmd_backend(dir, m);
-	int ret = state_lock_acquire_backend(lk, dir, b,
-					     getenv("DCFORM_WORKSPACE"), op,
-					     timeout_ms, e);
+	int ret = state_lock_acquire_backend(
+	    lk, dir, b, getenv("DCFORM_WORKSPACE"), op, timeout_ms, e);
 
 	json_decref(b);
 	return ret;
@@ -160,7 +159,7 @@ static int needs_provider(struct run *r, const char *name)
 	for (i = 0; i < r->m.n_resources; i++)
 		if (!strcmp(type_provider(r->m.resources[i].type), name))
 			return 1;
-	json_object_foreach(json_object_get(r->state, "resources"), k, v)
+	json_object_foreach (json_object_get(r->state, "resources"), k, v)
 		if (!strcmp(json_get_str(v, "provider", ""), name))
 			return 1;
 	return 0;
@@ -186,10 +185,9 @@ int run_providers(struct run *r, struct err *e)
 			continue;
 		if (r->ps.n >= ARRAY_SIZE(r->ps.p))
 			BUG("too many providers");
-		ret = (*p)->configure(&ctx,
-				      json_object_get(r->m.providers,
-						      (*p)->name),
-				      r->http, e);
+		ret = (*p)->configure(
+		    &ctx, json_object_get(r->m.providers, (*p)->name), r->http,
+		    e);
 		if (ret < 0)
 			return err_prefix(e, "provider %s", (*p)->name);
 		r->ps.p[r->ps.n] = *p;
@@ -201,8 +199,8 @@ int run_providers(struct run *r, struct err *e)
 static json_t *state_attr(void *ctx, const char *address, const char *attr)
 {
 	struct run *r = ctx;
-	json_t *res = json_object_get(json_object_get(r->state, "resources"),
-				      address);
+	json_t *res =
+	    json_object_get(json_object_get(r->state, "resources"), address);
 	json_t *v;
 
 	if (!res || json_object_get(res, "pending") ||
@@ -226,17 +224,16 @@ static json_t *mark_unknown(json_t *v)
 		return json_string(PROPS_UNKNOWN);
 	}
 	if (json_is_object(v))
-		json_object_foreach(v, k, x)
+		json_object_foreach (v, k, x)
 			json_object_set_new(v, k, mark_unknown(json_incref(x)));
 	if (json_is_array(v))
-		json_array_foreach(v, i, x)
+		json_array_foreach (v, i, x)
 			json_array_set_new(v, i, mark_unknown(json_incref(x)));
 	return v;
 }
 
 /* Region of a resource: its own, the provider block's, the env's. */
-static const char *region_of(struct run *r,
-			     const struct manifest_resource *mr)
+static const char *region_of(struct run *r, const struct manifest_resource *mr)
 {
 	const char *p = type_provider(mr->type), *env;
 
@@ -248,7 +245,7 @@ static const char *region_of(struct run *r,
 		return json_get_str(json_object_get(r->m.providers, p),
 				    "region", NULL);
 	env = getenv(!strcmp(p, "tencentcloud") ? "TENCENTCLOUD_REGION"
-						 : "JDCLOUD_REGION");
+						: "JDCLOUD_REGION");
 	return env ? env : "";
 }
 
@@ -260,8 +257,8 @@ json_t *run_desired(struct run *r)
 	for (i = 0; i < r->m.n_resources; i++) {
 		const struct manifest_resource *mr = &r->m.resources[i];
 		struct err e = ERR_INIT;
-		json_t *props = expr_resolve(mr->properties, state_attr, r,
-					     NULL, &e);
+		json_t *props =
+		    expr_resolve(mr->properties, state_attr, r, NULL, &e);
 		json_t *deps = json_array(), *lc = json_object(), *ig;
 		json_t *ent;
 
@@ -273,8 +270,7 @@ json_t *run_desired(struct run *r)
 		for (j = 0; j < mr->refs.n; j++)
 			if (mr->refs.v[j].address)
 				json_array_append_new(
-					deps,
-					json_string(mr->refs.v[j].address));
+				    deps, json_string(mr->refs.v[j].address));
 		for (j = 0; j < mr->n_depends_on; j++) {
 			size_t k;
 
@@ -282,20 +278,20 @@ json_t *run_desired(struct run *r)
 				if (!strcmp(r->m.resources[k].name,
 					    mr->depends_on[j]))
 					json_array_append_new(
-						deps,
-						json_string(
-							r->m.resources[k]
-								.address));
+					    deps,
+					    json_string(
+						r->m.resources[k].address));
 		}
-		json_object_set_new(lc, "prevent_destroy",
-				    json_boolean(mr->lifecycle.prevent_destroy));
 		json_object_set_new(
-			lc, "create_before_destroy",
-			json_boolean(mr->lifecycle.create_before_destroy));
+		    lc, "prevent_destroy",
+		    json_boolean(mr->lifecycle.prevent_destroy));
+		json_object_set_new(
+		    lc, "create_before_destroy",
+		    json_boolean(mr->lifecycle.create_before_destroy));
 		ig = json_array();
 		for (j = 0; j < mr->lifecycle.n_ignore_changes; j++)
 			json_array_append_new(
-				ig, json_string(mr->lifecycle.ignore_changes[j]));
+			    ig, json_string(mr->lifecycle.ignore_changes[j]));
 		json_object_set_new(lc, "ignore_changes", ig);
 		ent = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "type", mr->type,
 				"provider", type_provider(mr->type), "region",
@@ -323,22 +319,21 @@ static void apply_targets(json_t *desired, json_t *state,
 		if (json_object_get(keep, a))
 			continue;
 		json_object_set_new(keep, a, json_true());
-		deps = json_object_get(json_object_get(desired, a),
-				       "depends_on");
-		json_array_foreach(deps, j, v)
+		deps =
+		    json_object_get(json_object_get(desired, a), "depends_on");
+		json_array_foreach (deps, j, v)
 			json_array_append(queue, v);
 	}
 	{
 		void *tmp;
-		json_object_foreach_safe(desired, tmp, k, v)
+		json_object_foreach_safe (desired, tmp, k, v)
 			if (!json_object_get(keep, k))
 				json_object_del(desired, k);
-		json_object_foreach_safe(json_object_get(state, "resources"),
-					 tmp, k, v)
+		json_object_foreach_safe (json_object_get(state, "resources"),
+					  tmp, k, v)
 			if (!json_object_get(keep, k))
-				json_object_del(json_object_get(state,
-								"resources"),
-						k);
+				json_object_del(
+				    json_object_get(state, "resources"), k);
 	}
 	json_decref(keep);
 	json_decref(queue);
@@ -376,14 +371,14 @@ int run_plan(struct run *r, json_t **out, struct err *e)
 		goto out;
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	plan = json_pack("{s:i,s:s,s:s,s:s,s:O,s:O,s:s,s:b,s:o,s:o}",
-			 "format_version", PLAN_FORMAT_VERSION, "tool_version",
-			 DCFORM_VERSION, "created_at", when, "workspace",
-			 "default", "lineage", json_object_get(state, "lineage"),
-			 "serial", json_object_get(state, "serial"),
-			 "state_commit", r->state_commit, "destroy",
-			 r->o->destroy, "resource_changes", changes, "steps",
-			 steps);
+	plan =
+	    json_pack("{s:i,s:s,s:s,s:s,s:O,s:O,s:s,s:b,s:o,s:o}",
+		      "format_version", PLAN_FORMAT_VERSION, "tool_version",
+		      DCFORM_VERSION, "created_at", when, "workspace",
+		      "default", "lineage", json_object_get(state, "lineage"),
+		      "serial", json_object_get(state, "serial"),
+		      "state_commit", r->state_commit, "destroy", r->o->destroy,
+		      "resource_changes", changes, "steps", steps);
 	changes = steps = NULL; /* stolen by json_pack, even on failure */
 	if (!plan) {
 		ret = err_set(e, DCF_ERROR, "cannot build the plan document");
@@ -395,12 +390,12 @@ int run_plan(struct run *r, json_t **out, struct err *e)
 		json_t *dres = json_object(), *ent;
 		const char *a;
 
-		json_object_foreach(desired, a, ent)
+		json_object_foreach (desired, a, ent)
 			json_object_set_new(
-				dres, a,
-				props_redact(json_get_str(ent, "type", ""),
-					     json_object_get(ent, "properties"),
-					     NULL, NULL));
+			    dres, a,
+			    props_redact(json_get_str(ent, "type", ""),
+					 json_object_get(ent, "properties"),
+					 NULL, NULL));
 		json_object_set_new(plan, "desired", dres);
 	}
 	ret = plan_quote_and_preflight(plan, &r->ps, e);
@@ -411,7 +406,7 @@ int run_plan(struct run *r, json_t **out, struct err *e)
 		json_t *c;
 		size_t j;
 
-		json_array_foreach(json_object_get(plan, "preflight"), j, c)
+		json_array_foreach (json_object_get(plan, "preflight"), j, c)
 			if (!strcmp(json_get_str(c, "check", ""),
 				    r->o->skip_preflight.v[i]) &&
 			    !json_get_bool(c, "ok", 1)) {
@@ -424,8 +419,8 @@ int run_plan(struct run *r, json_t **out, struct err *e)
 
 		/* apply FILE loads the manifests from here again (sensitive
 		 * values are never in the plan file). */
-		json_object_set_new(plan, "dir", json_string(abs ? abs
-								 : r->dir));
+		json_object_set_new(plan, "dir",
+				    json_string(abs ? abs : r->dir));
 		free(abs);
 	}
 	plan_summarise(plan);

@@ -13,36 +13,48 @@
 
 struct run_opts {
 	struct strlist vars, var_files;
-	const char *state_file;   /* --state: a state fixture (JSON) */
-	long parallelism;         /* --parallelism */
-	int debug_http;           /* --debug-http */
-	struct strlist targets;   /* --target */
+	const char *state_file; /* --state: a state fixture (JSON) */
+	long parallelism;	/* --parallelism */
+	int debug_http;		/* --debug-http */
+	struct strlist targets; /* --target */
 	struct strlist skip_preflight;
 	int no_refresh;
-	long refresh_batch_size;  /* --refresh-batch-size (0: the API's max) */
+	long refresh_batch_size; /* --refresh-batch-size (0: the API's max) */
 	int destroy;
 };
 
-#define RUN_COMMON_OPTIONS(r)                                                \
-	{ "var", 0, OPT_LIST, &(r).vars, "NAME=VALUE",                       \
-	  "set a variable (highest precedence)" },                          \
-	{ "var-file", 0, OPT_LIST, &(r).var_files, "FILE",                   \
-	  "read variables from a YAML file" },                              \
-	{ "state", 0, OPT_STRING, &(r).state_file, "FILE",                   \
-	  "read the state from a JSON file instead of .dcform/state.git" },  \
-	{ "parallelism", 0, OPT_INT, &(r).parallelism, "N",                  \
-	  "concurrent API requests (default 10)" },                         \
-	{ "debug-http", 0, OPT_BOOL, &(r).debug_http, NULL,                  \
-	  "log every HTTP request to stderr, secrets redacted" },           \
-	{ "refresh-batch-size", 0, OPT_INT, &(r).refresh_batch_size, "N",    \
-	  "read at most N objects per API call (default: the API's "        \
-	  "maximum, 100)" }
+#define RUN_COMMON_OPTIONS(r)                                                  \
+	{"var",	       0,                                                      \
+	 OPT_LIST,     &(r).vars,                                              \
+	 "NAME=VALUE", "set a variable (highest precedence)"},                 \
+	    {"var-file",     0,	     OPT_LIST,                                 \
+	     &(r).var_files, "FILE", "read variables from a YAML file"},       \
+	    {"state",                                                          \
+	     0,                                                                \
+	     OPT_STRING,                                                       \
+	     &(r).state_file,                                                  \
+	     "FILE",                                                           \
+	     "read the state from a JSON file instead of .dcform/state.git"},  \
+	    {"parallelism",    0,   OPT_INT,                                   \
+	     &(r).parallelism, "N", "concurrent API requests (default 10)"},   \
+	    {"debug-http",                                                     \
+	     0,                                                                \
+	     OPT_BOOL,                                                         \
+	     &(r).debug_http,                                                  \
+	     NULL,                                                             \
+	     "log every HTTP request to stderr, secrets redacted"},            \
+	{                                                                      \
+		"refresh-batch-size", 0, OPT_INT, &(r).refresh_batch_size,     \
+		    "N",                                                       \
+		    "read at most N objects per API call (default: the API's " \
+		    "maximum, 100)"                                            \
+	}
 
 struct run {
 	const char *dir;
 	struct run_opts *o;
 	struct manifest m;
-	json_t *state;            /* never NULL after run_state */
+	json_t *state; /* never NULL after run_state */
 	char state_commit[41];
 	struct http_engine *http;
 	struct provider_set ps;

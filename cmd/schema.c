@@ -20,14 +20,14 @@ static int json_out, json_schema_out, markdown_out;
 static const struct opt *schema_options(void)
 {
 	static const struct opt o[] = {
-		{ "json", 0, OPT_BOOL, &json_out, NULL,
-		  "print the types or the properties as JSON" },
-		{ "json-schema", 0, OPT_BOOL, &json_schema_out, NULL,
-		  "print the JSON Schema, for editors (without TYPE: the "
-		  "manifest's, types included)" },
-		{ "markdown", 0, OPT_BOOL, &markdown_out, NULL,
-		  "print the type's reference page (docs/resources/TYPE.md)" },
-		OPT_END,
+	    {"json", 0, OPT_BOOL, &json_out, NULL,
+	     "print the types or the properties as JSON"},
+	    {"json-schema", 0, OPT_BOOL, &json_schema_out, NULL,
+	     "print the JSON Schema, for editors (without TYPE: the "
+	     "manifest's, types included)"},
+	    {"markdown", 0, OPT_BOOL, &markdown_out, NULL,
+	     "print the type's reference page (docs/resources/TYPE.md)"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -75,24 +75,24 @@ static void type_name(struct buf *b, const json_t *root, const json_t *s)
 
 		if (!strcmp(n, "array") && json_object_get(s, "items")) {
 			const json_t *it = schema_deref(
-				root, json_object_get(s, "items"), NULL);
+			    root, json_object_get(s, "items"), NULL);
 
 			buf_puts(b, "list of ");
 			type_name(b, root, it);
 		} else if (!strcmp(n, "object") &&
-			   json_is_object(json_object_get(
-				   s, "additionalProperties"))) {
+			   json_is_object(
+			       json_object_get(s, "additionalProperties"))) {
 			buf_puts(b, "map of ");
 			type_name(b, root,
 				  schema_deref(root,
 					       json_object_get(
-						       s, "additionalProperties"),
+						   s, "additionalProperties"),
 					       NULL));
 		} else {
 			buf_puts(b, n);
 		}
 	} else if (json_is_array(t)) {
-		json_array_foreach(t, i, x) {
+		json_array_foreach (t, i, x) {
 			buf_puts(b, i ? " or " : "");
 			buf_puts(b, json_string_value(x));
 		}
@@ -135,7 +135,7 @@ static void constraints(struct buf *b, const json_t *s, const char *what)
 	if (json_is_array(e)) {
 		sep(b);
 		buf_printf(b, "%sone of: ", what);
-		json_array_foreach(e, i, y) {
+		json_array_foreach (e, i, y) {
 			buf_puts(b, i ? ", " : "");
 			value_text(b, y);
 		}
@@ -200,7 +200,7 @@ static void collect(struct rows *r, const json_t *root, const json_t *s,
 	const char *k;
 	json_t *x;
 
-	json_object_foreach((json_t *)props, k, x) {
+	json_object_foreach ((json_t *)props, k, x) {
 		const json_t *node = schema_deref(root, x, NULL);
 		struct buf type = BUF_INIT, cons = BUF_INIT;
 		struct row *row;
@@ -218,18 +218,18 @@ static void collect(struct rows *r, const json_t *root, const json_t *s,
 		ALLOC_GROW(r->v, r->n + 1, r->alloc);
 		row = &r->v[r->n++];
 		memset(row, 0, sizeof(*row));
-		row->name = *prefix ? xasprintf("%s.%s", prefix, k) :
-				      xstrdup(k);
+		row->name =
+		    *prefix ? xasprintf("%s.%s", prefix, k) : xstrdup(k);
 		type_name(&type, root, node);
 		row->type = buf_detach(&type, NULL);
 		constraints(&cons, node, "");
-		items = schema_deref(root, json_object_get(node, "items"),
-				     NULL);
+		items =
+		    schema_deref(root, json_object_get(node, "items"), NULL);
 		if (items && !json_object_get(items, "properties"))
 			constraints(&cons, items, "each ");
 		row->constraints = buf_detach(&cons, NULL);
 		row->description = json_get_str(node, "description", "");
-		json_array_foreach(req, i, q)
+		json_array_foreach (req, i, q)
 			if (!strcmp(json_string_value(q), k))
 				row->required = 1;
 		row->force_new = !!(flags & SCHEMA_FORCE_NEW);
@@ -277,12 +277,11 @@ static int list_types(void)
 			const json_t *s = schema_get(types[i]);
 
 			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:s}", "type",
-					       types[i], "provider",
-					       json_get_str(s, "x-provider", ""),
-					       "description",
-					       json_get_str(s, "description",
-							    "")));
+			    arr, json_pack("{s:s, s:s, s:s}", "type", types[i],
+					   "provider",
+					   json_get_str(s, "x-provider", ""),
+					   "description",
+					   json_get_str(s, "description", "")));
 		}
 		json_dump_buf(&b, arr, JSON_INDENT(2));
 		printf("%s\n", b.ptr);
@@ -305,8 +304,7 @@ static const char *yes(int v)
 	return v ? "yes" : "";
 }
 
-static void print_table(const char *type, const json_t *s,
-			const struct rows *r)
+static void print_table(const char *type, const json_t *s, const struct rows *r)
 {
 	size_t i, wn = 4, wt = 4;
 	struct buf b = BUF_INIT;
@@ -338,8 +336,7 @@ static void print_table(const char *type, const json_t *s,
 	buf_release(&b);
 }
 
-static void print_json(const char *type, const json_t *s,
-		       const struct rows *r)
+static void print_json(const char *type, const json_t *s, const struct rows *r)
 {
 	json_t *props = json_array(), *doc;
 	struct buf b = BUF_INIT;
@@ -348,15 +345,14 @@ static void print_json(const char *type, const json_t *s,
 	for (i = 0; i < r->n; i++) {
 		const struct row *x = &r->v[i];
 		json_t *o = json_pack(
-			"{s:s, s:s, s:b, s:b, s:b, s:b, s:s, s:s}", "name",
-			x->name, "type", x->type, "required", x->required,
-			"force_new", x->force_new, "sensitive", x->sensitive,
-			"computed", x->computed, "description", x->description,
-			"constraints", x->constraints);
-		static const char *const keep[] = { "enum", "const", "minimum",
-						    "maximum", "minLength",
-						    "maxLength", "pattern",
-						    "minItems", "maxItems" };
+		    "{s:s, s:s, s:b, s:b, s:b, s:b, s:s, s:s}", "name", x->name,
+		    "type", x->type, "required", x->required, "force_new",
+		    x->force_new, "sensitive", x->sensitive, "computed",
+		    x->computed, "description", x->description, "constraints",
+		    x->constraints);
+		static const char *const keep[] = {
+		    "enum",	 "const",   "minimum",	"maximum", "minLength",
+		    "maxLength", "pattern", "minItems", "maxItems"};
 		size_t k;
 
 		for (k = 0; k < ARRAY_SIZE(keep); k++) {
@@ -367,9 +363,10 @@ static void print_json(const char *type, const json_t *s,
 		}
 		json_array_append_new(props, o);
 	}
-	doc = json_pack("{s:s, s:s, s:s, s:o}", "type", type, "provider",
-			json_get_str(s, "x-provider", ""), "description",
-			json_get_str(s, "description", ""), "properties", props);
+	doc =
+	    json_pack("{s:s, s:s, s:s, s:o}", "type", type, "provider",
+		      json_get_str(s, "x-provider", ""), "description",
+		      json_get_str(s, "description", ""), "properties", props);
 	json_dump_buf(&b, doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("%s\n", b.ptr);
 	json_decref(doc);
@@ -509,8 +506,8 @@ static int unknown_type(const char *type)
 			  "'%s'? types: %s",
 			  type, best, all.ptr);
 	else
-		cmd_error("schema: unknown resource type '%s'; types: %s",
-			  type, all.ptr);
+		cmd_error("schema: unknown resource type '%s'; types: %s", type,
+			  all.ptr);
 	buf_release(&all);
 	return EXIT_ERR;
 }
@@ -519,7 +516,7 @@ static int schema_run(int argc, const char **argv)
 {
 	const char *type = argc > 0 ? argv[0] : NULL;
 	const json_t *s;
-	struct rows r = { NULL, 0, 0 };
+	struct rows r = {NULL, 0, 0};
 
 	if (argc > 1) {
 		cmd_error("schema: takes at most one TYPE");
@@ -554,25 +551,25 @@ static int schema_run(int argc, const char **argv)
 }
 
 const struct cmd cmd_schema_def = {
-	.name = "schema",
-	.usage = "schema [TYPE] [--json | --json-schema | --markdown]",
-	.summary = "List resource types, or show a type's properties",
-	.help = "Without TYPE, lists the resource types.  With TYPE, shows "
-		"its properties: type,\nwhether required, force-new (a change "
-		"replaces the object), sensitive\n(never stored or printed), "
-		"computed (read from the cloud; reference it as\n"
-		"${NAME.ATTR}), description and allowed values.\n\n"
-		"--json-schema prints the JSON Schema itself: TYPE's as in "
-		"schemas/TYPE.json,\nor without TYPE the manifest's with every "
-		"type's inside, one file for\neditors:\n"
-		"  dcform schema --json-schema > ~/.config/dcform.schema.json\n"
-		"and start manifests with\n"
-		"  # yaml-language-server: "
-		"$schema=/home/me/.config/dcform.schema.json\n"
-		"(in this repository: $schema=../../schemas/"
-		"manifest.schema.json).",
-	.exit_codes = "0  printed\n1  unknown resource type\n64 bad "
-		      "command line",
-	.options = schema_options,
-	.run = schema_run,
+    .name = "schema",
+    .usage = "schema [TYPE] [--json | --json-schema | --markdown]",
+    .summary = "List resource types, or show a type's properties",
+    .help = "Without TYPE, lists the resource types.  With TYPE, shows "
+	    "its properties: type,\nwhether required, force-new (a change "
+	    "replaces the object), sensitive\n(never stored or printed), "
+	    "computed (read from the cloud; reference it as\n"
+	    "${NAME.ATTR}), description and allowed values.\n\n"
+	    "--json-schema prints the JSON Schema itself: TYPE's as in "
+	    "schemas/TYPE.json,\nor without TYPE the manifest's with every "
+	    "type's inside, one file for\neditors:\n"
+	    "  dcform schema --json-schema > ~/.config/dcform.schema.json\n"
+	    "and start manifests with\n"
+	    "  # yaml-language-server: "
+	    "$schema=/home/me/.config/dcform.schema.json\n"
+	    "(in this repository: $schema=../../schemas/"
+	    "manifest.schema.json).",
+    .exit_codes = "0  printed\n1  unknown resource type\n64 bad "
+		  "command line",
+    .options = schema_options,
+    .run = schema_run,
 };

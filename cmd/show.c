@@ -13,11 +13,11 @@ static const char *format;
 static const struct opt *show_options(void)
 {
 	static const struct opt o[] = {
-		{ "json", 0, OPT_BOOL, &gopts.json, NULL,
-		  "print the plan as JSON (docs/plan-json.md)" },
-		{ "format", 0, OPT_STRING, &format, "FORMAT",
-		  "text (default), json or markdown (for pull requests)" },
-		OPT_END,
+	    {"json", 0, OPT_BOOL, &gopts.json, NULL,
+	     "print the plan as JSON (docs/plan-json.md)"},
+	    {"format", 0, OPT_STRING, &format, "FORMAT",
+	     "text (default), json or markdown (for pull requests)"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -62,14 +62,14 @@ static int show_run(int argc, const char **argv)
 }
 
 const struct cmd cmd_show_def = {
-	.name = "show",
-	.usage = "show PLANFILE [--json | --format markdown]",
-	.summary = "Show a saved plan",
-	.help = "Prints a plan saved with `dcform plan --out FILE` as text,\n"
-		"as JSON (the plan file itself, docs/plan-json.md) or as\n"
-		"markdown for a pull-request comment (summary table, money,\n"
-		"preflight, each resource's steps in a collapsible block).",
-	.options = show_options,
-	.run = show_run,
-	.exit_codes = "0   shown\n1   not a plan file\n64  bad command line",
+    .name = "show",
+    .usage = "show PLANFILE [--json | --format markdown]",
+    .summary = "Show a saved plan",
+    .help = "Prints a plan saved with `dcform plan --out FILE` as text,\n"
+	    "as JSON (the plan file itself, docs/plan-json.md) or as\n"
+	    "markdown for a pull-request comment (summary table, money,\n"
+	    "preflight, each resource's steps in a collapsible block).",
+    .options = show_options,
+    .run = show_run,
+    .exit_codes = "0   shown\n1   not a plan file\n64  bad command line",
 };

@@ -19,10 +19,10 @@ static long limit;
 static const struct opt *state_options(void)
 {
 	static const struct opt o[] = {
-		{ "dir", 'C', OPT_STRING, &dir, "DIR",
-		  "the configuration's directory (default .)" },
-		{ "json", 0, OPT_BOOL, &gopts.json, NULL, "print JSON" },
-		OPT_END,
+	    {"dir", 'C', OPT_STRING, &dir, "DIR",
+	     "the configuration's directory (default .)"},
+	    {"json", 0, OPT_BOOL, &gopts.json, NULL, "print JSON"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -30,12 +30,11 @@ static const struct opt *state_options(void)
 static const struct opt *history_options(void)
 {
 	static const struct opt o[] = {
-		{ "dir", 'C', OPT_STRING, &dir, "DIR",
-		  "the configuration's directory (default .)" },
-		{ "json", 0, OPT_BOOL, &gopts.json, NULL, "print JSON" },
-		{ "max-count", 'n', OPT_INT, &limit, "N",
-		  "show at most N versions" },
-		OPT_END,
+	    {"dir", 'C', OPT_STRING, &dir, "DIR",
+	     "the configuration's directory (default .)"},
+	    {"json", 0, OPT_BOOL, &gopts.json, NULL, "print JSON"},
+	    {"max-count", 'n', OPT_INT, &limit, "N", "show at most N versions"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -87,28 +86,27 @@ static int list_run(int argc, const char **argv)
 	}
 	ret = cmd_state_load(dir, &st, &doc, commit);
 	if (ret == EXIT_OK) {
-		json_object_foreach(json_object_get(doc, "resources"), addr, r)
+		json_object_foreach (json_object_get(doc, "resources"), addr, r)
 			json_array_append_new(
-				out,
-				json_pack("{s:s,s:s,s:s?,s:b}", "address", addr,
-					  "type", json_get_str(r, "type", ""),
-					  "id", json_get_str(r, "id", NULL),
-					  "pending",
-					  json_object_get(r, "pending") != NULL));
+			    out,
+			    json_pack("{s:s,s:s,s:s?,s:b}", "address", addr,
+				      "type", json_get_str(r, "type", ""), "id",
+				      json_get_str(r, "id", NULL), "pending",
+				      json_object_get(r, "pending") != NULL));
 		if (gopts.json) {
 			print_json(out);
 		} else {
 			size_t i;
 			json_t *x;
 
-			json_array_foreach(out, i, x)
+			json_array_foreach (out, i, x)
 				printf("%-30s %-28s %s%s\n",
 				       json_get_str(x, "address", ""),
 				       json_get_str(x, "type", ""),
 				       json_get_str(x, "id", "(no id)"),
 				       json_get_bool(x, "pending", 0)
-					       ? "  (pending)"
-					       : "");
+					   ? "  (pending)"
+					   : "");
 		}
 	}
 	json_decref(out);
@@ -190,7 +188,7 @@ static int history_run(int argc, const char **argv)
 	if (gopts.json) {
 		print_json(h);
 	} else {
-		json_array_foreach(h, i, v) {
+		json_array_foreach (h, i, v) {
 			time_t t = (time_t)json_get_int(v, "time", 0);
 			struct tm tm;
 			char when[32];
@@ -209,45 +207,45 @@ static int history_run(int argc, const char **argv)
 }
 
 const struct cmd cmd_state_history_def = {
-	.name = "state history",
-	.usage = "state history [-C DIR] [-n N] [--json]",
-	.summary = "List the versions of the state, newest first",
-	.help = "Every apply commits versions of the state to\n"
-		".dcform/state.git; this lists them with serial, time and\n"
-		"what changed. git log works on that repository too.",
-	.options = history_options,
-	.run = history_run,
-	.exit_codes = "0   listed\n1   error\n64  bad command line",
+    .name = "state history",
+    .usage = "state history [-C DIR] [-n N] [--json]",
+    .summary = "List the versions of the state, newest first",
+    .help = "Every apply commits versions of the state to\n"
+	    ".dcform/state.git; this lists them with serial, time and\n"
+	    "what changed. git log works on that repository too.",
+    .options = history_options,
+    .run = history_run,
+    .exit_codes = "0   listed\n1   error\n64  bad command line",
 };
 
 const struct cmd cmd_state_list_def = {
-	.name = "state list",
-	.usage = "state list [-C DIR] [--json]",
-	.summary = "List the resources in the state",
-	.options = state_options,
-	.run = list_run,
-	.exit_codes = "0   listed\n1   no state, or an error\n"
-		      "64  bad command line",
+    .name = "state list",
+    .usage = "state list [-C DIR] [--json]",
+    .summary = "List the resources in the state",
+    .options = state_options,
+    .run = list_run,
+    .exit_codes = "0   listed\n1   no state, or an error\n"
+		  "64  bad command line",
 };
 
 const struct cmd cmd_state_pull_def = {
-	.name = "state pull",
-	.usage = "state pull [-C DIR]",
-	.summary = "Print the current state document (JSON)",
-	.help = "Sensitive values are never in the state: only keyed digests\n"
-		"of them.",
-	.options = state_options,
-	.run = pull_run,
-	.exit_codes = "0   printed\n1   no state, or an error\n"
-		      "64  bad command line",
+    .name = "state pull",
+    .usage = "state pull [-C DIR]",
+    .summary = "Print the current state document (JSON)",
+    .help = "Sensitive values are never in the state: only keyed digests\n"
+	    "of them.",
+    .options = state_options,
+    .run = pull_run,
+    .exit_codes = "0   printed\n1   no state, or an error\n"
+		  "64  bad command line",
 };
 
 const struct cmd cmd_state_show_def = {
-	.name = "state show",
-	.usage = "state show ADDR [-C DIR]",
-	.summary = "Show one resource of the state",
-	.options = state_options,
-	.run = show_run,
-	.exit_codes = "0   shown\n1   not in the state, or an error\n"
-		      "64  bad command line",
+    .name = "state show",
+    .usage = "state show ADDR [-C DIR]",
+    .summary = "Show one resource of the state",
+    .options = state_options,
+    .run = show_run,
+    .exit_codes = "0   shown\n1   not in the state, or an error\n"
+		  "64  bad command line",
 };

@@ -23,19 +23,19 @@ static long lock_timeout_s;
 static const struct opt *migrate_options(void)
 {
 	static const struct opt o[] = {
-		{ "branch", 0, OPT_STRING, &branch, "BRANCH",
-		  "the remote branch (default dcform-state)" },
-		{ "dir", 'C', OPT_STRING, &dir, "DIR",
-		  "the configuration's directory (default .)" },
-		{ "from", 0, OPT_STRING, &from, "URL",
-		  "with --to local: the remote (default: the manifest's "
-		  "backend)" },
-		{ "json", 0, OPT_BOOL, &gopts.json, NULL, "print JSON" },
-		{ "lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
-		  "wait this long for the state lock (default 0)" },
-		{ "to", 0, OPT_STRING, &to, "URL|local",
-		  "where the state goes: a git remote URL, or local" },
-		OPT_END,
+	    {"branch", 0, OPT_STRING, &branch, "BRANCH",
+	     "the remote branch (default dcform-state)"},
+	    {"dir", 'C', OPT_STRING, &dir, "DIR",
+	     "the configuration's directory (default .)"},
+	    {"from", 0, OPT_STRING, &from, "URL",
+	     "with --to local: the remote (default: the manifest's "
+	     "backend)"},
+	    {"json", 0, OPT_BOOL, &gopts.json, NULL, "print JSON"},
+	    {"lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
+	     "wait this long for the state lock (default 0)"},
+	    {"to", 0, OPT_STRING, &to, "URL|local",
+	     "where the state goes: a git remote URL, or local"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -44,7 +44,7 @@ static const struct opt *migrate_options(void)
 static int manifest_backend(json_t **out)
 {
 	struct manifest m;
-	struct manifest_opts mo = { 0 };
+	struct manifest_opts mo = {0};
 	struct diags d = DIAGS_INIT;
 	struct err e = ERR_INIT;
 	int ret;
@@ -88,9 +88,9 @@ static int migrate_run(int argc, const char **argv)
 				goto out;
 			}
 			if (branch)
-				json_object_set_new(
-					json_object_get(src, "git"), "branch",
-					json_string(branch));
+				json_object_set_new(json_object_get(src, "git"),
+						    "branch",
+						    json_string(branch));
 		}
 	} else {
 		if (from) {
@@ -111,7 +111,7 @@ static int migrate_run(int argc, const char **argv)
 					 lock_timeout_s * 1000, &e);
 	if (ret == 0)
 		ret = state_store_migrate(dir, src, dst, &rep, &e);
-	json_array_foreach(rep, i, v) {
+	json_array_foreach (rep, i, v) {
 		if (gopts.json)
 			continue;
 		printf("%s: %s, %lld version%s up to serial %lld "
@@ -128,10 +128,9 @@ static int migrate_run(int argc, const char **argv)
 		goto out;
 	}
 	if (gopts.json) {
-		json_t *j = json_pack("{s:s,s:s,s:O}", "from",
-				      src ? be.shown : "local", "to",
-				      dst ? be.shown : "local", "workspaces",
-				      rep);
+		json_t *j = json_pack(
+		    "{s:s,s:s,s:O}", "from", src ? be.shown : "local", "to",
+		    dst ? be.shown : "local", "workspaces", rep);
 		char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		printf("%s\n", s);
@@ -159,25 +158,25 @@ out:
 }
 
 const struct cmd cmd_state_migrate_def = {
-	.name = "state migrate",
-	.usage = "state migrate --to URL|local [--branch B] [--from URL] "
-		 "[-C DIR]",
-	.summary = "Copy every version of the state to a git remote, or back",
-	.help = "--to URL pushes every workspace's versions (the same commits,\n"
-		"the whole history) from .dcform/state.git to the branch\n"
-		"BRANCH (default dcform-state; workspace W other than default\n"
-		"goes to BRANCH--W) of the remote: file://, git://, ssh:// or\n"
-		"https:// (credentials: ssh-agent, DCFORM_GIT_TOKEN and\n"
-		"DCFORM_GIT_USERNAME).  --to local fetches them back from the\n"
-		"manifest's backend (or --from URL).\n"
-		"\n"
-		"Only fast-forwards: a destination that already holds other\n"
-		"versions is left alone and the command fails.  The source\n"
-		"keeps its copy.  Then name (or remove) the backend in the\n"
-		"manifest.",
-	.options = migrate_options,
-	.run = migrate_run,
-	.exit_codes = "0   copied (or already there)\n"
-		      "1   error: locked, diverged, unreachable remote\n"
-		      "64  bad command line",
+    .name = "state migrate",
+    .usage = "state migrate --to URL|local [--branch B] [--from URL] "
+	     "[-C DIR]",
+    .summary = "Copy every version of the state to a git remote, or back",
+    .help = "--to URL pushes every workspace's versions (the same commits,\n"
+	    "the whole history) from .dcform/state.git to the branch\n"
+	    "BRANCH (default dcform-state; workspace W other than default\n"
+	    "goes to BRANCH--W) of the remote: file://, git://, ssh:// or\n"
+	    "https:// (credentials: ssh-agent, DCFORM_GIT_TOKEN and\n"
+	    "DCFORM_GIT_USERNAME).  --to local fetches them back from the\n"
+	    "manifest's backend (or --from URL).\n"
+	    "\n"
+	    "Only fast-forwards: a destination that already holds other\n"
+	    "versions is left alone and the command fails.  The source\n"
+	    "keeps its copy.  Then name (or remove) the backend in the\n"
+	    "manifest.",
+    .options = migrate_options,
+    .run = migrate_run,
+    .exit_codes = "0   copied (or already there)\n"
+		  "1   error: locked, diverged, unreachable remote\n"
+		  "64  bad command line",
 };

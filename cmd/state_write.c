@@ -27,13 +27,13 @@ static int auto_approve;
 static const struct opt *rm_options(void)
 {
 	static const struct opt o[] = {
-		{ "dir", 'C', OPT_STRING, &dir, "DIR",
-		  "the configuration's directory (default .)" },
-		{ "lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
-		  "wait this long for the state lock (default 0)" },
-		{ "force", 0, OPT_BOOL, &force, NULL,
-		  "also remove resources with unfinished work (pending)" },
-		OPT_END,
+	    {"dir", 'C', OPT_STRING, &dir, "DIR",
+	     "the configuration's directory (default .)"},
+	    {"lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
+	     "wait this long for the state lock (default 0)"},
+	    {"force", 0, OPT_BOOL, &force, NULL,
+	     "also remove resources with unfinished work (pending)"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -41,11 +41,11 @@ static const struct opt *rm_options(void)
 static const struct opt *mv_options(void)
 {
 	static const struct opt o[] = {
-		{ "dir", 'C', OPT_STRING, &dir, "DIR",
-		  "the configuration's directory (default .)" },
-		{ "lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
-		  "wait this long for the state lock (default 0)" },
-		OPT_END,
+	    {"dir", 'C', OPT_STRING, &dir, "DIR",
+	     "the configuration's directory (default .)"},
+	    {"lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
+	     "wait this long for the state lock (default 0)"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -53,13 +53,13 @@ static const struct opt *mv_options(void)
 static const struct opt *restore_options(void)
 {
 	static const struct opt o[] = {
-		{ "dir", 'C', OPT_STRING, &dir, "DIR",
-		  "the configuration's directory (default .)" },
-		{ "lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
-		  "wait this long for the state lock (default 0)" },
-		{ "auto-approve", 0, OPT_BOOL, &auto_approve, NULL,
-		  "restore without asking (required without a terminal)" },
-		OPT_END,
+	    {"dir", 'C', OPT_STRING, &dir, "DIR",
+	     "the configuration's directory (default .)"},
+	    {"lock-timeout", 0, OPT_INT, &lock_timeout_s, "SECONDS",
+	     "wait this long for the state lock (default 0)"},
+	    {"auto-approve", 0, OPT_BOOL, &auto_approve, NULL,
+	     "restore without asking (required without a terminal)"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -67,10 +67,10 @@ static const struct opt *restore_options(void)
 static const struct opt *diff_options(void)
 {
 	static const struct opt o[] = {
-		{ "dir", 'C', OPT_STRING, &dir, "DIR",
-		  "the configuration's directory (default .)" },
-		{ "json", 0, OPT_BOOL, &gopts.json, NULL, "print JSON" },
-		OPT_END,
+	    {"dir", 'C', OPT_STRING, &dir, "DIR",
+	     "the configuration's directory (default .)"},
+	    {"json", 0, OPT_BOOL, &gopts.json, NULL, "print JSON"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -100,8 +100,7 @@ static int valid_address(const char *a)
  * The locked read-modify-write around fn: fn changes doc and says what it
  * did in *msg (malloc'd); 0 writes a new version, 1 means nothing to do.
  */
-typedef int (*state_edit_fn)(json_t *doc, char **msg, void *arg,
-			     struct err *e);
+typedef int (*state_edit_fn)(json_t *doc, char **msg, void *arg, struct err *e);
 
 static int state_edit(const char *op, state_edit_fn fn, void *arg)
 {
@@ -171,15 +170,15 @@ static int rm_edit(json_t *doc, char **msg, void *arg, struct err *e)
 				       a->argv[i]);
 		if (json_object_get(r, "pending") &&
 		    !json_is_null(json_object_get(r, "pending")) && !force)
-			return err_set(e, DCF_EINVALID,
-				       "%s has unfinished work from an apply "
-				       "(step %s); finish it with dcform "
-				       "apply, or pass --force to forget it "
-				       "anyway",
-				       a->argv[i],
-				       json_get_str(json_object_get(r,
-								    "pending"),
-						    "step", "?"));
+			return err_set(
+			    e, DCF_EINVALID,
+			    "%s has unfinished work from an apply "
+			    "(step %s); finish it with dcform "
+			    "apply, or pass --force to forget it "
+			    "anyway",
+			    a->argv[i],
+			    json_get_str(json_object_get(r, "pending"), "step",
+					 "?"));
 	}
 	buf_puts(&b, "state rm:");
 	for (i = 0; i < a->argc; i++) {
@@ -195,7 +194,7 @@ static int rm_edit(json_t *doc, char **msg, void *arg, struct err *e)
 
 static int rm_run(int argc, const char **argv)
 {
-	struct addrs a = { argc, argv };
+	struct addrs a = {argc, argv};
 
 	if (!argc) {
 		cmd_error("state rm: expected one or more addresses");
@@ -233,8 +232,8 @@ static int mv_edit(json_t *doc, char **msg, void *arg, struct err *e)
 	json_object_set(res, dst, r);
 	json_object_del(res, src);
 	/* What depended on src now depends on dst. */
-	json_object_foreach(res, k, x)
-		json_array_foreach(json_object_get(x, "dependencies"), i, d)
+	json_object_foreach (res, k, x)
+		json_array_foreach (json_object_get(x, "dependencies"), i, d)
 			if (json_is_string(d) &&
 			    !strcmp(json_string_value(d), src))
 				json_string_set(d, dst);
@@ -244,10 +243,11 @@ static int mv_edit(json_t *doc, char **msg, void *arg, struct err *e)
 
 static int mv_run(int argc, const char **argv)
 {
-	struct addrs a = { argc, argv };
+	struct addrs a = {argc, argv};
 
 	if (argc != 2) {
-		cmd_error("state mv: expected SOURCE and DESTINATION addresses");
+		cmd_error(
+		    "state mv: expected SOURCE and DESTINATION addresses");
 		return EXIT_USAGE;
 	}
 	return state_edit("state mv", mv_edit, &a);
@@ -264,18 +264,18 @@ static void paths_diff(json_t *out, const char *prefix, const json_t *a,
 	json_t *v;
 
 	if (json_is_object(a) && json_is_object(b)) {
-		json_object_foreach((json_t *)a, k, v) {
+		json_object_foreach ((json_t *)a, k, v) {
 			char *p = *prefix ? xasprintf("%s.%s", prefix, k)
 					  : xstrdup(k);
 
 			paths_diff(out, p, v, json_object_get(b, k));
 			free(p);
 		}
-		json_object_foreach((json_t *)b, k, v)
+		json_object_foreach ((json_t *)b, k, v)
 			if (!json_object_get(a, k)) {
-				char *p = *prefix ? xasprintf("%s.%s", prefix,
-							      k)
-						  : xstrdup(k);
+				char *p = *prefix
+					      ? xasprintf("%s.%s", prefix, k)
+					      : xstrdup(k);
 
 				paths_diff(out, p, NULL, v);
 				free(p);
@@ -283,10 +283,9 @@ static void paths_diff(json_t *out, const char *prefix, const json_t *a,
 		return;
 	}
 	if (!json_equal(a, b) && (a || b))
-		json_array_append_new(out,
-				      json_pack("{s:s,s:O?,s:O?}", "path",
-						prefix, "before", a, "after",
-						b));
+		json_array_append_new(out, json_pack("{s:s,s:O?,s:O?}", "path",
+						     prefix, "before", a,
+						     "after", b));
 }
 
 static json_t *state_diff(const json_t *a, const json_t *b)
@@ -295,31 +294,31 @@ static json_t *state_diff(const json_t *a, const json_t *b)
 	       *rb = json_object_get(b, "resources"), *x;
 	const char *k;
 
-	json_object_foreach(ra, k, x) {
+	json_object_foreach (ra, k, x) {
 		json_t *y = json_object_get(rb, k);
 
 		if (!y) {
 			json_array_append_new(
-				out, json_pack("{s:s,s:s,s:s?}", "address", k,
-					       "change", "removed", "id",
-					       json_get_str(x, "id", NULL)));
+			    out, json_pack("{s:s,s:s,s:s?}", "address", k,
+					   "change", "removed", "id",
+					   json_get_str(x, "id", NULL)));
 		} else if (!json_equal(x, y)) {
 			json_t *ch = json_array();
 
 			paths_diff(ch, "", x, y);
 			json_array_append_new(
-				out, json_pack("{s:s,s:s,s:s?,s:o}", "address",
-					       k, "change", "changed", "id",
-					       json_get_str(y, "id", NULL),
-					       "paths", ch));
+			    out, json_pack("{s:s,s:s,s:s?,s:o}", "address", k,
+					   "change", "changed", "id",
+					   json_get_str(y, "id", NULL), "paths",
+					   ch));
 		}
 	}
-	json_object_foreach(rb, k, x)
+	json_object_foreach (rb, k, x)
 		if (!json_object_get(ra, k))
 			json_array_append_new(
-				out, json_pack("{s:s,s:s,s:s?}", "address", k,
-					       "change", "added", "id",
-					       json_get_str(x, "id", NULL)));
+			    out, json_pack("{s:s,s:s,s:s?}", "address", k,
+					   "change", "added", "id",
+					   json_get_str(x, "id", NULL)));
 	return out;
 }
 
@@ -331,17 +330,18 @@ static void print_diff(const json_t *d, const char *from, const char *to)
 	printf("state %s -> %s:\n", from, to);
 	if (!json_array_size(d))
 		printf("  no resource changed\n");
-	json_array_foreach(d, i, x) {
+	json_array_foreach (d, i, x) {
 		const char *c = json_get_str(x, "change", "");
 
 		printf("  %c %s%s%s%s\n",
-		       !strcmp(c, "added") ? '+' : !strcmp(c, "removed") ? '-'
-									  : '~',
+		       !strcmp(c, "added")     ? '+'
+		       : !strcmp(c, "removed") ? '-'
+					       : '~',
 		       json_get_str(x, "address", ""),
 		       json_get_str(x, "id", NULL) ? " (" : "",
 		       json_get_str(x, "id", ""),
 		       json_get_str(x, "id", NULL) ? ")" : "");
-		json_array_foreach(json_object_get(x, "paths"), j, p) {
+		json_array_foreach (json_object_get(x, "paths"), j, p) {
 			char *bv = json_dumps(json_object_get(p, "before"),
 					      JSON_ENCODE_ANY | JSON_COMPACT);
 			char *av = json_dumps(json_object_get(p, "after"),
@@ -378,12 +378,11 @@ static int diff_run(int argc, const char **argv)
 	}
 	d = state_diff(a, b);
 	if (gopts.json) {
-		json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:o}", "from", ca, "to",
-				      cb, "from_serial",
-				      (json_int_t)json_get_int(a, "serial", 0),
-				      "to_serial",
-				      (json_int_t)json_get_int(b, "serial", 0),
-				      "resources", d);
+		json_t *o = json_pack(
+		    "{s:s,s:s,s:I,s:I,s:o}", "from", ca, "to", cb,
+		    "from_serial", (json_int_t)json_get_int(a, "serial", 0),
+		    "to_serial", (json_int_t)json_get_int(b, "serial", 0),
+		    "resources", d);
 		char *s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		printf("%s\n", s);
@@ -426,7 +425,8 @@ static int restore_edit(json_t *doc, char **msg, void *arg, struct err *e)
 	if (strcmp(json_get_str(doc, "lineage", ""),
 		   json_get_str(rs->old, "lineage", "")))
 		return err_set(e, DCF_EINVALID,
-			       "version %s belongs to another lineage", rs->rev);
+			       "version %s belongs to another lineage",
+			       rs->rev);
 	d = state_diff(doc, rs->old);
 	if (!json_array_size(d)) {
 		json_decref(d);
@@ -451,18 +451,17 @@ static int restore_edit(json_t *doc, char **msg, void *arg, struct err *e)
 		printf("Restore version %s? Only 'yes' will be accepted: ",
 		       rs->rev);
 		fflush(stdout);
-		if (!fgets(line, sizeof(line), stdin) ||
-		    strcmp(line, "yes\n"))
+		if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n"))
 			return err_set(e, DCF_EINVALID,
 				       "state restore: not confirmed; nothing "
 				       "restored");
 	}
 	/* The old version's content, under the current serial (the
 	 * caller adds one): history only ever grows. */
-	json_object_foreach_safe(doc, tmp, k, v)
+	json_object_foreach_safe (doc, tmp, k, v)
 		if (strcmp(k, "serial") && strcmp(k, "lineage"))
 			json_object_del(doc, k);
-	json_object_foreach(rs->old, k, v)
+	json_object_foreach (rs->old, k, v)
 		if (strcmp(k, "serial") && strcmp(k, "lineage"))
 			json_object_set(doc, k, v);
 	*msg = xasprintf("state restore: the resources of serial %lld "
@@ -476,7 +475,7 @@ static int restore_run(int argc, const char **argv)
 {
 	struct state_store *st = NULL;
 	struct err e = ERR_INIT;
-	struct restore rs = { NULL, NULL, "" };
+	struct restore rs = {NULL, NULL, ""};
 	int ret;
 
 	if (argc != 1) {
@@ -498,62 +497,62 @@ static int restore_run(int argc, const char **argv)
 }
 
 const struct cmd cmd_state_diff_def = {
-	.name = "state diff",
-	.usage = "state diff [FROM [TO]] [-C DIR] [--json]",
-	.summary = "Compare two versions of the state",
-	.help = "FROM and TO are serials, commit ids (or prefixes), HEAD or\n"
-		"HEAD~N; the default compares the previous version with the\n"
-		"current one. Lists resources added (+), removed (-) and\n"
-		"changed (~) with each changed attribute path.",
-	.options = diff_options,
-	.run = diff_run,
-	.exit_codes = "0   compared\n1   unknown version, or an error\n"
-		      "64  bad command line",
+    .name = "state diff",
+    .usage = "state diff [FROM [TO]] [-C DIR] [--json]",
+    .summary = "Compare two versions of the state",
+    .help = "FROM and TO are serials, commit ids (or prefixes), HEAD or\n"
+	    "HEAD~N; the default compares the previous version with the\n"
+	    "current one. Lists resources added (+), removed (-) and\n"
+	    "changed (~) with each changed attribute path.",
+    .options = diff_options,
+    .run = diff_run,
+    .exit_codes = "0   compared\n1   unknown version, or an error\n"
+		  "64  bad command line",
 };
 
 const struct cmd cmd_state_mv_def = {
-	.name = "state mv",
-	.usage = "state mv SOURCE DESTINATION [-C DIR]",
-	.summary = "Rename a resource in the state (after renaming it in the "
-		   "manifests)",
-	.help = "Moves the state of SOURCE to DESTINATION, so that renaming\n"
-		"a resource in the manifests does not destroy and buy it\n"
-		"again. Dependencies on SOURCE follow. The clouds are not\n"
-		"touched.",
-	.options = mv_options,
-	.run = mv_run,
-	.exit_codes = "0   moved\n"
-		      "1   SOURCE missing, DESTINATION taken or invalid, lock "
-		      "held\n"
-		      "64  bad command line",
+    .name = "state mv",
+    .usage = "state mv SOURCE DESTINATION [-C DIR]",
+    .summary = "Rename a resource in the state (after renaming it in the "
+	       "manifests)",
+    .help = "Moves the state of SOURCE to DESTINATION, so that renaming\n"
+	    "a resource in the manifests does not destroy and buy it\n"
+	    "again. Dependencies on SOURCE follow. The clouds are not\n"
+	    "touched.",
+    .options = mv_options,
+    .run = mv_run,
+    .exit_codes = "0   moved\n"
+		  "1   SOURCE missing, DESTINATION taken or invalid, lock "
+		  "held\n"
+		  "64  bad command line",
 };
 
 const struct cmd cmd_state_restore_def = {
-	.name = "state restore",
-	.usage = "state restore VERSION [-C DIR] [--auto-approve]",
-	.summary = "Make an earlier version of the state the current one",
-	.help = "Writes the resources of VERSION (a serial, a commit id or\n"
-		"HEAD~N) as a new version, after showing what changes and\n"
-		"asking for yes. History is never rewritten: the restore\n"
-		"itself can be undone the same way. The clouds are not\n"
-		"touched; run dcform plan afterwards.",
-	.options = restore_options,
-	.run = restore_run,
-	.exit_codes = "0   restored, or nothing to restore\n"
-		      "1   unknown version, not confirmed, or an error\n"
-		      "64  bad command line",
+    .name = "state restore",
+    .usage = "state restore VERSION [-C DIR] [--auto-approve]",
+    .summary = "Make an earlier version of the state the current one",
+    .help = "Writes the resources of VERSION (a serial, a commit id or\n"
+	    "HEAD~N) as a new version, after showing what changes and\n"
+	    "asking for yes. History is never rewritten: the restore\n"
+	    "itself can be undone the same way. The clouds are not\n"
+	    "touched; run dcform plan afterwards.",
+    .options = restore_options,
+    .run = restore_run,
+    .exit_codes = "0   restored, or nothing to restore\n"
+		  "1   unknown version, not confirmed, or an error\n"
+		  "64  bad command line",
 };
 
 const struct cmd cmd_state_rm_def = {
-	.name = "state rm",
-	.usage = "state rm ADDR... [-C DIR] [--force]",
-	.summary = "Forget resources without deleting them in the cloud",
-	.help = "Removes ADDR from the state: dcform stops managing the\n"
-		"object, which keeps existing (and costing money) in the\n"
-		"cloud. dcform import ADDR ID takes it back. Resources with\n"
-		"unfinished work from an apply are refused without --force.",
-	.options = rm_options,
-	.run = rm_run,
-	.exit_codes = "0   removed\n1   not in the state, pending, lock held\n"
-		      "64  bad command line",
+    .name = "state rm",
+    .usage = "state rm ADDR... [-C DIR] [--force]",
+    .summary = "Forget resources without deleting them in the cloud",
+    .help = "Removes ADDR from the state: dcform stops managing the\n"
+	    "object, which keeps existing (and costing money) in the\n"
+	    "cloud. dcform import ADDR ID takes it back. Resources with\n"
+	    "unfinished work from an apply are refused without --force.",
+    .options = rm_options,
+    .run = rm_run,
+    .exit_codes = "0   removed\n1   not in the state, pending, lock held\n"
+		  "64  bad command line",
 };

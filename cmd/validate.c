@@ -19,13 +19,13 @@ static int json_out;
 static const struct opt *validate_options(void)
 {
 	static const struct opt o[] = {
-		{ "var", 0, OPT_LIST, &vars, "NAME=VALUE",
-		  "set a variable (wins over --var-file, DCFORM_VAR_NAME, default)" },
-		{ "var-file", 0, OPT_LIST, &var_files, "FILE",
-		  "read variables from a YAML file (later files win)" },
-		{ "json", 0, OPT_BOOL, &json_out, NULL,
-		  "print the diagnostics as JSON" },
-		OPT_END,
+	    {"var", 0, OPT_LIST, &vars, "NAME=VALUE",
+	     "set a variable (wins over --var-file, DCFORM_VAR_NAME, default)"},
+	    {"var-file", 0, OPT_LIST, &var_files, "FILE",
+	     "read variables from a YAML file (later files win)"},
+	    {"json", 0, OPT_BOOL, &json_out, NULL,
+	     "print the diagnostics as JSON"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -36,8 +36,8 @@ void validate_print_diags(FILE *fp, const struct diags *d)
 
 	for (i = 0; i < d->n; i++) {
 		const struct diag *x = &d->v[i];
-		const char *sev = x->severity == DIAG_WARNING ? "warning" :
-			"error";
+		const char *sev =
+		    x->severity == DIAG_WARNING ? "warning" : "error";
 
 		if (x->file && x->line)
 			fprintf(fp, "%s:%d:%d: ", x->file, x->line, x->col);
@@ -60,25 +60,26 @@ json_t *validate_diags_json(const struct diags *d)
 	for (i = 0; i < d->n; i++) {
 		const struct diag *x = &d->v[i];
 
-		json_array_append_new(a, json_pack(
-			"{s:s, s:o, s:i, s:i, s:o, s:s}",
-			"severity", x->severity == DIAG_WARNING ? "warning" :
-			"error",
-			"file", x->file ? json_string(x->file) : json_null(),
-			"line", x->line, "column", x->col,
-			"path", x->path ? json_string(x->path) : json_null(),
-			"message", x->msg));
+		json_array_append_new(
+		    a, json_pack(
+			   "{s:s, s:o, s:i, s:i, s:o, s:s}", "severity",
+			   x->severity == DIAG_WARNING ? "warning" : "error",
+			   "file", x->file ? json_string(x->file) : json_null(),
+			   "line", x->line, "column", x->col, "path",
+			   x->path ? json_string(x->path) : json_null(),
+			   "message", x->msg));
 	}
 	return a;
 }
 
-int validate_load(struct manifest *m, const char *dir,
-		  const struct strlist *vl, const struct strlist *fl,
-		  struct diags *d, struct err *e)
+int validate_load(struct manifest *m, const char *dir, const struct strlist *vl,
+		  const struct strlist *fl, struct diags *d, struct err *e)
 {
 	struct manifest_opts o = {
-		.vars = vl->v, .n_vars = vl->n,
-		.var_files = fl->v, .n_var_files = fl->n,
+	    .vars = vl->v,
+	    .n_vars = vl->n,
+	    .var_files = fl->v,
+	    .n_var_files = fl->n,
 	};
 	int ret = manifest_load(m, dir, &o, d, e);
 
@@ -119,17 +120,19 @@ static int validate_run(int argc, const char **argv)
 	}
 	rc = diags_errors(&d) ? EXIT_ERR : EXIT_OK;
 	if (json_out) {
-		json_t *j = json_pack("{s:b, s:i, s:i, s:o}", "valid",
-				      rc == EXIT_OK, "error_count",
-				      (int)diags_errors(&d), "warning_count",
-				      (int)(d.n - diags_errors(&d)),
-				      "diagnostics", validate_diags_json(&d));
+		json_t *j =
+		    json_pack("{s:b, s:i, s:i, s:o}", "valid", rc == EXIT_OK,
+			      "error_count", (int)diags_errors(&d),
+			      "warning_count", (int)(d.n - diags_errors(&d)),
+			      "diagnostics", validate_diags_json(&d));
 
 		if (rc == EXIT_OK) {
-			json_object_set_new(j, "resources",
-					    json_integer((json_int_t)m.n_resources));
-			json_object_set_new(j, "outputs",
-					    json_integer((json_int_t)m.n_outputs));
+			json_object_set_new(
+			    j, "resources",
+			    json_integer((json_int_t)m.n_resources));
+			json_object_set_new(
+			    j, "outputs",
+			    json_integer((json_int_t)m.n_outputs));
 		}
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
@@ -150,25 +153,25 @@ out:
 }
 
 const struct cmd cmd_validate_def = {
-	.name = "validate",
-	.usage = "validate [DIR] [--var NAME=VALUE]... [--var-file FILE]... "
-		 "[--json]",
-	.summary = "Check a configuration's manifests without calling any cloud",
-	.help = "Loads every *.yaml and *.yml file of DIR (default: the "
-		"current directory; or one file), merges their documents and "
-		"checks them against the resource schemas: YAML syntax, types, "
-		"ranges, enums, unknown properties, variables, ${...} "
-		"references, for_each and dependency cycles.\n\n"
-		"Every problem is printed on stderr as\n"
-		"  FILE:LINE:COL: error: PATH: message\n"
-		"sorted by file and position.  Warnings (empty files, unset "
-		"environment variables) do not make the configuration "
-		"invalid.  With --json, stdout gets {\"valid\", "
-		"\"error_count\", \"diagnostics\": [{severity, file, line, "
-		"column, path, message}]}.",
-	.exit_codes = "0  valid (\"N resources, M outputs: valid\")\n"
-		      "1  invalid, or DIR cannot be read\n"
-		      "64 bad command line",
-	.options = validate_options,
-	.run = validate_run,
+    .name = "validate",
+    .usage = "validate [DIR] [--var NAME=VALUE]... [--var-file FILE]... "
+	     "[--json]",
+    .summary = "Check a configuration's manifests without calling any cloud",
+    .help = "Loads every *.yaml and *.yml file of DIR (default: the "
+	    "current directory; or one file), merges their documents and "
+	    "checks them against the resource schemas: YAML syntax, types, "
+	    "ranges, enums, unknown properties, variables, ${...} "
+	    "references, for_each and dependency cycles.\n\n"
+	    "Every problem is printed on stderr as\n"
+	    "  FILE:LINE:COL: error: PATH: message\n"
+	    "sorted by file and position.  Warnings (empty files, unset "
+	    "environment variables) do not make the configuration "
+	    "invalid.  With --json, stdout gets {\"valid\", "
+	    "\"error_count\", \"diagnostics\": [{severity, file, line, "
+	    "column, path, message}]}.",
+    .exit_codes = "0  valid (\"N resources, M outputs: valid\")\n"
+		  "1  invalid, or DIR cannot be read\n"
+		  "64 bad command line",
+    .options = validate_options,
+    .run = validate_run,
 };

@@ -12,9 +12,9 @@ static int json_out;
 static const struct opt *version_options(void)
 {
 	static const struct opt o[] = {
-		{ "json", 0, OPT_BOOL, &json_out, NULL,
-		  "print the versions as JSON" },
-		OPT_END,
+	    {"json", 0, OPT_BOOL, &json_out, NULL,
+	     "print the versions as JSON"},
+	    OPT_END,
 	};
 	return o;
 }
@@ -34,9 +34,9 @@ static int version_run(int argc, const char **argv)
 		       "\"libgit2\":\"%d.%d.%d\",\"jansson\":\"%s\","
 		       "\"libyaml\":\"%s\",\"state_format\":1,"
 		       "\"plan_format\":\"1.0\"}\n",
-		       DCFORM_VERSION, curl_version_info(CURLVERSION_NOW)->version,
-		       maj, min, rev, jansson_version_str(),
-		       yaml_get_version_string());
+		       DCFORM_VERSION,
+		       curl_version_info(CURLVERSION_NOW)->version, maj, min,
+		       rev, jansson_version_str(), yaml_get_version_string());
 		return EXIT_OK;
 	}
 	printf("dcform %s\n", DCFORM_VERSION);
@@ -47,10 +47,10 @@ static int version_run(int argc, const char **argv)
 }
 
 const struct cmd cmd_version_def = {
-	.name = "version",
-	.usage = "version [--json]",
-	.summary = "Print the version of dcform and of its libraries",
-	.options = version_options,
-	.run = version_run,
-	.exit_codes = "0  always",
+    .name = "version",
+    .usage = "version [--json]",
+    .summary = "Print the version of dcform and of its libraries",
+    .options = version_options,
+    .run = version_run,
+    .exit_codes = "0  always",
 };

@@ -38,7 +38,7 @@ struct http_engine;
 #define PROVIDER_CAP_PREFLIGHT (1u << 1)
 
 struct provider {
-	int version; /* PROVIDER_VERSION */
+	int version;	  /* PROVIDER_VERSION */
 	const char *name; /* "tencentcloud", "jdcloud" */
 	unsigned caps;
 
@@ -181,7 +181,7 @@ struct step_run {
 #define RT_CAP_QUOTE (1u << 3)
 
 struct resource_type {
-	int version; /* RESOURCE_TYPE_VERSION */
+	int version;	      /* RESOURCE_TYPE_VERSION */
 	const char *name;     /* "tencentcloud_dcdb_instance" */
 	const char *provider; /* "tencentcloud" */
 	unsigned caps;

@@ -68,8 +68,9 @@ static json_t *public_copy(const json_t *o)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach((json_t *)o, k, v) if (k[0] != '_')
-	    json_object_set(c, k, v);
+	json_object_foreach ((json_t *)o, k, v)
+		if (k[0] != '_')
+			json_object_set(c, k, v);
 	return c;
 }
 
@@ -79,8 +80,8 @@ static void do_health(struct admin *a)
 {
 	reply(a, 200,
 	      json_pack("{s:s, s:I, s:I}", "status", "ok", "now_ms",
-	                (json_int_t)emu_now_ms(), "time_offset_ms",
-	                (json_int_t)emu_time_offset()));
+			(json_int_t)emu_now_ms(), "time_offset_ms",
+			(json_int_t)emu_time_offset()));
 }
 
 static void do_stats(struct admin *a)
@@ -111,8 +112,7 @@ static void do_ledger(struct admin *a)
 		fail(a, a->nseg == 1 ? 405 : 404, "no such ledger call");
 		goto out;
 	}
-	json_array_foreach(json_object_get(a->e->world, "ledger"), i, v)
-	{
+	json_array_foreach (json_object_get(a->e->world, "ledger"), i, v) {
 		if (cloud && strcmp(json_get_str(v, "cloud", ""), cloud))
 			continue;
 		if (kind && strcmp(json_get_str(v, "kind", ""), kind))
@@ -123,7 +123,7 @@ static void do_ledger(struct admin *a)
 	}
 	reply(a, 200,
 	      json_pack("{s:O, s:I}", "ledger", out, "total",
-	                (json_int_t)json_array_size(out)));
+			(json_int_t)json_array_size(out)));
 out:
 	json_decref(out);
 	free(cloud);
@@ -140,21 +140,20 @@ static void do_faults(struct admin *a)
 	if (a->nseg == 1 && is(a, "GET")) {
 		json_t *list = json_array();
 
-		json_array_foreach(a->e->faults, i,
-		                   v) if (!json_get_bool(v, "_expired", 0))
-		    json_array_append_new(list, public_copy(v));
+		json_array_foreach (a->e->faults, i, v)
+			if (!json_get_bool(v, "_expired", 0))
+				json_array_append_new(list, public_copy(v));
 		reply(a, 200, json_pack("{s:o}", "faults", list));
 	} else if (a->nseg == 1 && is(a, "POST")) {
 		/* One rule, or an array of rules added all or none. */
 		json_t *rules = json_is_array(a->body)
-		                    ? json_incref(a->body)
-		                    : json_pack("[O]", a->body);
+				    ? json_incref(a->body)
+				    : json_pack("[O]", a->body);
 		json_t *ids = json_array();
 		size_t before = json_array_size(a->e->faults);
 		char *id = NULL;
 
-		json_array_foreach(rules, i, v)
-		{
+		json_array_foreach (rules, i, v) {
 			if (emu_fault_add(a->e, v, &id, &msg) < 0)
 				break;
 			json_array_append_new(ids, json_string(id));
@@ -181,8 +180,7 @@ static void do_faults(struct admin *a)
 		else
 			reply(a, 200, json_pack("{s:b}", "ok", 1));
 	} else if (a->nseg == 2 && is(a, "GET")) {
-		json_array_foreach(a->e->faults, i, v)
-		{
+		json_array_foreach (a->e->faults, i, v) {
 			if (!json_get_bool(v, "_expired", 0) &&
 			    !strcmp(json_get_str(v, "id", ""), a->seg[1])) {
 				reply(a, 200, public_copy(v));
@@ -215,15 +213,15 @@ static const struct acct_field {
 };
 
 static int account_key_taken(struct emu *e, const char *name,
-                             const struct acct_field *f, const char *value)
+			     const struct acct_field *f, const char *value)
 {
 	json_t *other;
 
 	if (strcmp(f->key, "secret_id") && strcmp(f->key, "access_key"))
 		return 0;
 	other = !strcmp(f->cloud, "tencent")
-	            ? emu_account_by_tc_secret_id(e, value)
-	            : emu_account_by_jd_access_key(e, value);
+		    ? emu_account_by_tc_secret_id(e, value)
+		    : emu_account_by_jd_access_key(e, value);
 	return other && strcmp(json_get_str(other, "name", ""), name);
 }
 
@@ -264,8 +262,7 @@ static void do_accounts(struct admin *a)
 		return;
 	}
 	/* Validate everything before changing anything. */
-	json_object_foreach(a->body, k, v)
-	{
+	json_object_foreach (a->body, k, v) {
 		const struct acct_field *f = NULL;
 
 		if (!strcmp(k, "name"))
@@ -283,7 +280,7 @@ static void do_accounts(struct admin *a)
 			fail(a, 400, "account field '%s' must be %s", k,
 			     f->type == 's'   ? "a string"
 			     : f->type == 'i' ? "an integer"
-			                      : "a boolean");
+					      : "a boolean");
 			return;
 		}
 		if (f->type == 's' &&
@@ -302,8 +299,7 @@ static void do_accounts(struct admin *a)
 		    (json_int_t)0, "enterprise_verified", 0);
 		json_object_set_new(accts, name, acct);
 	}
-	json_object_foreach(a->body, k, v)
-	{
+	json_object_foreach (a->body, k, v) {
 		json_t *dst = acct;
 
 		for (i = 0; i < ARRAY_SIZE(acct_fields); i++) {
@@ -316,7 +312,7 @@ static void do_accounts(struct admin *a)
 				if (!json_is_object(dst)) {
 					dst = json_object();
 					json_object_set_new(acct, f->cloud,
-					                    dst);
+							    dst);
 				}
 			}
 			json_object_set(dst, f->key, v);
@@ -347,13 +343,13 @@ static void do_time(struct admin *a)
 	emu_dirty(a->e);
 	reply(a, 200,
 	      json_pack("{s:I, s:I}", "time_offset_ms",
-	                (json_int_t)emu_time_offset(), "now_ms",
-	                (json_int_t)emu_now_ms()));
+			(json_int_t)emu_time_offset(), "now_ms",
+			(json_int_t)emu_now_ms()));
 }
 
 /* POST …/KIND/ID {patch}: merge into world.<cloud>.<KIND>.<ID>. */
 static void patch_object(struct admin *a, const char *cloud, const char *kind,
-                         const char *id)
+			 const char *id)
 {
 	json_t *obj = json_object_get(
 	    json_object_get(json_object_get(a->e->world, cloud), kind), id);
@@ -378,7 +374,7 @@ static void do_tencent(struct admin *a)
 	else if (a->nseg == 3 && seg_is(a, 1, "instances") && is(a, "GET")) {
 		json_t *o = json_object_get(
 		    json_object_get(json_object_get(a->e->world, "tencent"),
-		                    "instances"),
+				    "instances"),
 		    a->seg[2]);
 
 		if (o)
@@ -426,7 +422,7 @@ static void do_jdcloud(struct admin *a)
 	if (!op && is(a, "GET")) {
 		json_t *o = json_object_get(
 		    json_object_get(json_object_get(a->e->world, "jdcloud"),
-		                    kinds[i]),
+				    kinds[i]),
 		    id);
 
 		if (o)
@@ -440,21 +436,21 @@ static void do_jdcloud(struct admin *a)
 		goto out;
 	}
 	if (i != 0 || (strcmp(op, "approve") && strcmp(op, "reject") &&
-	               strcmp(op, "complete"))) {
+		       strcmp(op, "complete"))) {
 		fail(a, 404, "no operation '%s' on jdcloud %s", op, kinds[i]);
 		goto out;
 	}
 	st = jd_admin_connection(a->e, id, op,
-	                         json_get_str(a->body, "reason", NULL), &msg);
+				 json_get_str(a->body, "reason", NULL), &msg);
 	if (st >= 200 && st < 300)
 		reply(a, st,
 		      json_pack("{s:s, s:s, s:s, s:O?}", "connectionId", id,
-		                "op", op, "message", msg.ptr, "connection",
-		                json_object_get(
-		                    json_object_get(
-		                        json_object_get(a->e->world, "jdcloud"),
-		                        "connections"),
-		                    id)));
+				"op", op, "message", msg.ptr, "connection",
+				json_object_get(
+				    json_object_get(
+					json_object_get(a->e->world, "jdcloud"),
+					"connections"),
+				    id)));
 	else
 		fail(a, st >= 400 ? st : 400, "%s",
 		     msg.len ? msg.ptr : "refused");
@@ -481,7 +477,7 @@ static void do_world(struct admin *a)
 		return;
 	}
 	json_object_set_new(a->e->world, "time_offset_ms",
-	                    json_integer(emu_time_offset()));
+			    json_integer(emu_time_offset()));
 	reply(a, 200, json_incref(a->e->world));
 }
 
@@ -489,8 +485,8 @@ static const struct route {
 	const char *name;
 	void (*fn)(struct admin *a);
 } routes[] = {
-    {"accounts", do_accounts}, {"faults", do_faults},   {"health", do_health},
-    {"jdcloud", do_jdcloud},   {"ledger", do_ledger},   {"reset", do_reset},
+    {"accounts", do_accounts}, {"faults", do_faults},	{"health", do_health},
+    {"jdcloud", do_jdcloud},   {"ledger", do_ledger},	{"reset", do_reset},
     {"stats", do_stats},       {"tencent", do_tencent}, {"time", do_time},
     {"world", do_world},
 };
@@ -518,7 +514,7 @@ static void split_path(struct admin *a, const char *path)
 }
 
 void admin_handle(struct emu *e, const struct emu_req *req,
-                  struct emu_resp *resp)
+		  struct emu_resp *resp)
 {
 	struct admin a = {.e = e, .req = req, .resp = resp};
 	json_error_t jerr;
@@ -527,7 +523,7 @@ void admin_handle(struct emu *e, const struct emu_req *req,
 	split_path(&a, req->path);
 	if (req->body_len) {
 		a.body = json_loadb(req->body, req->body_len, JSON_DECODE_ANY,
-		                    &jerr);
+				    &jerr);
 		if (!a.body) {
 			fail(&a, 400, "body is not JSON: %s (line %d)",
 			     jerr.text, jerr.line);

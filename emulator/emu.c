@@ -148,7 +148,7 @@ char *emu_new_id(struct emu *e, const char *prefix)
 	}
 	json_object_set_new(ids, id, json_true());
 	json_object_set_new(e->world, "seq",
-	                    json_integer(json_get_int(e->world, "seq", 0) + 1));
+			    json_integer(json_get_int(e->world, "seq", 0) + 1));
 	emu_dirty(e);
 	return id;
 }
@@ -209,15 +209,15 @@ char *emu_req_query(const struct emu_req *r, const char *name)
 /* Accounts, ledger, persistence, stats */
 
 static json_t *account_by(struct emu *e, const char *cloud, const char *field,
-                          const char *value)
+			  const char *value)
 {
 	const char *name;
 	json_t *acct;
 
 	if (!value || !*value)
 		return NULL;
-	json_object_foreach(json_object_get(e->world, "accounts"), name, acct)
-	{
+	json_object_foreach (json_object_get(e->world, "accounts"), name,
+			     acct) {
 		const char *v =
 		    json_get_str(json_object_get(acct, cloud), field, NULL);
 
@@ -268,12 +268,12 @@ int emu_save(struct emu *e)
 	if (!e->state_file)
 		return 0;
 	json_object_set_new(e->world, "time_offset_ms",
-	                    json_integer(emu_time_offset()));
+			    json_integer(emu_time_offset()));
 	json_dump_buf(&b, e->world, JSON_COMPACT);
 	buf_putc(&b, '\n');
 	if (fs_write_atomic(e->state_file, b.ptr, b.len, 0600, &err) < 0) {
 		fprintf(stderr, "dcform-emulator: cannot save state: %s\n",
-		        err.msg);
+			err.msg);
 		ret = -1;
 	}
 	buf_release(&b);
@@ -283,13 +283,13 @@ int emu_save(struct emu *e)
 static json_t *new_stats(void)
 {
 	return json_pack("{s:{}, s:i, s:i}", "requests", "total", 0,
-	                 "faults_fired", 0);
+			 "faults_fired", 0);
 }
 
 static void bump(json_t *obj, const char *key)
 {
 	json_object_set_new(obj, key,
-	                    json_integer(json_get_int(obj, key, 0) + 1));
+			    json_integer(json_get_int(obj, key, 0) + 1));
 }
 
 void emu_stats_count(struct emu *e, const char *service, const char *action)
@@ -357,7 +357,7 @@ static void prune_expired(struct emu *e)
 }
 
 int emu_faults_eval(struct emu *e, const char *service, const char *action,
-                    struct emu_resp *resp, const char **code, int *http_status)
+		    struct emu_resp *resp, const char **code, int *http_status)
 {
 	size_t i;
 	json_t *r;
@@ -370,14 +370,13 @@ int emu_faults_eval(struct emu *e, const char *service, const char *action,
 	/* Expired rules are dropped here, not when they expire, so that a
 	 * code handed out by the previous call stayed valid for its caller. */
 	prune_expired(e);
-	json_array_foreach(e->faults, i, r)
-	{
+	json_array_foreach (e->faults, i, r) {
 		const char *ra = json_get_str(r, "action", NULL);
 		const char *kind = json_get_str(r, "kind", "");
 		double p =
 		    json_is_number(json_object_get(r, "probability"))
-		        ? json_number_value(json_object_get(r, "probability"))
-		        : 1.0;
+			? json_number_value(json_object_get(r, "probability"))
+			: 1.0;
 		json_t *cnt = json_object_get(r, "count");
 		int64_t ms = json_get_int(r, "ms", -1);
 
@@ -419,7 +418,7 @@ int emu_faults_eval(struct emu *e, const char *service, const char *action,
 
 			if (!c)
 				c = is_jd_service(service) ? "INTERNAL"
-				                           : "InternalError";
+							   : "InternalError";
 			*code = c;
 			*http_status = (int)json_get_int(
 			    r, "http_status", default_http_status(c));
@@ -447,7 +446,7 @@ static int bad(struct buf *msg, const char *fmt, const char *arg)
 int emu_fault_add(struct emu *e, const json_t *rule, char **id, struct buf *msg)
 {
 	static const char *const known[] = {
-	    "id",          "service", "action",      "kind",  "code",
+	    "id",	   "service", "action",	     "kind",  "code",
 	    "http_status", "ms",      "probability", "count", "seed",
 	};
 	const char *key, *kind;
@@ -458,14 +457,13 @@ int emu_fault_add(struct emu *e, const json_t *rule, char **id, struct buf *msg)
 	*id = NULL;
 	if (!json_is_object(rule))
 		return bad(msg, "a fault rule is a JSON object%s", "");
-	json_object_foreach((json_t *)rule, key, v)
-	{
+	json_object_foreach ((json_t *)rule, key, v) {
 		for (i = 0; i < ARRAY_SIZE(known); i++)
 			if (!strcmp(key, known[i]))
 				break;
 		if (i == ARRAY_SIZE(known))
 			return bad(msg, "unknown field '%s' in fault rule",
-			           key);
+				   key);
 	}
 	kind = json_get_str(rule, "kind", NULL);
 	if (!kind)
@@ -474,25 +472,25 @@ int emu_fault_add(struct emu *e, const json_t *rule, char **id, struct buf *msg)
 		ok |= !strcmp(kind, fault_kinds[i]);
 	if (!ok)
 		return bad(msg,
-		           "unknown fault kind '%s' (error, latency, hang, "
-		           "reset, cut_half)",
-		           kind);
+			   "unknown fault kind '%s' (error, latency, hang, "
+			   "reset, cut_half)",
+			   kind);
 	static const char *const strs[] = {"id", "service", "action", "code"};
 	for (i = 0; i < ARRAY_SIZE(strs); i++) {
 		v = json_object_get(rule, strs[i]);
 		if (v && !json_is_string(v))
 			return bad(msg, "fault field '%s' must be a string",
-			           strs[i]);
+				   strs[i]);
 	}
 	static const char *const ints[] = {"http_status", "ms", "count",
-	                                   "seed"};
+					   "seed"};
 	for (i = 0; i < ARRAY_SIZE(ints); i++) {
 		v = json_object_get(rule, ints[i]);
 		if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
 			return bad(msg,
-			           "fault field '%s' must be a non-negative "
-			           "integer",
-			           ints[i]);
+				   "fault field '%s' must be a non-negative "
+				   "integer",
+				   ints[i]);
 	}
 	v = json_object_get(rule, "http_status");
 	if (v && (json_integer_value(v) < 100 || json_integer_value(v) > 599))
@@ -504,19 +502,18 @@ int emu_fault_add(struct emu *e, const json_t *rule, char **id, struct buf *msg)
 		return bad(msg, "a latency fault needs 'ms'%s", "");
 	v = json_object_get(rule, "probability");
 	if (v && (!json_is_number(v) || json_number_value(v) < 0 ||
-	          json_number_value(v) > 1))
+		  json_number_value(v) > 1))
 		return bad(msg, "probability must be a number in 0..1%s", "");
 
 	copy = json_deep_copy(rule);
 	if (json_get_str(rule, "id", NULL)) {
-		json_array_foreach(e->faults, i, v)
-		{
+		json_array_foreach (e->faults, i, v) {
 			if (!json_get_bool(v, "_expired", 0) &&
 			    !strcmp(json_get_str(v, "id", ""),
-			            json_get_str(rule, "id", ""))) {
+				    json_get_str(rule, "id", ""))) {
 				json_decref(copy);
 				return bad(msg, "fault '%s' already exists",
-				           json_get_str(rule, "id", ""));
+					   json_get_str(rule, "id", ""));
 			}
 		}
 		*id = xstrdup(json_get_str(rule, "id", ""));
@@ -528,8 +525,9 @@ int emu_fault_add(struct emu *e, const json_t *rule, char **id, struct buf *msg)
 
 			n++;
 			*id = xasprintf("fault-%lld", (long long)n);
-			json_array_foreach(e->faults, i, v) clash |=
-			    !strcmp(json_get_str(v, "id", ""), *id);
+			json_array_foreach (e->faults, i, v)
+				clash |=
+				    !strcmp(json_get_str(v, "id", ""), *id);
 			if (!clash)
 				break;
 			free(*id);
@@ -541,9 +539,9 @@ int emu_fault_add(struct emu *e, const json_t *rule, char **id, struct buf *msg)
 		json_object_set_new(
 		    copy, "_rng",
 		    json_integer(
-		        (json_int_t)(json_integer_value(
-		                         json_object_get(rule, "seed")) |
-		                     1)));
+			(json_int_t)(json_integer_value(
+					 json_object_get(rule, "seed")) |
+				     1)));
 	json_object_set_new(copy, "fired", json_integer(0));
 	json_array_append_new(e->faults, copy);
 	return 0;
@@ -555,8 +553,7 @@ int emu_fault_del(struct emu *e, const char *id)
 	json_t *v;
 
 	prune_expired(e);
-	json_array_foreach(e->faults, i, v)
-	{
+	json_array_foreach (e->faults, i, v) {
 		if (!strcmp(json_get_str(v, "id", ""), id)) {
 			json_array_remove(e->faults, i);
 			return 0;
@@ -573,8 +570,7 @@ void emu_json_merge(json_t *base, const json_t *over)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach((json_t *)over, k, v)
-	{
+	json_object_foreach ((json_t *)over, k, v) {
 		json_t *have = json_object_get(base, k);
 
 		if (json_is_null(v))
@@ -593,8 +589,7 @@ json_t *emu_seed_world(struct emu *e)
 	const char *name;
 
 	json_object_set_new(w, "accounts", json_object());
-	json_object_foreach(accts, name, a)
-	{
+	json_object_foreach (accts, name, a) {
 		json_t *c;
 
 		if (!json_is_object(a))
@@ -654,7 +649,7 @@ int emu_load(struct emu *e, struct buf *msg)
 	}
 	if (!json_is_object(w)) {
 		buf_printf(msg, "%s: state is not a JSON object",
-		           e->state_file);
+			   e->state_file);
 		goto out;
 	}
 	json_decref(e->world);

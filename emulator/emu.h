@@ -51,7 +51,7 @@ struct emu_header {
 struct emu_req {
 	const char *method;   /* "GET", "POST", … */
 	const char *raw_path; /* as sent, still percent-encoded, no query */
-	char *path;           /* percent-decoded raw_path */
+	char *path;	      /* percent-decoded raw_path */
 	const char *query;    /* raw query string after '?', "" if none */
 	struct emu_header *headers;
 	size_t nheaders;
@@ -70,27 +70,27 @@ struct emu_resp {
 	int status; /* HTTP status */
 	struct buf body;
 	const char *content_type; /* static string */
-	char jd_request_id[40];   /* sent as x-jdcloud-request-id when set */
+	char jd_request_id[40];	  /* sent as x-jdcloud-request-id when set */
 	/* Fault effects, applied by the server after the handler: */
-	int reset;          /* close the connection without answering */
+	int reset;	    /* close the connection without answering */
 	int64_t hang_ms;    /* wait this long before answering */
 	int64_t latency_ms; /* extra delay before answering */
-	int cut_half;       /* send only the first half of the body */
+	int cut_half;	    /* send only the first half of the body */
 };
 
 struct emu {
 	pthread_mutex_t lock;
-	json_t *world;    /* persistent: see the layout above */
-	json_t *config;   /* regions, zones, specs, prices, delays, quotas */
-	json_t *faults;   /* array of fault rules (admin API) */
-	json_t *stats;    /* {"requests":{"svc.Action":N},"total":N} */
+	json_t *world;	  /* persistent: see the layout above */
+	json_t *config;	  /* regions, zones, specs, prices, delays, quotas */
+	json_t *faults;	  /* array of fault rules (admin API) */
+	json_t *stats;	  /* {"requests":{"svc.Action":N},"total":N} */
 	char *state_file; /* NULL: in memory only */
-	int manual;       /* JD review/construction only through admin API */
+	int manual;	  /* JD review/construction only through admin API */
 	int64_t default_latency_ms; /* --latency: added to every cloud call */
 	int dirty;
 	/* Added by the core (server, admin): */
 	uint64_t rng; /* xorshift state: --seed makes ids and faults
-	               * reproducible */
+		       * reproducible */
 };
 
 /* Milliseconds since the epoch (wall clock: timestamps are persisted). */
@@ -130,18 +130,18 @@ void emu_stats_count(struct emu *e, const char *service, const char *action);
  * answers in its cloud's envelope.  Returns 0 otherwise.
  */
 int emu_faults_eval(struct emu *e, const char *service, const char *action,
-                    struct emu_resp *resp, const char **code, int *http_status);
+		    struct emu_resp *resp, const char **code, int *http_status);
 
 /* Handlers: each fills resp completely.  Called with e->lock held. */
 void tc_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp);
 void jd_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp);
 void admin_handle(struct emu *e, const struct emu_req *req,
-                  struct emu_resp *resp);
+		  struct emu_resp *resp);
 
 /* JD side hooks used by the admin API (jd_*.c implements them). */
 /* op is "approve", "reject" or "complete"; returns HTTP status, message. */
 int jd_admin_connection(struct emu *e, const char *id, const char *op,
-                        const char *reason, struct buf *msg);
+			const char *reason, struct buf *msg);
 
 /* Default config (regions, zones, specs, prices, delays, demo account). */
 json_t *emu_default_config(void);
@@ -164,9 +164,9 @@ uint64_t emu_rand(struct emu *e);
  * that shard, rounded up to whole fen.
  */
 int64_t emu_dcdb_shard_month_fen(struct emu *e, int64_t node_count,
-                                 int64_t memory_gb, int64_t storage_gb);
+				 int64_t memory_gb, int64_t storage_gb);
 int64_t emu_dcdb_shard_hour_fen(struct emu *e, int64_t node_count,
-                                int64_t memory_gb, int64_t storage_gb);
+				int64_t memory_gb, int64_t storage_gb);
 
 /* Deep merge: objects merge key by key, a null value deletes the key,
  * anything else replaces.  over is borrowed. */
@@ -189,7 +189,7 @@ json_t *emu_seed_world(struct emu *e);
 /* Fault rules (admin API): add a validated rule (borrowed), putting its
  * id in *id (newly allocated).  Returns 0, or -1 with a message. */
 int emu_fault_add(struct emu *e, const json_t *rule, char **id,
-                  struct buf *msg);
+		  struct buf *msg);
 /* Remove the rule with that id; returns 0 or -1 when there is none. */
 int emu_fault_del(struct emu *e, const char *id);
 
@@ -208,8 +208,8 @@ void emu_sleep_ms(int64_t ms);
  */
 struct emu_server;
 int emu_server_start(struct emu_server **out, struct emu *e, const char *host,
-                     int port, int allow_remote, int *bound_port,
-                     struct buf *msg);
+		     int port, int allow_remote, int *bound_port,
+		     struct buf *msg);
 /* Stop accepting, wait for the connection threads, free. */
 void emu_server_stop(struct emu_server *s);
 /* Largest request body accepted (larger ones get 413). */

@@ -48,15 +48,15 @@ void jd_ok(struct jd_call *c, json_t *result)
 {
 	answer(c, 200,
 	       json_pack("{s:s, s:o}", "requestId", c->resp->jd_request_id,
-	                 "result", result ? result : json_object()));
+			 "result", result ? result : json_object()));
 }
 
 static void error_doc(struct emu_resp *resp, int http, const char *status,
-                      const char *msg)
+		      const char *msg)
 {
 	json_t *doc = json_pack("{s:s, s:{s:i, s:s, s:s}}", "requestId",
-	                        resp->jd_request_id, "error", "code", http,
-	                        "status", status, "message", msg);
+				resp->jd_request_id, "error", "code", http,
+				"status", status, "message", msg);
 
 	resp->status = http;
 	resp->content_type = JD_CONTENT_TYPE;
@@ -66,7 +66,7 @@ static void error_doc(struct emu_resp *resp, int http, const char *status,
 }
 
 void jd_error(struct jd_call *c, int http, const char *status, const char *fmt,
-              ...)
+	      ...)
 {
 	va_list ap;
 	char *msg;
@@ -160,7 +160,7 @@ int jd_begin(struct jd_call *c, const char *op)
 		/* The core's default is 500 for codes it does not know; JD's
 		 * own statuses keep their own HTTP status (§1.4). */
 		if (!http || (http == 500 && status_http(code) != 500 &&
-		              is_jd_status(code)))
+			      is_jd_status(code)))
 			http = status_http(code);
 		jd_error(c, http, code, "injected fault: %s", code);
 		return 1;
@@ -168,7 +168,7 @@ int jd_begin(struct jd_call *c, const char *op)
 	/* Checked after counting so that stats and faults see the call. */
 	if (!region_known(c->e, c->region)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "regionId '%s' is not a valid region", c->region);
+			 "regionId '%s' is not a valid region", c->region);
 		return 1;
 	}
 	jd_bgw_advance(c->e, c->now);
@@ -234,22 +234,22 @@ static json_t *default_locations(void)
 			json_array_append_new(
 			    specs,
 			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}",
-			              "locationPortSpecId", id, "portSpecName",
-			              ports[j].code, "portSpecCode",
-			              ports[j].code, "locationCode", d->code,
-			              "portSpecType", ports[j].type,
-			              "bandwidthGbps", ports[j].gbps));
+				      "locationPortSpecId", id, "portSpecName",
+				      ports[j].code, "portSpecCode",
+				      ports[j].code, "locationCode", d->code,
+				      "portSpecType", ports[j].type,
+				      "bandwidthGbps", ports[j].gbps));
 		}
 		for (j = 0; j < ARRAY_SIZE(isps); j++) {
 			if (d->ct_only && strcmp(isps[j].code, "CT"))
 				continue;
 			snprintf(id, sizeof(id), "lisp-%s-%s", d->code,
-			         isps[j].code);
+				 isps[j].code);
 			json_array_append_new(
 			    isp, json_pack("{s:s, s:s, s:s, s:s}",
-			                   "locationISPId", id, "ispName",
-			                   isps[j].name, "locationCode",
-			                   d->code, "ispCode", isps[j].code));
+					   "locationISPId", id, "ispName",
+					   isps[j].name, "locationCode",
+					   d->code, "ispCode", isps[j].code));
 		}
 		snprintf(id, sizeof(id), "loc-%s", d->code);
 		for (j = 4; id[j]; j++)
@@ -257,11 +257,11 @@ static json_t *default_locations(void)
 		json_array_append_new(
 		    list,
 		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
-		              "locationId", id, "locationName", d->name,
-		              "locationCode", d->code, "locationType", "jcloud",
-		              "address", d->address, "createdTime",
-		              "2019-05-10T00:00:00Z", "locationPortSpecs",
-		              specs, "locationISPs", isp));
+			      "locationId", id, "locationName", d->name,
+			      "locationCode", d->code, "locationType", "jcloud",
+			      "address", d->address, "createdTime",
+			      "2019-05-10T00:00:00Z", "locationPortSpecs",
+			      specs, "locationISPs", isp));
 	}
 	return all;
 }
@@ -272,8 +272,7 @@ static void fill_missing(json_t *obj, json_t *def)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(def, k, v)
-	{
+	json_object_foreach (def, k, v) {
 		json_t *have = json_object_get(obj, k);
 
 		if (!have)
@@ -319,7 +318,7 @@ json_t *jd_config(struct emu *e)
 }
 
 int64_t jd_config_int(struct emu *e, const char *section, const char *key,
-                      int64_t def)
+		      int64_t def)
 {
 	json_t *jd = jd_config(e);
 	json_t *sec = section ? json_object_get(jd, section) : jd;
@@ -438,18 +437,17 @@ int jd_valid_name(const char *s)
 }
 
 int jd_check_keys(struct jd_call *c, const json_t *obj, const char *what,
-                  const char *const *allowed)
+		  const char *const *allowed)
 {
 	const char *k;
 	json_t *v;
 
 	if (!json_is_object(obj)) {
 		jd_error(c, 400, "INVALID_ARGUMENT", "%s must be an object",
-		         what);
+			 what);
 		return -1;
 	}
-	json_object_foreach((json_t *)obj, k, v)
-	{
+	json_object_foreach ((json_t *)obj, k, v) {
 		size_t i;
 
 		for (i = 0; allowed[i]; i++)
@@ -457,7 +455,7 @@ int jd_check_keys(struct jd_call *c, const json_t *obj, const char *what,
 				break;
 		if (!allowed[i]) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "unknown field '%s.%s'", what, k);
+				 "unknown field '%s.%s'", what, k);
 			return -1;
 		}
 	}
@@ -470,8 +468,7 @@ json_t *jd_public(const json_t *obj)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach((json_t *)obj, k, v)
-	{
+	json_object_foreach ((json_t *)obj, k, v) {
 		if (k[0] != '_')
 			json_object_set_new(out, k, json_deep_copy(v));
 	}
@@ -496,8 +493,7 @@ int jd_query_check(struct jd_call *c, const char *const *allowed, int list)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(c->query, k, v)
-	{
+	json_object_foreach (c->query, k, v) {
 		if (!strcmp(k, "regionId") || name_in(k, allowed))
 			continue;
 		if (list &&
@@ -505,7 +501,7 @@ int jd_query_check(struct jd_call *c, const char *const *allowed, int list)
 		     str_starts_with(k, "filters.")))
 			continue;
 		jd_error(c, 400, "INVALID_ARGUMENT", "unknown parameter '%s'",
-		         k);
+			 k);
 		return -1;
 	}
 	return 0;
@@ -536,14 +532,14 @@ int jd_page_parse(struct jd_call *c, struct jd_page *pg)
 	pg->size = 20;
 	if (n && (parse_int(n, &pg->number) < 0 || pg->number < 1)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "pageNumber must be an integer >= 1, got '%s'", n);
+			 "pageNumber must be an integer >= 1, got '%s'", n);
 		return -1;
 	}
 	if (s &&
 	    (parse_int(s, &pg->size) < 0 || pg->size < 10 || pg->size > 100)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "pageSize must be an integer in [10,100], got '%s'",
-		         s);
+			 "pageSize must be an integer in [10,100], got '%s'",
+			 s);
 		return -1;
 	}
 	return 0;
@@ -570,8 +566,7 @@ json_t *jd_filters(struct jd_call *c, const char *const *allowed)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(c->query, k, v)
-	{
+	json_object_foreach (c->query, k, v) {
 		const char *rest, *val = json_string_value(v);
 		json_t *f;
 		char key[24];
@@ -597,18 +592,17 @@ json_t *jd_filters(struct jd_call *c, const char *const *allowed)
 			if (!isdigit((unsigned char)*m) || *end || idx < 1)
 				goto bad_key;
 			json_object_set_new(json_object_get(f, "values"), m,
-			                    json_string(val));
+					    json_string(val));
 		} else {
 			goto bad_key;
 		}
 		continue;
 	bad_key:
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "malformed filter parameter '%s'", k);
+			 "malformed filter parameter '%s'", k);
 		goto fail;
 	}
-	json_object_foreach(byn, k, v)
-	{
+	json_object_foreach (byn, k, v) {
 		const char *name = json_get_str(v, "name", NULL);
 		const char *op = json_get_str(v, "operator", "eq");
 		json_t *vals = json_object_get(v, "values"), *arr;
@@ -617,24 +611,25 @@ json_t *jd_filters(struct jd_call *c, const char *const *allowed)
 
 		if (!name) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "filters.%s.name is missing", k);
+				 "filters.%s.name is missing", k);
 			goto fail;
 		}
 		if (!name_in(name, allowed)) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "unknown filter name '%s'", name);
+				 "unknown filter name '%s'", name);
 			goto fail;
 		}
 		if (strcmp(op, "eq") && strcmp(op, "in")) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "unsupported filter operator '%s'", op);
+				 "unsupported filter operator '%s'", op);
 			goto fail;
 		}
 		/* As the SDKs do, a filter without values is no filter. */
 		if (!json_object_size(vals))
 			continue;
 		arr = json_array();
-		json_object_foreach(vals, mk, mv) json_array_append(arr, mv);
+		json_object_foreach (vals, mk, mv)
+			json_array_append(arr, mv);
 		json_array_append_new(
 		    out, json_pack("{s:s, s:o}", "name", name, "values", arr));
 	}
@@ -651,14 +646,12 @@ int jd_filter_match(const json_t *filters, const char *name, const char *value)
 	size_t i, j;
 	json_t *f, *v;
 
-	json_array_foreach(filters, i, f)
-	{
+	json_array_foreach (filters, i, f) {
 		int hit = 0;
 
 		if (strcmp(json_get_str(f, "name", ""), name))
 			continue;
-		json_array_foreach(json_object_get(f, "values"), j, v)
-		{
+		json_array_foreach (json_object_get(f, "values"), j, v) {
 			if (value && !strcmp(json_string_value(v), value))
 				hit = 1;
 		}
@@ -669,7 +662,7 @@ int jd_filter_match(const json_t *filters, const char *name, const char *value)
 }
 
 void jd_list_answer(struct jd_call *c, const char *key, json_t *items,
-                    const struct jd_page *pg)
+		    const struct jd_page *pg)
 {
 	size_t total = json_array_size(items);
 	int64_t pages =
@@ -683,9 +676,9 @@ void jd_list_answer(struct jd_call *c, const char *key, json_t *items,
 	start = (size_t)((number - 1) * pg->size);
 	for (i = start; i < total && i < start + (size_t)pg->size; i++)
 		json_array_append_new(page,
-		                      jd_public(json_array_get(items, i)));
+				      jd_public(json_array_get(items, i)));
 	jd_ok(c, json_pack("{s:o, s:I}", key, page, "totalCount",
-	                   (json_int_t)total));
+			   (json_int_t)total));
 }
 
 /* ---------------------------------------------------------------- */
@@ -703,7 +696,7 @@ static int64_t parse_jd_date(const char *s)
 			return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 +
-	             (s[2] - '0') * 10 + (s[3] - '0') - 1900;
+		     (s[2] - '0') * 10 + (s[3] - '0') - 1900;
 	tm.tm_mon = (s[4] - '0') * 10 + (s[5] - '0') - 1;
 	tm.tm_mday = (s[6] - '0') * 10 + (s[7] - '0');
 	tm.tm_hour = (s[9] - '0') * 10 + (s[10] - '0');
@@ -744,8 +737,7 @@ static void nonce_prune(int64_t now)
 	json_t *v;
 	void *tmp;
 
-	json_object_foreach_safe(seen_nonces, tmp, k, v)
-	{
+	json_object_foreach_safe (seen_nonces, tmp, k, v) {
 		if (json_integer_value(v) < now)
 			json_object_del(seen_nonces, k);
 	}
@@ -841,7 +833,7 @@ static void v3_canonical_query(struct buf *out, const char *raw)
 				buf_add_urlencode(&enc, dec.ptr, dec.len, NULL);
 				pairs[n].parts =
 				    xrealloc(pairs[n].parts,
-				             (pairs[n].n + 1) * sizeof(char *));
+					     (pairs[n].n + 1) * sizeof(char *));
 				pairs[n].parts[pairs[n].n++] =
 				    buf_detach(&enc, NULL);
 				buf_release(&dec);
@@ -866,13 +858,13 @@ static void v3_canonical_query(struct buf *out, const char *raw)
 			first = 0;
 			if (p->n == 2) {
 				buf_printf(out, "%s=%s", p->parts[0],
-				           p->parts[1]);
+					   p->parts[1]);
 			} else {
 				/* As the SDK does: "v1%3Dv2…", name dropped. */
 				for (j = 1; j < p->n; j++)
 					buf_printf(out, "%s%s",
-					           j > 1 ? "%3D" : "",
-					           p->parts[j]);
+						   j > 1 ? "%3D" : "",
+						   p->parts[j]);
 			}
 		}
 		for (j = 0; j < p->n; j++)
@@ -885,14 +877,14 @@ static void v3_canonical_query(struct buf *out, const char *raw)
 static int hs_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct sig_header *)a)->name,
-	              ((const struct sig_header *)b)->name);
+		      ((const struct sig_header *)b)->name);
 }
 
 static void v3_signature(char out[65], const char *secret, const char *method,
-                         const char *raw_path, const char *raw_query,
-                         struct sig_header *hs, size_t nh,
-                         const char *body_hash, const char *datetime,
-                         const char *region, const char *service)
+			 const char *raw_path, const char *raw_query,
+			 struct sig_header *hs, size_t nh,
+			 const char *body_hash, const char *datetime,
+			 const char *region, const char *service)
 {
 	struct buf cr = BUF_INIT, sts = BUF_INIT;
 	unsigned char k[SHA256_LEN], k2[SHA256_LEN], sig[SHA256_LEN];
@@ -927,8 +919,8 @@ static void v3_signature(char out[65], const char *secret, const char *method,
 	date8[8] = '\0';
 	sha256_hex(hcr, cr.ptr, cr.len);
 	buf_printf(&sts,
-	           "JDCLOUD3-HMAC-SHA256\n%s\n%s/%s/%s/jdcloud3_request\n%s",
-	           datetime, date8, region, service, hcr);
+		   "JDCLOUD3-HMAC-SHA256\n%s\n%s/%s/%s/jdcloud3_request\n%s",
+		   datetime, date8, region, service, hcr);
 	hmac_sha256(k, key, strlen(key), date8, 8);
 	hmac_sha256(k2, k, SHA256_LEN, region, strlen(region));
 	hmac_sha256(k, k2, SHA256_LEN, service, strlen(service));
@@ -962,13 +954,13 @@ static int verify(struct jd_call *c)
 	memset(&a, 0, sizeof(a));
 	if (!auth_h || !*auth_h) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-		         "missing Authorization header");
+			 "missing Authorization header");
 		return -1;
 	}
 	if (sig_parse_authorization(&a, auth_h) < 0 || !a.credential ||
 	    !a.signed_headers || !a.signature) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-		         "malformed Authorization header");
+			 "malformed Authorization header");
 		goto out;
 	}
 	if (!strcmp(a.algorithm, JD2_ALGORITHM))
@@ -977,22 +969,22 @@ static int verify(struct jd_call *c)
 		v3 = 1;
 	else {
 		jd_error(c, 401, "UNAUTHENTICATED",
-		         "unsupported signature algorithm '%s'", a.algorithm);
+			 "unsupported signature algorithm '%s'", a.algorithm);
 		goto out;
 	}
 	if (a.nscope != 4 ||
 	    strcmp(a.scope[3], v3 ? "jdcloud3_request" : "jdcloud2_request") ||
 	    strlen(a.scope[0]) != 8) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-		         "malformed credential scope '%s'", a.credential);
+			 "malformed credential scope '%s'", a.credential);
 		goto out;
 	}
 	c->account = emu_account_by_jd_access_key(c->e, a.key_id);
 	secret = json_get_str(json_object_get(c->account, "jdcloud"),
-	                      "secret_key", NULL);
+			      "secret_key", NULL);
 	if (!c->account || !secret) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-		         "the access key '%s' does not exist", a.key_id);
+			 "the access key '%s' does not exist", a.key_id);
 		goto out;
 	}
 	c->account_name = json_get_str(c->account, "name", "");
@@ -1007,7 +999,7 @@ static int verify(struct jd_call *c)
 			*p = (char)tolower((unsigned char)*p);
 		if (!v) {
 			jd_error(c, 401, "UNAUTHENTICATED",
-			         "signed header '%s' is missing", tok);
+				 "signed header '%s' is missing", tok);
 			goto out;
 		}
 		ALLOC_GROW(hs, nh + 1, alloc);
@@ -1024,15 +1016,15 @@ static int verify(struct jd_call *c)
 	}
 	if (!has_date || !has_nonce) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-		         "x-jdcloud-date and x-jdcloud-nonce must be signed");
+			 "x-jdcloud-date and x-jdcloud-nonce must be signed");
 		goto out;
 	}
 	t = parse_jd_date(date);
 	if (t < 0 || strncmp(date, a.scope[0], 8)) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-		         "x-jdcloud-date '%s' is malformed or does not match "
-		         "the credential scope",
-		         date);
+			 "x-jdcloud-date '%s' is malformed or does not match "
+			 "the credential scope",
+			 date);
 		goto out;
 	}
 	/* Clients sign with the real clock: the admin API's time shift
@@ -1041,9 +1033,9 @@ static int verify(struct jd_call *c)
 	skew = jd_config_int(c->e, NULL, "max_skew_s", 900);
 	if (t < real_now / 1000 - skew || t > real_now / 1000 + skew) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-		         "request time '%s' is outside the allowed clock "
-		         "skew of %lld s",
-		         date, (long long)skew);
+			 "request time '%s' is outside the allowed clock "
+			 "skew of %lld s",
+			 date, (long long)skew);
 		goto out;
 	}
 
@@ -1054,25 +1046,25 @@ static int verify(struct jd_call *c)
 
 		if (declared && strcasecmp(declared, body_hash)) {
 			jd_error(c, 401, "UNAUTHENTICATED",
-			         "x-jdcloud-content-sha256 does not match "
-			         "the body");
+				 "x-jdcloud-content-sha256 does not match "
+				 "the body");
 			goto out;
 		}
 	}
 	if (v3) {
 		v3_signature(sig, secret, req->method, req->raw_path,
-		             req->query, hs, nh, body_hash, date, a.scope[1],
-		             a.scope[2]);
+			     req->query, hs, nh, body_hash, date, a.scope[1],
+			     a.scope[2]);
 	} else {
 		jd2_canonical_request(&cr, req->method, req->raw_path,
-		                      req->query, (const struct sig_header *)hs,
-		                      nh, body_hash, NULL);
+				      req->query, (const struct sig_header *)hs,
+				      nh, body_hash, NULL);
 		jd2_signature(sig, secret, date, a.scope[1], a.scope[2],
-		              cr.ptr);
+			      cr.ptr);
 	}
 	if (!str_equal_ct(sig, a.signature)) {
 		jd_error(c, 401, "UNAUTHENTICATED",
-		         "the signature does not match");
+			 "the signature does not match");
 		goto out;
 	}
 
@@ -1090,11 +1082,11 @@ static int verify(struct jd_call *c)
 
 		if (seen && json_integer_value(seen) >= real_now) {
 			jd_error(c, 401, "UNAUTHENTICATED",
-			         "the nonce '%s' has been used already", nonce);
+				 "the nonce '%s' has been used already", nonce);
 			goto out;
 		}
 		json_object_set_new(seen_nonces, nonce,
-		                    json_integer(real_now + 2 * skew * 1000));
+				    json_integer(real_now + 2 * skew * 1000));
 	}
 
 	svc = a.scope[2];
@@ -1139,26 +1131,26 @@ static int parse_query(struct jd_call *c)
 			bad = sig_url_decode(&name, s, nlen, 1) < 0;
 			if (!bad && eq)
 				bad = sig_url_decode(&value, eq + 1,
-				                     len - nlen - 1, 1) < 0;
+						     len - nlen - 1, 1) < 0;
 			if (bad || memchr(name.ptr, '\0', name.len) ||
 			    memchr(value.ptr, '\0', value.len)) {
 				buf_release(&name);
 				buf_release(&value);
 				jd_error(c, 400, "INVALID_ARGUMENT",
-				         "malformed query string");
+					 "malformed query string");
 				return -1;
 			}
 			if (name.len) {
 				if (json_object_get(c->query, name.ptr)) {
 					jd_error(c, 400, "INVALID_ARGUMENT",
-					         "parameter '%s' is repeated",
-					         name.ptr);
+						 "parameter '%s' is repeated",
+						 name.ptr);
 					buf_release(&name);
 					buf_release(&value);
 					return -1;
 				}
 				json_object_set_new(c->query, name.ptr,
-				                    json_string(value.ptr));
+						    json_string(value.ptr));
 			}
 		}
 		buf_release(&name);
@@ -1185,7 +1177,7 @@ static int parse_body(struct jd_call *c)
 		json_decref(c->body);
 		c->body = NULL;
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "the request body is not a JSON object");
+			 "the request body is not a JSON object");
 		return -1;
 	}
 	return 0;
@@ -1274,8 +1266,7 @@ static int region_known(struct emu *e, const char *region)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(regions, i, v)
-	{
+	json_array_foreach (regions, i, v) {
 		if (json_is_string(v) && !strcmp(json_string_value(v), region))
 			return 1;
 	}
@@ -1301,8 +1292,8 @@ void jd_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp)
 		goto out;
 	if (parse_path(&c) < 0 || !c.service) {
 		jd_error(&c, 404, "NOT_FOUND", "no %s operation at %s %s",
-		         c.service ? c.service : "such", req->method,
-		         req->path ? req->path : "");
+			 c.service ? c.service : "such", req->method,
+			 req->path ? req->path : "");
 		goto out;
 	}
 	if (parse_query(&c) < 0)
@@ -1318,7 +1309,7 @@ void jd_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp)
 		routed = jd_order_dispatch(&c);
 	if (routed < 0 && !c.answered) {
 		jd_error(&c, 404, "NOT_FOUND", "no %s operation at %s %s",
-		         c.service, req->method, req->path);
+			 c.service, req->method, req->path);
 		goto out;
 	}
 	if (!c.answered)

@@ -29,17 +29,17 @@ struct jd_call {
 	struct emu *e;
 	const struct emu_req *req;
 	struct emu_resp *resp;
-	json_t *account;          /* borrowed, from e->world "accounts" */
+	json_t *account;	  /* borrowed, from e->world "accounts" */
 	const char *account_name; /* borrowed from account */
-	const char *service;      /* "bgw", "asset", "order" (scope) */
-	const char *version;      /* "v1", "v2" */
-	char *region;             /* regionId of the path */
-	char **seg;               /* decoded segments after the region */
+	const char *service;	  /* "bgw", "asset", "order" (scope) */
+	const char *version;	  /* "v1", "v2" */
+	char *region;		  /* regionId of the path */
+	char **seg;		  /* decoded segments after the region */
 	size_t nseg;
-	char *verb;     /* custom verb after ':' or NULL */
-	json_t *query;  /* {name: value} decoded; owned */
-	json_t *body;   /* JSON object ({} when empty); owned */
-	int64_t now;    /* emu_now_ms() at the start */
+	char *verb;	/* custom verb after ':' or NULL */
+	json_t *query;	/* {name: value} decoded; owned */
+	json_t *body;	/* JSON object ({} when empty); owned */
+	int64_t now;	/* emu_now_ms() at the start */
 	const char *op; /* operation name once routed */
 	int answered;
 };
@@ -50,7 +50,7 @@ struct jd_call {
 void jd_ok(struct jd_call *c, json_t *result);
 /* Answer {"requestId","error":{"code":http,"status","message"}}. */
 void jd_error(struct jd_call *c, int http, const char *status, const char *fmt,
-              ...) PRINTF_LIKE(4, 5);
+	      ...) PRINTF_LIKE(4, 5);
 /*
  * Start an operation once routed: counts it in the stats, evaluates the
  * fault rules (answering an injected error) and advances time.  Returns 1
@@ -71,7 +71,7 @@ int jd_query_check(struct jd_call *c, const char *const *allowed, int list);
 
 struct jd_page {
 	int64_t number; /* >= 1 */
-	int64_t size;   /* 10..100 */
+	int64_t size;	/* 10..100 */
 };
 /* pageNumber/pageSize with defaults 1/20; -1 with the call answered. */
 int jd_page_parse(struct jd_call *c, struct jd_page *pg);
@@ -92,7 +92,7 @@ int jd_filter_match(const json_t *filters, const char *name, const char *value);
  * through jd_public(); result {key: […], "totalCount": N}.
  */
 void jd_list_answer(struct jd_call *c, const char *key, json_t *items,
-                    const struct jd_page *pg);
+		    const struct jd_page *pg);
 
 /* A deep copy without the private '_' fields (new reference). */
 json_t *jd_public(const json_t *obj);
@@ -102,7 +102,7 @@ json_t *jd_world(struct emu *e, const char *kind);
 /* Borrowed e->config "jdcloud" with every default filled in. */
 json_t *jd_config(struct emu *e);
 int64_t jd_config_int(struct emu *e, const char *section, const char *key,
-                      int64_t def);
+		      int64_t def);
 
 /* ISO 8601 UTC "2026-11-23T00:10:00Z" of a ms timestamp. */
 void jd_time_iso(char out[32], int64_t ms);
@@ -120,7 +120,7 @@ long jd_utf8_len(const char *s);
  * INVALID_ARGUMENT naming the field).
  */
 int jd_check_keys(struct jd_call *c, const json_t *obj, const char *what,
-                  const char *const *allowed);
+		  const char *const *allowed);
 
 /* Borrowed account object by name (e->world "accounts"), or NULL. */
 json_t *jd_account(struct emu *e, const char *name);
@@ -142,9 +142,9 @@ int jd_order_dispatch(struct jd_call *c);
  * "resize").
  */
 json_t *jd_order_create(struct emu *e, const char *account, const char *region,
-                        int64_t amount_fen, const char *order_type,
-                        const char *resource_id, const char *action,
-                        int64_t now);
+			int64_t amount_fen, const char *order_type,
+			const char *resource_id, const char *action,
+			int64_t now);
 /*
  * Pay an order from the account's balance.  Returns 0 when it is paid
  * (now or before: a paid order is never charged twice), -1 when the

@@ -42,14 +42,14 @@
 /* Borrowed object of `kind` owned by the caller in its region, or NULL
  * with 404 answered. */
 static json_t *own(struct jd_call *c, const char *kind, const char *id,
-                   const char *what)
+		   const char *what)
 {
 	json_t *o = json_object_get(jd_world(c->e, kind), id);
 
 	if (!o || strcmp(json_get_str(o, "_account", ""), c->account_name) ||
 	    strcmp(json_get_str(o, "_region", ""), c->region)) {
 		jd_error(c, 404, "NOT_FOUND", "%s '%s' does not exist", what,
-		         id);
+			 id);
 		return NULL;
 	}
 	return o;
@@ -69,7 +69,7 @@ static json_t *own_quiet(struct jd_call *c, const char *kind, const char *id)
 /* body[key] as an object with only `allowed` keys; NULL (answered) when
  * missing or wrong. */
 static json_t *spec_obj(struct jd_call *c, const char *key,
-                        const char *const *allowed)
+			const char *const *allowed)
 {
 	json_t *o = json_object_get(c->body, key);
 
@@ -85,7 +85,7 @@ static json_t *spec_obj(struct jd_call *c, const char *key,
 /* A string field: 0 with *out (NULL when absent and optional), -1
  * answered. */
 static int get_str(struct jd_call *c, const json_t *obj, const char *what,
-                   const char *key, int required, const char **out)
+		   const char *key, int required, const char **out)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -93,28 +93,28 @@ static int get_str(struct jd_call *c, const json_t *obj, const char *what,
 	if (!v || json_is_null(v)) {
 		if (required) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "%s.%s is required", what, key);
+				 "%s.%s is required", what, key);
 			return -1;
 		}
 		return 0;
 	}
 	if (!json_is_string(v)) {
 		jd_error(c, 400, "INVALID_ARGUMENT", "%s.%s must be a string",
-		         what, key);
+			 what, key);
 		return -1;
 	}
 	*out = json_string_value(v);
 	if (required && !**out) {
 		jd_error(c, 400, "INVALID_ARGUMENT", "%s.%s is required", what,
-		         key);
+			 key);
 		return -1;
 	}
 	return 0;
 }
 
 static int get_int(struct jd_call *c, const json_t *obj, const char *what,
-                   const char *key, int required, int64_t min, int64_t max,
-                   int64_t def, int64_t *out)
+		   const char *key, int required, int64_t min, int64_t max,
+		   int64_t def, int64_t *out)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -122,7 +122,7 @@ static int get_int(struct jd_call *c, const json_t *obj, const char *what,
 	if (!v || json_is_null(v)) {
 		if (required) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "%s.%s is required", what, key);
+				 "%s.%s is required", what, key);
 			return -1;
 		}
 		return 0;
@@ -130,8 +130,8 @@ static int get_int(struct jd_call *c, const json_t *obj, const char *what,
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
 	    json_integer_value(v) > max) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "%s.%s must be an integer in [%lld,%lld]", what, key,
-		         (long long)min, (long long)max);
+			 "%s.%s must be an integer in [%lld,%lld]", what, key,
+			 (long long)min, (long long)max);
 		return -1;
 	}
 	*out = json_integer_value(v);
@@ -139,7 +139,7 @@ static int get_int(struct jd_call *c, const json_t *obj, const char *what,
 }
 
 static int get_bool(struct jd_call *c, const json_t *obj, const char *what,
-                    const char *key, int def, int *out)
+		    const char *key, int def, int *out)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -148,7 +148,7 @@ static int get_bool(struct jd_call *c, const json_t *obj, const char *what,
 		return 0;
 	if (!json_is_boolean(v)) {
 		jd_error(c, 400, "INVALID_ARGUMENT", "%s.%s must be a boolean",
-		         what, key);
+			 what, key);
 		return -1;
 	}
 	*out = json_is_true(v);
@@ -156,27 +156,27 @@ static int get_bool(struct jd_call *c, const json_t *obj, const char *what,
 }
 
 static int check_name(struct jd_call *c, const char *what, const char *key,
-                      const char *v)
+		      const char *v)
 {
 	if (!jd_valid_name(v)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "%s.%s '%s' must be 1-32 Chinese characters, "
-		         "letters, digits, '_' or '-'",
-		         what, key, v);
+			 "%s.%s '%s' must be 1-32 Chinese characters, "
+			 "letters, digits, '_' or '-'",
+			 what, key, v);
 		return -1;
 	}
 	return 0;
 }
 
 static int check_desc(struct jd_call *c, const char *what, const char *key,
-                      const char *v)
+		      const char *v)
 {
 	long n = v ? jd_utf8_len(v) : 0;
 
 	if (n < 0 || n > 256) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "%s.%s must be valid UTF-8 of at most 256 characters",
-		         what, key);
+			 "%s.%s must be valid UTF-8 of at most 256 characters",
+			 what, key);
 		return -1;
 	}
 	return 0;
@@ -254,7 +254,7 @@ static void schedule(struct emu *e, const json_t *o, const char *status_key)
 }
 
 static void mark(struct emu *e, json_t *o, const char *status_key,
-                 const char *status, int64_t when)
+		 const char *status, int64_t when)
 {
 	set_str(o, status_key, status);
 	json_object_set_new(o, "_since_ms", json_integer(when));
@@ -270,7 +270,7 @@ static void mark(struct emu *e, json_t *o, const char *status_key,
  * admin API added or removed objects).
  */
 static const char *const kinds[] = {"connections", "bgws", "vifs",
-                                    "attachments", "routes"};
+				    "attachments", "routes"};
 static struct {
 	const json_t *world;
 	json_t *idx;   /* {"kind\naccount\nregion": [ids…]} */
@@ -280,7 +280,7 @@ static struct {
 static char *owner_key(const char *kind, const json_t *o)
 {
 	return xasprintf("%s\n%s\n%s", kind, json_get_str(o, "_account", ""),
-	                 json_get_str(o, "_region", ""));
+			 json_get_str(o, "_region", ""));
 }
 
 static void oi_add(const char *kind, const char *id, const json_t *o)
@@ -294,7 +294,7 @@ static void oi_add(const char *kind, const char *id, const json_t *o)
 	}
 	json_array_append_new(list, json_string(id));
 	json_object_set_new(oi.count, kind,
-	                    json_integer(json_get_int(oi.count, kind, 0) + 1));
+			    json_integer(json_get_int(oi.count, kind, 0) + 1));
 	free(key);
 }
 
@@ -305,7 +305,7 @@ static void oi_check(struct emu *e)
 
 	for (i = 0; !stale && i < ARRAY_SIZE(kinds); i++)
 		stale = json_get_int(oi.count, kinds[i], 0) !=
-		        (int64_t)json_object_size(jd_world(e, kinds[i]));
+			(int64_t)json_object_size(jd_world(e, kinds[i]));
 	if (!stale)
 		return;
 	json_decref(oi.idx);
@@ -318,13 +318,13 @@ static void oi_check(struct emu *e)
 		json_t *o;
 
 		json_object_set_new(oi.count, kinds[i], json_integer(0));
-		json_object_foreach(jd_world(e, kinds[i]), k, o)
-		    oi_add(kinds[i], k, o);
+		json_object_foreach (jd_world(e, kinds[i]), k, o)
+			oi_add(kinds[i], k, o);
 	}
 }
 
 static void world_put(struct emu *e, const char *kind, const char *id,
-                      json_t *o)
+		      json_t *o)
 {
 	oi_check(e);
 	json_object_set(jd_world(e, kind), id, o);
@@ -342,7 +342,7 @@ static void world_del(struct emu *e, const char *kind, const char *id)
 	key = owner_key(kind, o);
 	array_remove_str(json_object_get(oi.idx, key), NULL, id);
 	json_object_set_new(oi.count, kind,
-	                    json_integer(json_get_int(oi.count, kind, 0) - 1));
+			    json_integer(json_get_int(oi.count, kind, 0) - 1));
 	json_object_del(jd_world(e, kind), id);
 	free(key);
 }
@@ -362,8 +362,8 @@ static json_t *owner_ids(struct jd_call *c, const char *kind)
 /* Objects of `kind` of the caller in its region, matching filter `fname`
  * on field `field` when given.  New array of borrowed (incref'd) items. */
 static json_t *collect(struct jd_call *c, const char *kind,
-                       const json_t *filters, const char *id_filter,
-                       const char *id_field)
+		       const json_t *filters, const char *id_filter,
+		       const char *id_field)
 {
 	json_t *world = jd_world(c->e, kind), *out = json_array(), *o, *f;
 	const char *k;
@@ -371,15 +371,13 @@ static json_t *collect(struct jd_call *c, const char *kind,
 	json_t *v;
 
 	/* With an id filter, look the ids up instead of scanning. */
-	json_array_foreach(filters, i, f)
-	{
+	json_array_foreach (filters, i, f) {
 		if (strcmp(json_get_str(f, "name", ""), id_filter))
 			continue;
-		json_array_foreach(json_object_get(f, "values"), j, v)
-		{
+		json_array_foreach (json_object_get(f, "values"), j, v) {
 			o = own_quiet(c, kind, json_string_value(v));
 			if (o && !strcmp(json_get_str(o, id_field, ""),
-			                 json_string_value(v))) {
+					 json_string_value(v))) {
 				size_t n;
 				int dup = 0;
 
@@ -393,8 +391,7 @@ static json_t *collect(struct jd_call *c, const char *kind,
 		return out;
 	}
 	(void)k;
-	json_array_foreach(owner_ids(c, kind), i, v)
-	{
+	json_array_foreach (owner_ids(c, kind), i, v) {
 		o = json_object_get(world, json_string_value(v));
 		if (o)
 			json_array_append(out, o);
@@ -407,7 +404,7 @@ static json_t *collect(struct jd_call *c, const char *kind,
  * is the page's, not the store's.  Returns 1 when it answered.
  */
 static int list_fast(struct jd_call *c, const char *kind, const char *key,
-                     const json_t *filters, const struct jd_page *pg)
+		     const json_t *filters, const struct jd_page *pg)
 {
 	json_t *ids, *world = jd_world(c->e, kind), *page;
 	size_t total, i, start;
@@ -430,13 +427,13 @@ static int list_fast(struct jd_call *c, const char *kind, const char *key,
 			json_array_append_new(page, jd_public(o));
 	}
 	jd_ok(c, json_pack("{s:o, s:I}", key, page, "totalCount",
-	                   (json_int_t)total));
+			   (json_int_t)total));
 	return 1;
 }
 
 /* Keep only the items for which every named filter matches. */
 static void filter_items(json_t *items, const json_t *filters,
-                         const char *const *names, const char *const *fields)
+			 const char *const *names, const char *const *fields)
 {
 	size_t i = 0, n;
 
@@ -451,7 +448,7 @@ static void filter_items(json_t *items, const json_t *filters,
 
 			if (json_is_integer(fv)) {
 				snprintf(num, sizeof(num), "%lld",
-				         (long long)json_integer_value(fv));
+					 (long long)json_integer_value(fv));
 				s = num;
 			}
 			if (!jd_filter_match(filters, names[n], s))
@@ -465,7 +462,7 @@ static void filter_items(json_t *items, const json_t *filters,
 }
 
 static int list_common(struct jd_call *c, const char *const *fnames,
-                       struct jd_page *pg, json_t **filters)
+		       struct jd_page *pg, json_t **filters)
 {
 	if (jd_query_check(c, NULL, 1) < 0 || jd_page_parse(c, pg) < 0)
 		return -1;
@@ -484,7 +481,7 @@ static int no_query(struct jd_call *c, const char *const *allowed)
 static json_t *region_locations(struct jd_call *c)
 {
 	return json_object_get(json_object_get(jd_config(c->e), "locations"),
-	                       c->region);
+			       c->region);
 }
 
 static json_t *location_by(struct jd_call *c, const char *field, const char *v)
@@ -492,8 +489,7 @@ static json_t *location_by(struct jd_call *c, const char *field, const char *v)
 	size_t i;
 	json_t *l;
 
-	json_array_foreach(region_locations(c), i, l)
-	{
+	json_array_foreach (region_locations(c), i, l) {
 		if (!strcmp(json_get_str(l, field, ""), v))
 			return l;
 	}
@@ -501,13 +497,12 @@ static json_t *location_by(struct jd_call *c, const char *field, const char *v)
 }
 
 static json_t *location_part(const json_t *loc, const char *list,
-                             const char *field, const char *v)
+			     const char *field, const char *v)
 {
 	size_t i;
 	json_t *p;
 
-	json_array_foreach(json_object_get(loc, list), i, p)
-	{
+	json_array_foreach (json_object_get(loc, list), i, p) {
 		if (!strcmp(json_get_str(p, field, ""), v))
 			return p;
 	}
@@ -518,9 +513,9 @@ static void describe_locations(struct jd_call *c)
 {
 	static const char *const fn[] = {"locationCodes", "locationIds", NULL};
 	static const char *const names[] = {"locationCodes", "locationIds",
-	                                    NULL};
+					    NULL};
 	static const char *const fields[] = {"locationCode", "locationId",
-	                                     NULL};
+					     NULL};
 	struct jd_page pg;
 	json_t *filters, *items;
 	size_t i;
@@ -529,8 +524,8 @@ static void describe_locations(struct jd_call *c)
 	if (list_common(c, fn, &pg, &filters) < 0)
 		return;
 	items = json_array();
-	json_array_foreach(region_locations(c), i, l)
-	    json_array_append(items, l);
+	json_array_foreach (region_locations(c), i, l)
+		json_array_append(items, l);
 	filter_items(items, filters, names, fields);
 	jd_list_answer(c, "locations", items, &pg);
 	json_decref(items);
@@ -547,7 +542,7 @@ static void describe_location(struct jd_call *c, const char *id)
 	l = location_by(c, "locationId", id);
 	if (!l) {
 		jd_error(c, 404, "NOT_FOUND", "location '%s' does not exist",
-		         id);
+			 id);
 		return;
 	}
 	jd_ok(c, json_pack("{s:o}", "location", json_deep_copy(l)));
@@ -559,7 +554,7 @@ static void describe_location(struct jd_call *c, const char *id)
 static int64_t port_month_fen(struct emu *e, const char *spec)
 {
 	json_t *p = json_object_get(json_object_get(jd_config(e), "prices"),
-	                            "port_month_fen");
+				    "port_month_fen");
 
 	return json_get_int(p, spec ? spec : "", 100000);
 }
@@ -567,8 +562,8 @@ static int64_t port_month_fen(struct emu *e, const char *spec)
 static const char *conn_port_spec(const json_t *conn)
 {
 	return json_get_str(json_object_get(json_object_get(conn, "location"),
-	                                    "locationPortSpec"),
-	                    "portSpecCode", NULL);
+					    "locationPortSpec"),
+			    "portSpecCode", NULL);
 }
 
 /* Review passed at time `when`: the installation order. */
@@ -598,7 +593,7 @@ static void conn_approve(struct emu *e, json_t *conn, int64_t when)
 }
 
 static void conn_reject(struct emu *e, json_t *conn, const char *reason,
-                        int64_t when)
+			int64_t when)
 {
 	mark(e, conn, "connectionStatus", "Rejected", when);
 	set_str(conn, "rejectedReason", reason);
@@ -626,8 +621,7 @@ void jd_bgw_advance(struct emu *e, int64_t now)
 	due.world = e->world;
 	due.last_scan = now;
 	due.next_due = INT64_MAX;
-	json_object_foreach_safe(conns, tmp, k, o)
-	{
+	json_object_foreach_safe (conns, tmp, k, o) {
 		int steps;
 
 		for (steps = 0; steps < 8; steps++) {
@@ -641,27 +635,27 @@ void jd_bgw_advance(struct emu *e, int64_t now)
 				    e, json_get_str(o, "_account", ""));
 
 				if (json_get_bool(
-				        json_object_get(acc, "jdcloud"),
-				        "enterprise_verified", 0))
+					json_object_get(acc, "jdcloud"),
+					"enterprise_verified", 0))
 					conn_approve(e, o, since + review);
 				else
 					conn_reject(e, o,
-					            "enterprise real-name "
-					            "verification is required "
-					            "for Direct Connection",
-					            since + review);
+						    "enterprise real-name "
+						    "verification is required "
+						    "for Direct Connection",
+						    since + review);
 			} else if (!strcmp(st, "Pending") && !e->manual &&
-			           now >= since + build) {
+				   now >= since + build) {
 				mark(e, o, "connectionStatus", "Confirming",
 				     since + build);
 				emu_dirty(e);
 			} else if (!strcmp(st, "Deleting") &&
-			           now >= since + del) {
+				   now >= since + del) {
 				mark(e, o, "connectionStatus", "Deleted",
 				     since + del);
 				emu_dirty(e);
 			} else if (!strcmp(st, "Deleted") &&
-			           now >= since + purge) {
+				   now >= since + purge) {
 				world_del(e, "connections", k);
 				emu_dirty(e);
 				break;
@@ -671,8 +665,7 @@ void jd_bgw_advance(struct emu *e, int64_t now)
 			}
 		}
 	}
-	json_object_foreach_safe(vifs, tmp, k, o)
-	{
+	json_object_foreach_safe (vifs, tmp, k, o) {
 		const char *st = json_get_str(o, "privateVifStatus", "");
 		int64_t since = json_get_int(o, "_since_ms", now);
 
@@ -682,10 +675,11 @@ void jd_bgw_advance(struct emu *e, int64_t now)
 
 			mark(e, o, "privateVifStatus", "Active",
 			     since + vif_up);
-			json_array_foreach(json_object_get(o, "peers"), i, p)
-			    set_str(p, "peerBgpStatus", "Up");
-			json_array_foreach(json_object_get(o, "bgpPeers"), i, p)
-			    set_str(p, "bgpPeerStatus", "Up");
+			json_array_foreach (json_object_get(o, "peers"), i, p)
+				set_str(p, "peerBgpStatus", "Up");
+			json_array_foreach (json_object_get(o, "bgpPeers"), i,
+					    p)
+				set_str(p, "bgpPeerStatus", "Up");
 			emu_dirty(e);
 		} else if (!strcmp(st, "Deleting") && now >= since + vif_del) {
 			char *id = xstrdup(k);
@@ -705,7 +699,7 @@ void jd_bgw_order_paid(struct emu *e, json_t *order, int64_t now)
 	json_t *item =
 	    json_array_get(json_object_get(order, "orderItemDetails"), 0);
 	json_t *conn = json_object_get(jd_world(e, "connections"),
-	                               json_get_str(item, "itemId", ""));
+				       json_get_str(item, "itemId", ""));
 	const char *st = json_get_str(conn, "connectionStatus", "");
 
 	if (!conn)
@@ -715,31 +709,31 @@ void jd_bgw_order_paid(struct emu *e, json_t *order, int64_t now)
 	    !strcmp(json_get_str(conn, "orderId", ""), num)) {
 		mark(e, conn, "connectionStatus", "Pending", now);
 	} else if (!strcmp(action, "port_rental") &&
-	           !strcmp(st, "Confirming")) {
+		   !strcmp(st, "Confirming")) {
 		int64_t months = json_get_int(conn, "_rental_months", 1);
 		char start[32], exp[32], retire[32];
 
 		jd_time_iso(start, now);
 		jd_time_iso(exp, now + months * 30LL * 24 * 3600 * 1000);
 		jd_time_iso(retire,
-		            now + (months * 30LL + 45) * 24 * 3600 * 1000);
+			    now + (months * 30LL + 45) * 24 * 3600 * 1000);
 		mark(e, conn, "connectionStatus", "Active", now);
 		json_object_set_new(
 		    conn, "charge",
 		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "chargeMode",
-		              "prepaid_by_duration", "chargeStatus", "normal",
-		              "chargeStartTime", start, "chargeExpiredTime",
-		              exp, "chargeRetireTime", retire));
+			      "prepaid_by_duration", "chargeStatus", "normal",
+			      "chargeStartTime", start, "chargeExpiredTime",
+			      exp, "chargeRetireTime", retire));
 	} else if (!strcmp(action, "resize")) {
 		json_t *spec = json_object_get(conn, "_resize_to");
 
 		if (spec) {
 			json_object_set(json_object_get(conn, "location"),
-			                "locationPortSpec", spec);
+					"locationPortSpec", spec);
 			json_object_set_new(
 			    conn, "bandwidthMbps",
 			    json_integer(
-			        1000 * json_get_int(spec, "bandwidthGbps", 1)));
+				1000 * json_get_int(spec, "bandwidthGbps", 1)));
 			json_object_del(conn, "_resize_to");
 		}
 	} else {
@@ -749,7 +743,7 @@ void jd_bgw_order_paid(struct emu *e, json_t *order, int64_t now)
 }
 
 int jd_admin_connection(struct emu *e, const char *id, const char *op,
-                        const char *reason, struct buf *msg)
+			const char *reason, struct buf *msg)
 {
 	json_t *conn;
 	const char *st;
@@ -766,37 +760,37 @@ int jd_admin_connection(struct emu *e, const char *id, const char *op,
 	if (!strcmp(op, "approve") || !strcmp(op, "reject")) {
 		if (strcmp(st, "Ordering")) {
 			buf_printf(msg,
-			           "connection '%s' is %s, not under review "
-			           "(Ordering)",
-			           id, st);
+				   "connection '%s' is %s, not under review "
+				   "(Ordering)",
+				   id, st);
 			return 409;
 		}
 		if (!strcmp(op, "approve"))
 			conn_approve(e, conn, now);
 		else
 			conn_reject(e, conn,
-			            reason && *reason
-			                ? reason
-			                : "rejected by the reviewer",
-			            now);
+				    reason && *reason
+					? reason
+					: "rejected by the reviewer",
+				    now);
 	} else if (!strcmp(op, "complete")) {
 		if (strcmp(st, "Pending")) {
 			buf_printf(msg,
-			           "connection '%s' is %s, not under "
-			           "construction (Pending)",
-			           id, st);
+				   "connection '%s' is %s, not under "
+				   "construction (Pending)",
+				   id, st);
 			return 409;
 		}
 		mark(e, conn, "connectionStatus", "Confirming", now);
 		emu_dirty(e);
 	} else {
 		buf_printf(msg,
-		           "unknown operation '%s' (approve, reject, complete)",
-		           op ? op : "");
+			   "unknown operation '%s' (approve, reject, complete)",
+			   op ? op : "");
 		return 400;
 	}
 	buf_printf(msg, "connection '%s' is %s", id,
-	           json_get_str(conn, "connectionStatus", ""));
+		   json_get_str(conn, "connectionStatus", ""));
 	return 200;
 }
 
@@ -806,14 +800,13 @@ int jd_admin_connection(struct emu *e, const char *id, const char *op,
 /* The caller's live (not Deleted or Rejected) objects of kind in its
  * region, counted up to `limit` (the quota: no need to count further). */
 static int64_t count_live(struct jd_call *c, const char *kind,
-                          const char *status_key, int64_t limit)
+			  const char *status_key, int64_t limit)
 {
 	json_t *world = jd_world(c->e, kind), *v;
 	int64_t n = 0;
 	size_t i;
 
-	json_array_foreach(owner_ids(c, kind), i, v)
-	{
+	json_array_foreach (owner_ids(c, kind), i, v) {
 		json_t *o = json_object_get(world, json_string_value(v));
 		const char *st =
 		    status_key ? json_get_str(o, status_key, "") : "";
@@ -841,13 +834,13 @@ static int valid_phone(const char *s)
 static void create_connection(struct jd_call *c)
 {
 	static const char *const keys[] = {
-	    "connectionName", "type",       "location",    "partnerCode",
+	    "connectionName", "type",	    "location",	   "partnerCode",
 	    "description",    "idcAddress", "contactName", "phoneNumber",
 	    "chargeDuration", "autoPay",    NULL};
 	static const char *const loc_keys[] = {
 	    "locationCode", "locationPortSpecCode", "locationISPCode", NULL};
 	static const char *const types[] = {"jcloud", "jcloud_hosted",
-	                                    "jcloud_partner", NULL};
+					    "jcloud_partner", NULL};
 	const char *name, *type, *desc, *idc, *contact, *phone, *pcode;
 	const char *lcode = NULL, *pscode = NULL, *ispcode = NULL;
 	json_t *spec, *lspec, *loc = NULL, *ps = NULL, *isp = NULL;
@@ -875,18 +868,18 @@ static void create_connection(struct jd_call *c)
 		return;
 	if (!one_of(type, types)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "connectionSpec.type '%s' must be jcloud, "
-		         "jcloud_hosted or jcloud_partner",
-		         type);
+			 "connectionSpec.type '%s' must be jcloud, "
+			 "jcloud_hosted or jcloud_partner",
+			 type);
 		return;
 	}
 	if (contact && check_name(c, "connectionSpec", "contactName", contact))
 		return;
 	if (phone && !valid_phone(phone)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "connectionSpec.phoneNumber '%s' must be 11 digits "
-		         "starting with 13-19",
-		         phone);
+			 "connectionSpec.phoneNumber '%s' must be 11 digits "
+			 "starting with 13-19",
+			 phone);
 		return;
 	}
 	duration = 0;
@@ -897,51 +890,50 @@ static void create_connection(struct jd_call *c)
 		json_t *p;
 
 		if (get_int(c, spec, "connectionSpec", "chargeDuration", 0, 1,
-		            36, 6, &duration))
+			    36, 6, &duration))
 			return;
 		for (i = 0; i < ARRAY_SIZE(ok); i++)
 			good |= ok[i] == duration;
 		if (!good) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "connectionSpec.chargeDuration must be 1, 3, "
-			         "6, 12, 24 or 36");
+				 "connectionSpec.chargeDuration must be 1, 3, "
+				 "6, 12, 24 or 36");
 			return;
 		}
 		if (!pcode) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "connectionSpec.partnerCode is required for "
-			         "jcloud_partner");
+				 "connectionSpec.partnerCode is required for "
+				 "jcloud_partner");
 			return;
 		}
-		json_array_foreach(json_object_get(jd_config(c->e), "partners"),
-		                   i, p)
-		{
+		json_array_foreach (
+		    json_object_get(jd_config(c->e), "partners"), i, p) {
 			if (!strcmp(json_get_str(p, "partnerCode", ""), pcode))
 				partner = p;
 		}
 		if (!partner) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "connectionSpec.partnerCode '%s' is not a "
-			         "known partner",
-			         pcode);
+				 "connectionSpec.partnerCode '%s' is not a "
+				 "known partner",
+				 pcode);
 			return;
 		}
 	} else if (json_object_get(spec, "chargeDuration") || pcode) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "connectionSpec.chargeDuration and partnerCode are "
-		         "for jcloud_partner connections only");
+			 "connectionSpec.chargeDuration and partnerCode are "
+			 "for jcloud_partner connections only");
 		return;
 	}
 	lspec = json_object_get(spec, "location");
 	if (lspec) {
 		if (jd_check_keys(c, lspec, "connectionSpec.location",
-		                  loc_keys) < 0 ||
+				  loc_keys) < 0 ||
 		    get_str(c, lspec, "connectionSpec.location", "locationCode",
-		            0, &lcode) ||
+			    0, &lcode) ||
 		    get_str(c, lspec, "connectionSpec.location",
-		            "locationPortSpecCode", 0, &pscode) ||
+			    "locationPortSpecCode", 0, &pscode) ||
 		    get_str(c, lspec, "connectionSpec.location",
-		            "locationISPCode", 0, &ispcode))
+			    "locationISPCode", 0, &ispcode))
 			return;
 	}
 	if (strcmp(type, "jcloud_partner")) {
@@ -950,55 +942,54 @@ static void create_connection(struct jd_call *c)
 
 		if (!pscode) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "connectionSpec.location.locationPortSpecCode "
-			         "is required for %s",
-			         type);
+				 "connectionSpec.location.locationPortSpecCode "
+				 "is required for %s",
+				 type);
 			return;
 		}
 		if (!strcmp(type, "jcloud") && (!lcode || !ispcode)) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "connectionSpec.location.locationCode and "
-			         "locationISPCode are required for jcloud");
+				 "connectionSpec.location.locationCode and "
+				 "locationISPCode are required for jcloud");
 			return;
 		}
 		if (lcode) {
 			loc = location_by(c, "locationCode", lcode);
 			if (!loc) {
 				jd_error(c, 400, "INVALID_ARGUMENT",
-				         "locationCode '%s' is not an access "
-				         "point of %s",
-				         lcode, c->region);
+					 "locationCode '%s' is not an access "
+					 "point of %s",
+					 lcode, c->region);
 				return;
 			}
 		} else {
 			/* Hosted: JD picks the access point. */
-			json_array_foreach(region_locations(c), i, l)
-			{
+			json_array_foreach (region_locations(c), i, l) {
 				if (!loc &&
 				    location_part(l, "locationPortSpecs",
-				                  "portSpecCode", pscode))
+						  "portSpecCode", pscode))
 					loc = l;
 			}
 		}
 		ps = loc ? location_part(loc, "locationPortSpecs",
-		                         "portSpecCode", pscode)
-		         : NULL;
+					 "portSpecCode", pscode)
+			 : NULL;
 		if (!ps) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "locationPortSpecCode '%s' is not offered at "
-			         "%s",
-			         pscode, lcode ? lcode : c->region);
+				 "locationPortSpecCode '%s' is not offered at "
+				 "%s",
+				 pscode, lcode ? lcode : c->region);
 			return;
 		}
 		if (ispcode) {
 			isp = location_part(loc, "locationISPs", "ispCode",
-			                    ispcode);
+					    ispcode);
 			if (!isp) {
 				jd_error(c, 400, "INVALID_ARGUMENT",
-				         "locationISPCode '%s' is not offered "
-				         "at %s",
-				         ispcode,
-				         json_get_str(loc, "locationCode", ""));
+					 "locationISPCode '%s' is not offered "
+					 "at %s",
+					 ispcode,
+					 json_get_str(loc, "locationCode", ""));
 				return;
 			}
 		}
@@ -1006,8 +997,8 @@ static void create_connection(struct jd_call *c)
 	quota = jd_config_int(c->e, "quotas", "connections_per_region", 10);
 	if (count_live(c, "connections", "connectionStatus", quota) >= quota) {
 		jd_error(c, 429, "QUOTA_EXCEEDED",
-		         "quota exceeded: at most %lld connections in %s",
-		         (long long)quota, c->region);
+			 "quota exceeded: at most %lld connections in %s",
+			 (long long)quota, c->region);
 		return;
 	}
 
@@ -1030,7 +1021,7 @@ static void create_connection(struct jd_call *c)
 	    desc ? desc : "", "createdTime", created, "type", type,
 	    "bandwidthMbps",
 	    (json_int_t)(ps ? 1000 * json_get_int(ps, "bandwidthGbps", 1)
-	                    : 100),
+			    : 100),
 	    "orderId", "", "vifIds", "connectionStatus", "Ordering",
 	    "rejectedReason", "", "idcAddress", idc ? idc : "", "contactName",
 	    contact ? contact : "", "phoneNumber", phone ? phone : "",
@@ -1040,7 +1031,7 @@ static void create_connection(struct jd_call *c)
 		json_object_set_new(conn, "partner", json_deep_copy(partner));
 	if (duration)
 		json_object_set_new(conn, "chargeDuration",
-		                    json_integer(duration));
+				    json_integer(duration));
 	set_str(conn, "_account", c->account_name);
 	set_str(conn, "_region", c->region);
 	json_object_set_new(conn, "_since_ms", json_integer(c->now));
@@ -1056,23 +1047,22 @@ static void create_connection(struct jd_call *c)
 static void describe_connections(struct jd_call *c)
 {
 	static const char *const fn[] = {"connectionIds", "connectionNames",
-	                                 "types", "status", NULL};
+					 "types", "status", NULL};
 	static const char *const names[] = {"connectionIds", "connectionNames",
-	                                    "types", "status", NULL};
+					    "types", "status", NULL};
 	static const char *const fields[] = {"connectionId", "connectionName",
-	                                     "type", "connectionStatus", NULL};
+					     "type", "connectionStatus", NULL};
 	struct jd_page pg;
 	json_t *filters, *items, *f;
 	size_t i;
 
 	if (list_common(c, fn, &pg, &filters) < 0)
 		return;
-	json_array_foreach(filters, i, f)
-	{
+	json_array_foreach (filters, i, f) {
 		if (!strcmp(json_get_str(f, "name", ""), "status") &&
 		    json_array_size(json_object_get(f, "values")) > 1) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "filter 'status' takes a single value");
+				 "filter 'status' takes a single value");
 			json_decref(filters);
 			return;
 		}
@@ -1127,7 +1117,7 @@ static void modify_connection(struct jd_call *c, const char *id)
 	st = json_get_str(conn, "connectionStatus", "");
 	if (!strcmp(st, "Deleting") || !strcmp(st, "Deleted")) {
 		jd_error(c, 400, "FAILED_PRECONDITION", "connection '%s' is %s",
-		         id, st);
+			 id, st);
 		return;
 	}
 	if (name)
@@ -1152,9 +1142,9 @@ static void delete_connection(struct jd_call *c, const char *id)
 	st = json_get_str(conn, "connectionStatus", "");
 	if (json_array_size(json_object_get(conn, "vifIds"))) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-		         "connection '%s' still has %zu private VIF(s); "
-		         "delete them first",
-		         id, json_array_size(json_object_get(conn, "vifIds")));
+			 "connection '%s' still has %zu private VIF(s); "
+			 "delete them first",
+			 id, json_array_size(json_object_get(conn, "vifIds")));
 		return;
 	}
 	if (!strcmp(st, "Deleting") || !strcmp(st, "Deleted")) {
@@ -1164,16 +1154,16 @@ static void delete_connection(struct jd_call *c, const char *id)
 	/* Unpaid orders of the connection can no longer be paid. */
 	{
 		static const char *const keys[] = {"orderId", "_rental_order",
-		                                   "_resize_order"};
+						   "_resize_order"};
 		size_t i;
 
 		for (i = 0; i < ARRAY_SIZE(keys); i++) {
 			json_t *order =
 			    json_object_get(jd_world(c->e, "orders"),
-			                    json_get_str(conn, keys[i], ""));
+					    json_get_str(conn, keys[i], ""));
 
 			if (order && !strcmp(json_get_str(order, "status", ""),
-			                     "NO_PAY"))
+					     "NO_PAY"))
 				set_str(order, "status", "CANCELED");
 		}
 	}
@@ -1190,7 +1180,7 @@ static void delete_connection(struct jd_call *c, const char *id)
 static void confirm_connection(struct jd_call *c, const char *id)
 {
 	static const char *const keys[] = {"chargeTimeUnit", "chargeTimeSpan",
-	                                   "autoPay", "autoRenewSpec", NULL};
+					   "autoPay", "autoRenewSpec", NULL};
 	static const char *const renew_keys[] = {
 	    "autoRenewStatus", "renewTimeUnit", "renewTimeSpan", NULL};
 	json_t *conn, *spec, *renew, *order;
@@ -1211,19 +1201,19 @@ static void confirm_connection(struct jd_call *c, const char *id)
 		json_incref(spec);
 	if (jd_check_keys(c, spec, "confirmConnectionSpec", keys) < 0 ||
 	    get_str(c, spec, "confirmConnectionSpec", "chargeTimeUnit", 0,
-	            &unit) ||
+		    &unit) ||
 	    get_bool(c, spec, "confirmConnectionSpec", "autoPay", 0, &auto_pay))
 		goto out;
 	if (!unit)
 		unit = "MONTH";
 	if (strcmp(unit, "MONTH") && strcmp(unit, "YEAR")) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "confirmConnectionSpec.chargeTimeUnit must be MONTH "
-		         "or YEAR");
+			 "confirmConnectionSpec.chargeTimeUnit must be MONTH "
+			 "or YEAR");
 		goto out;
 	}
 	if (get_int(c, spec, "confirmConnectionSpec", "chargeTimeSpan", 0, 1,
-	            strcmp(unit, "YEAR") ? 9 : 3, 1, &span))
+		    strcmp(unit, "YEAR") ? 9 : 3, 1, &span))
 		goto out;
 	renew = json_object_get(spec, "autoRenewSpec");
 	if (renew) {
@@ -1231,21 +1221,21 @@ static void confirm_connection(struct jd_call *c, const char *id)
 
 		if (jd_check_keys(c, renew, "autoRenewSpec", renew_keys) < 0 ||
 		    get_str(c, renew, "autoRenewSpec", "autoRenewStatus", 0,
-		            &rs))
+			    &rs))
 			goto out;
 		if (rs && strcmp(rs, "OPEN") && strcmp(rs, "CLOSE")) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "autoRenewSpec.autoRenewStatus must be OPEN "
-			         "or CLOSE");
+				 "autoRenewSpec.autoRenewStatus must be OPEN "
+				 "or CLOSE");
 			goto out;
 		}
 	}
 	st = json_get_str(conn, "connectionStatus", "");
 	if (strcmp(st, "Confirming")) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-		         "connection '%s' is %s; only a Confirming "
-		         "connection can be confirmed",
-		         id, st);
+			 "connection '%s' is %s; only a Confirming "
+			 "connection can be confirmed",
+			 id, st);
 		goto out;
 	}
 	/* Confirming again while the rental order is unpaid returns it. */
@@ -1261,12 +1251,12 @@ static void confirm_connection(struct jd_call *c, const char *id)
 		    months * port_month_fen(c->e, conn_port_spec(conn)), "NEW",
 		    id, "port_rental", c->now);
 		json_object_set_new(conn, "_rental_months",
-		                    json_integer(months));
+				    json_integer(months));
 		set_str(conn, "_rental_order",
-		        json_get_str(order, "orderNumber", ""));
+			json_get_str(order, "orderNumber", ""));
 		set_str(conn, "resourceIdPTenancy", rid);
 		set_str(conn, "orderId",
-		        json_get_str(order, "orderNumber", ""));
+			json_get_str(order, "orderNumber", ""));
 		free(rid);
 		if (renew)
 			json_object_set(conn, "_auto_renew", renew);
@@ -1276,7 +1266,7 @@ static void confirm_connection(struct jd_call *c, const char *id)
 		/* Not paid: the order stays for payOrder, as JD does. */
 	}
 	jd_ok(c, json_pack("{s:s}", "orderId",
-	                   json_get_str(order, "orderNumber", "")));
+			   json_get_str(order, "orderNumber", "")));
 out:
 	buf_release(&msg);
 	json_decref(spec);
@@ -1285,7 +1275,7 @@ out:
 static void resize_connection(struct jd_call *c, const char *id)
 {
 	static const char *const keys[] = {"locationPortSpecCode", "autoPay",
-	                                   NULL};
+					   NULL};
 	json_t *conn, *spec = c->body, *loc, *ps, *cur, *order;
 	const char *code, *st;
 	int auto_pay;
@@ -1310,28 +1300,28 @@ static void resize_connection(struct jd_call *c, const char *id)
 	st = json_get_str(conn, "connectionStatus", "");
 	if (strcmp(st, "Active")) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-		         "connection '%s' is %s; only an Active connection "
-		         "can be resized",
-		         id, st);
+			 "connection '%s' is %s; only an Active connection "
+			 "can be resized",
+			 id, st);
 		return;
 	}
 	loc = location_by(c, "locationCode",
-	                  json_get_str(json_object_get(conn, "location"),
-	                               "locationCode", ""));
+			  json_get_str(json_object_get(conn, "location"),
+				       "locationCode", ""));
 	ps = loc ? location_part(loc, "locationPortSpecs", "portSpecCode", code)
-	         : NULL;
+		 : NULL;
 	if (!ps) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "locationPortSpecCode '%s' is not offered at the "
-		         "connection's access point",
-		         code);
+			 "locationPortSpecCode '%s' is not offered at the "
+			 "connection's access point",
+			 code);
 		return;
 	}
 	cur = json_object_get(json_object_get(conn, "location"),
-	                      "locationPortSpec");
+			      "locationPortSpec");
 	if (!strcmp(json_get_str(cur, "portSpecCode", ""), code)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "the connection already has port spec '%s'", code);
+			 "the connection already has port spec '%s'", code);
 		return;
 	}
 	json_object_set(conn, "_resize_to", ps);
@@ -1340,7 +1330,7 @@ static void resize_connection(struct jd_call *c, const char *id)
 	if (diff <= 0) {
 		/* Downsizing costs nothing: applied at once. */
 		json_object_set(json_object_get(conn, "location"),
-		                "locationPortSpec", ps);
+				"locationPortSpec", ps);
 		json_object_set_new(
 		    conn, "bandwidthMbps",
 		    json_integer(1000 * json_get_int(ps, "bandwidthGbps", 1)));
@@ -1350,14 +1340,14 @@ static void resize_connection(struct jd_call *c, const char *id)
 		return;
 	}
 	order = jd_order_create(c->e, c->account_name, c->region, diff,
-	                        "RESIZE_FORMULA", id, "resize", c->now);
+				"RESIZE_FORMULA", id, "resize", c->now);
 	set_str(conn, "_resize_order", json_get_str(order, "orderNumber", ""));
 	emu_dirty(c->e);
 	if (auto_pay)
 		jd_order_pay(c->e, order, c->now, &msg);
 	buf_release(&msg);
 	jd_ok(c, json_pack("{s:s}", "orderId",
-	                   json_get_str(order, "orderNumber", "")));
+			   json_get_str(order, "orderNumber", "")));
 }
 
 /* ---------------------------------------------------------------- */
@@ -1369,8 +1359,7 @@ static int bgw_route_count(struct jd_call *c, const char *bgw)
 	const char *k;
 	int n = 0;
 
-	json_object_foreach(jd_world(c->e, "routes"), k, o)
-	{
+	json_object_foreach (jd_world(c->e, "routes"), k, o) {
 		if (!strcmp(json_get_str(o, "bgwId", ""), bgw))
 			n++;
 	}
@@ -1380,7 +1369,7 @@ static int bgw_route_count(struct jd_call *c, const char *bgw)
 static void create_bgw(struct jd_call *c)
 {
 	static const char *const keys[] = {"bgwName", "description", "azType",
-	                                   "az", NULL};
+					   "az", NULL};
 	json_t *spec, *bgw;
 	const char *name, *desc, *azt, *az;
 	int64_t quota;
@@ -1402,30 +1391,30 @@ static void create_bgw(struct jd_call *c)
 		azt = "standard";
 	if (strcmp(azt, "standard") && strcmp(azt, "edge")) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "bgwSpec.azType must be standard or edge");
+			 "bgwSpec.azType must be standard or edge");
 		return;
 	}
 	if (!strcmp(azt, "edge") && (!az || !*az)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "bgwSpec.az is required when azType is edge");
+			 "bgwSpec.az is required when azType is edge");
 		return;
 	}
 	quota = jd_config_int(c->e, "quotas", "bgws_per_region", 5);
 	if (count_live(c, "bgws", NULL, quota) >= quota) {
 		jd_error(c, 429, "QUOTA_EXCEEDED",
-		         "quota exceeded: at most %lld BGWs in %s",
-		         (long long)quota, c->region);
+			 "quota exceeded: at most %lld BGWs in %s",
+			 (long long)quota, c->region);
 		return;
 	}
 	id = emu_new_id(c->e, "bgw-");
 	jd_time_iso(created, c->now);
 	bgw = json_pack("{s:s, s:s, s:s, s:[], s:[], s:[], s:s, s:s, s:s,"
-	                " s:s, s:s}",
-	                "bgwId", id, "bgwName", name, "description",
-	                desc ? desc : "", "vifIds", "vpcAttachmentIds",
-	                "vpnConnectionIds", "azType", azt, "az", az ? az : "",
-	                "createdTime", created, "_account", c->account_name,
-	                "_region", c->region);
+			" s:s, s:s}",
+			"bgwId", id, "bgwName", name, "description",
+			desc ? desc : "", "vifIds", "vpcAttachmentIds",
+			"vpnConnectionIds", "azType", azt, "az", az ? az : "",
+			"createdTime", created, "_account", c->account_name,
+			"_region", c->region);
 	world_put(c->e, "bgws", id, bgw);
 	json_decref(bgw);
 	emu_dirty(c->e);
@@ -1505,9 +1494,9 @@ static void delete_bgw(struct jd_call *c, const char *id)
 	nr = bgw_route_count(c, id);
 	if (nv || na || nr) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-		         "bgw '%s' still has %zu private VIF(s), %zu VPC "
-		         "attachment(s) and %d route(s)",
-		         id, nv, na, nr);
+			 "bgw '%s' still has %zu private VIF(s), %zu VPC "
+			 "attachment(s) and %d route(s)",
+			 id, nv, na, nr);
 		return;
 	}
 	world_del(c->e, "bgws", id);
@@ -1551,7 +1540,7 @@ static int is_private(uint32_t ip)
 static void fmt_ip(char out[24], uint32_t ip)
 {
 	snprintf(out, 24, "%u.%u.%u.%u/30", ip >> 24, (ip >> 16) & 255,
-	         (ip >> 8) & 255, ip & 255);
+		 (ip >> 8) & 255, ip & 255);
 }
 
 /* /30 network of a peer pair, or 0 (answered) when invalid. */
@@ -1571,10 +1560,10 @@ static uint32_t check_pair(struct jd_call *c, const json_t *pair, size_t idx)
 	    (cip & ~3u) != (jip & ~3u) || (cip & 3u) != 1 || (jip & 3u) != 2 ||
 	    !is_private(cip)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "peerIps[%zu]: customerIp and jdCloudIp must be the "
-		         "first and second address of one private /30 "
-		         "(10/8, 172.16/12, 192.168/16), got '%s' and '%s'",
-		         idx, cs, js);
+			 "peerIps[%zu]: customerIp and jdCloudIp must be the "
+			 "first and second address of one private /30 "
+			 "(10/8, 172.16/12, 192.168/16), got '%s' and '%s'",
+			 idx, cs, js);
 		return 0;
 	}
 	return cip & ~3u;
@@ -1585,12 +1574,11 @@ static int nets_used(const json_t *vif, uint32_t net)
 	size_t i;
 	json_t *p;
 
-	json_array_foreach(json_object_get(vif, "peers"), i, p)
-	{
+	json_array_foreach (json_object_get(vif, "peers"), i, p) {
 		uint32_t ip;
 		int pf;
 		const char *s = json_get_str(json_object_get(p, "peerIps"),
-		                             "customerIp", "");
+					     "customerIp", "");
 
 		if (!parse_ipv4(s, &ip, &pf) && (ip & ~3u) == net)
 			return 1;
@@ -1603,8 +1591,7 @@ static int vif_net_taken(struct jd_call *c, const char *conn_id, uint32_t net)
 	json_t *o;
 	const char *k;
 
-	json_object_foreach(jd_world(c->e, "vifs"), k, o)
-	{
+	json_object_foreach (jd_world(c->e, "vifs"), k, o) {
 		if (!strcmp(json_get_str(o, "connectionId", ""), conn_id) &&
 		    nets_used(o, net))
 			return 1;
@@ -1615,11 +1602,11 @@ static int vif_net_taken(struct jd_call *c, const char *conn_id, uint32_t net)
 static int health_check(struct jd_call *c, const json_t *in, json_t **out)
 {
 	static const char *const keys[] = {"healthCheckType", "nqaInfo",
-	                                   "bfdInfo", NULL};
+					   "bfdInfo", NULL};
 	static const char *const nqa_keys[] = {"txInterval", "thresholdCount",
-	                                       "responseTimeout", NULL};
+					       "responseTimeout", NULL};
 	static const char *const bfd_keys[] = {"minTxInterval", "minRxInterval",
-	                                       "detectMultiplier", NULL};
+					       "detectMultiplier", NULL};
 	static const char *const types[] = {"NO_CHECK", "NQA", "BFD", NULL};
 	const char *type;
 	json_t *nqa = json_object_get(in, "nqaInfo");
@@ -1634,8 +1621,8 @@ static int health_check(struct jd_call *c, const json_t *in, json_t **out)
 		type = "NO_CHECK";
 	if (!one_of(type, types)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "healthCheck.healthCheckType must be NO_CHECK, NQA "
-		         "or BFD");
+			 "healthCheck.healthCheckType must be NO_CHECK, NQA "
+			 "or BFD");
 		return -1;
 	}
 	if (nqa && jd_check_keys(c, nqa, "healthCheck.nqaInfo", nqa_keys) < 0)
@@ -1646,31 +1633,31 @@ static int health_check(struct jd_call *c, const json_t *in, json_t **out)
 	    get_int(c, nqa, "nqaInfo", "thresholdCount", 0, 3, 8, 5, &th) ||
 	    get_int(c, nqa, "nqaInfo", "responseTimeout", 0, 1, 10, 3, &rt) ||
 	    get_int(c, bfd, "bfdInfo", "minTxInterval", 0, 200, 1000, 1000,
-	            &mtx) ||
+		    &mtx) ||
 	    get_int(c, bfd, "bfdInfo", "minRxInterval", 0, 200, 1000, 1000,
-	            &mrx) ||
+		    &mrx) ||
 	    get_int(c, bfd, "bfdInfo", "detectMultiplier", 0, 3, 10, 3, &dm))
 		return -1;
 	*out = json_pack("{s:s, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
-	                 "healthCheckType", type, "nqaInfo", "txInterval",
-	                 (json_int_t)tx, "thresholdCount", (json_int_t)th,
-	                 "responseTimeout", (json_int_t)rt, "bfdInfo",
-	                 "minTxInterval", (json_int_t)mtx, "minRxInterval",
-	                 (json_int_t)mrx, "detectMultiplier", (json_int_t)dm);
+			 "healthCheckType", type, "nqaInfo", "txInterval",
+			 (json_int_t)tx, "thresholdCount", (json_int_t)th,
+			 "responseTimeout", (json_int_t)rt, "bfdInfo",
+			 "minTxInterval", (json_int_t)mtx, "minRxInterval",
+			 (json_int_t)mrx, "detectMultiplier", (json_int_t)dm);
 	return 0;
 }
 
 static void create_vif(struct jd_call *c)
 {
 	static const char *const keys[] = {
-	    "privateVifName",  "connectionId", "bgwId",       "vlan",
+	    "privateVifName",  "connectionId", "bgwId",	      "vlan",
 	    "privateVifOwner", "description",  "enableBgp",   "peerIps",
-	    "bgpSpec",         "bgpPeers",     "healthCheck", NULL};
+	    "bgpSpec",	       "bgpPeers",     "healthCheck", NULL};
 	static const char *const bgp_keys[] = {"addressFamily", "customerAsn",
-	                                       "authKey", NULL};
+					       "authKey", NULL};
 	static const char *const peer_keys[] = {"addressFamily", "customerIp",
-	                                        "jdCloudIp",     "customerAsn",
-	                                        "authKey",       NULL};
+						"jdCloudIp",	 "customerAsn",
+						"authKey",	 NULL};
 	json_t *spec, *conn, *bgw, *pairs, *bgp, *hc = NULL, *vif = NULL;
 	json_t *peers, *bgp_peers, *o, *p;
 	const char *name, *conn_id, *bgw_id, *owner, *desc, *af = "ipv4";
@@ -1697,7 +1684,7 @@ static void create_vif(struct jd_call *c)
 		return;
 	if (!enable_bgp) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "privateVifSpec.enableBgp: only true is supported");
+			 "privateVifSpec.enableBgp: only true is supported");
 		return;
 	}
 	/* BGP: bgpSpec, or the deprecated bgpPeers[0]. */
@@ -1706,14 +1693,14 @@ static void create_vif(struct jd_call *c)
 		bgp = json_array_get(json_object_get(spec, "bgpPeers"), 0);
 	if (!bgp) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "privateVifSpec.bgpSpec is required");
+			 "privateVifSpec.bgpSpec is required");
 		return;
 	}
 	if (jd_check_keys(c, bgp, "privateVifSpec.bgpSpec",
-	                  json_object_get(spec, "bgpSpec") ? bgp_keys
-	                                                   : peer_keys) < 0 ||
+			  json_object_get(spec, "bgpSpec") ? bgp_keys
+							   : peer_keys) < 0 ||
 	    get_int(c, bgp, "bgpSpec", "customerAsn", 1, 65001, 65499, 0,
-	            &asn) ||
+		    &asn) ||
 	    get_str(c, bgp, "bgpSpec", "addressFamily", 0, &af) ||
 	    get_str(c, bgp, "bgpSpec", "authKey", 0, &auth))
 		return;
@@ -1723,7 +1710,7 @@ static void create_vif(struct jd_call *c)
 		auth = "";
 	if (strcmp(af, "ipv4")) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "bgpSpec.addressFamily: only ipv4 is supported");
+			 "bgpSpec.addressFamily: only ipv4 is supported");
 		return;
 	}
 	if (json_object_get(spec, "healthCheck") &&
@@ -1734,7 +1721,7 @@ static void create_vif(struct jd_call *c)
 		pairs = json_object_get(spec, "bgpPeers");
 	if (pairs && !json_is_array(pairs)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "privateVifSpec.peerIps must be an array");
+			 "privateVifSpec.peerIps must be an array");
 		goto out;
 	}
 
@@ -1746,19 +1733,18 @@ static void create_vif(struct jd_call *c)
 		goto out;
 	if (strcmp(json_get_str(conn, "connectionStatus", ""), "Active")) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-		         "connection '%s' is %s; private VIFs can only be "
-		         "created on an Active connection",
-		         conn_id, json_get_str(conn, "connectionStatus", ""));
+			 "connection '%s' is %s; private VIFs can only be "
+			 "created on an Active connection",
+			 conn_id, json_get_str(conn, "connectionStatus", ""));
 		goto out;
 	}
-	json_object_foreach(jd_world(c->e, "vifs"), k, o)
-	{
+	json_object_foreach (jd_world(c->e, "vifs"), k, o) {
 		if (!strcmp(json_get_str(o, "connectionId", ""), conn_id) &&
 		    json_get_int(o, "vlan", -1) == vlan) {
 			jd_error(c, 409, "ALREADY_EXISTS",
-			         "vlan %lld is already used on connection "
-			         "'%s' by '%s'",
-			         (long long)vlan, conn_id, k);
+				 "vlan %lld is already used on connection "
+				 "'%s' by '%s'",
+				 (long long)vlan, conn_id, k);
 			goto out;
 		}
 	}
@@ -1766,9 +1752,9 @@ static void create_vif(struct jd_call *c)
 	if ((int64_t)json_array_size(json_object_get(conn, "vifIds")) >=
 	    quota) {
 		jd_error(c, 429, "QUOTA_EXCEEDED",
-		         "quota exceeded: at most %lld private VIFs per "
-		         "connection",
-		         (long long)quota);
+			 "quota exceeded: at most %lld private VIFs per "
+			 "connection",
+			 (long long)quota);
 		goto out;
 	}
 
@@ -1787,12 +1773,11 @@ static void create_vif(struct jd_call *c)
 		fmt_ip(cs, net + 1);
 		fmt_ip(js, net + 2);
 		pairs = json_pack("[{s:s, s:s}]", "customerIp", cs, "jdCloudIp",
-		                  js);
+				  js);
 	} else {
 		json_incref(pairs);
 	}
-	json_array_foreach(pairs, i, p)
-	{
+	json_array_foreach (pairs, i, p) {
 		uint32_t net = 0;
 		size_t j;
 		char *pid;
@@ -1804,7 +1789,7 @@ static void create_vif(struct jd_call *c)
 			cs = json_get_str(p, "customerIp", "");
 			js = json_get_str(p, "jdCloudIp", "");
 			json_t *pair = json_pack("{s:s, s:s}", "customerIp", cs,
-			                         "jdCloudIp", js);
+						 "jdCloudIp", js);
 			net = check_pair(c, pair, i);
 			json_decref(pair);
 		} else {
@@ -1817,16 +1802,16 @@ static void create_vif(struct jd_call *c)
 			int pf;
 
 			parse_ipv4(json_get_str(json_array_get(pairs, j),
-			                        "customerIp", ""),
-			           &ip, &pf);
+						"customerIp", ""),
+				   &ip, &pf);
 			if ((ip & ~3u) == net)
 				net = 0;
 		}
 		if (!net || vif_net_taken(c, conn_id, net)) {
 			jd_error(c, 409, "ALREADY_EXISTS",
-			         "peerIps[%zu] overlaps another peer address "
-			         "pair on connection '%s'",
-			         i, conn_id);
+				 "peerIps[%zu] overlaps another peer address "
+				 "pair on connection '%s'",
+				 i, conn_id);
 			goto fail;
 		}
 		cs = json_get_str(p, "customerIp", "");
@@ -1834,17 +1819,17 @@ static void create_vif(struct jd_call *c)
 		pid = xasprintf("%s-peer-%zu", id, i + 1);
 		json_array_append_new(
 		    peers, json_pack("{s:s, s:s, s:{s:s, s:s}}", "peerId", pid,
-		                     "peerBgpStatus", "Down", "peerIps",
-		                     "customerIp", cs, "jdCloudIp", js));
+				     "peerBgpStatus", "Down", "peerIps",
+				     "customerIp", cs, "jdCloudIp", js));
 		json_array_append_new(
 		    bgp_peers,
 		    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s,"
-		              " s:s, s:s}",
-		              "bgpPeerId", pid, "addressFamily", af,
-		              "customerIp", cs, "jdCloudIp", js, "customerAsn",
-		              (json_int_t)asn, "jdCloudAsn", (json_int_t)jd_asn,
-		              "authKey", auth, "privateVifId", id,
-		              "bgpPeerStatus", "Down", "createdTime", created));
+			      " s:s, s:s}",
+			      "bgpPeerId", pid, "addressFamily", af,
+			      "customerIp", cs, "jdCloudIp", js, "customerAsn",
+			      (json_int_t)asn, "jdCloudAsn", (json_int_t)jd_asn,
+			      "authKey", auth, "privateVifId", id,
+			      "bgpPeerStatus", "Down", "createdTime", created));
 		free(pid);
 	}
 	if (!hc) {
@@ -1859,8 +1844,8 @@ static void create_vif(struct jd_call *c)
 	    "privateVifId", id, "privateVifName", name, "connectionId", conn_id,
 	    "bgwId", bgw_id, "type", "directed", "privateVifOwner",
 	    owner ? owner
-	          : json_get_str(json_object_get(c->account, "jdcloud"), "pin",
-	                         c->account_name),
+		  : json_get_str(json_object_get(c->account, "jdcloud"), "pin",
+				 c->account_name),
 	    "vlan", (json_int_t)vlan, "privateVifStatus", "Pending",
 	    "description", desc ? desc : "", "createdTime", created,
 	    "enableBgp", 1, "healthCheck", hc, "bgp", "addressFamily", af,
@@ -1895,9 +1880,9 @@ static void vif_remove(struct emu *e, const char *id)
 	if (!vif)
 		return;
 	conn = json_object_get(jd_world(e, "connections"),
-	                       json_get_str(vif, "connectionId", ""));
+			       json_get_str(vif, "connectionId", ""));
 	bgw = json_object_get(jd_world(e, "bgws"),
-	                      json_get_str(vif, "bgwId", ""));
+			      json_get_str(vif, "bgwId", ""));
 	if (conn)
 		array_remove_str(conn, "vifIds", id);
 	if (bgw)
@@ -1909,9 +1894,9 @@ static void vif_remove(struct emu *e, const char *id)
 static void describe_vifs(struct jd_call *c)
 {
 	static const char *const fn[] = {"privateVifIds", "connectionIds",
-	                                 "bgwIds", "privateVifNames", NULL};
+					 "bgwIds", "privateVifNames", NULL};
 	static const char *const fields[] = {"privateVifId", "connectionId",
-	                                     "bgwId", "privateVifName", NULL};
+					     "bgwId", "privateVifName", NULL};
 	struct jd_page pg;
 	json_t *filters, *items;
 
@@ -1961,7 +1946,7 @@ static void modify_vif(struct jd_call *c, const char *id)
 	if (!strcmp(json_get_str(vif, "privateVifStatus", ""), "Deleting")) {
 		json_decref(hc);
 		jd_error(c, 400, "FAILED_PRECONDITION",
-		         "private VIF '%s' is Deleting", id);
+			 "private VIF '%s' is Deleting", id);
 		return;
 	}
 	if (name)
@@ -1980,8 +1965,7 @@ static const char *route_using(struct jd_call *c, const char *id)
 	json_t *o;
 	const char *k;
 
-	json_object_foreach(jd_world(c->e, "routes"), k, o)
-	{
+	json_object_foreach (jd_world(c->e, "routes"), k, o) {
 		if (!strcmp(json_get_str(o, "bgwRouteNexthop", ""), id))
 			return k;
 	}
@@ -2002,8 +1986,8 @@ static void delete_vif(struct jd_call *c, const char *id)
 	r = route_using(c, id);
 	if (r) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-		         "private VIF '%s' is the next hop of bgw route '%s'",
-		         id, r);
+			 "private VIF '%s' is the next hop of bgw route '%s'",
+			 id, r);
 		return;
 	}
 	if (strcmp(json_get_str(vif, "privateVifStatus", ""), "Deleting")) {
@@ -2011,10 +1995,10 @@ static void delete_vif(struct jd_call *c, const char *id)
 		json_t *p;
 
 		mark(c->e, vif, "privateVifStatus", "Deleting", c->now);
-		json_array_foreach(json_object_get(vif, "peers"), i, p)
-		    set_str(p, "peerBgpStatus", "Down");
-		json_array_foreach(json_object_get(vif, "bgpPeers"), i, p)
-		    set_str(p, "bgpPeerStatus", "Down");
+		json_array_foreach (json_object_get(vif, "peers"), i, p)
+			set_str(p, "peerBgpStatus", "Down");
+		json_array_foreach (json_object_get(vif, "bgpPeers"), i, p)
+			set_str(p, "bgpPeerStatus", "Down");
 		emu_dirty(c->e);
 	}
 	jd_ok(c, NULL);
@@ -2037,7 +2021,7 @@ static int valid_id(const char *s, const char *prefix)
 
 /* Propagation: the type and subnets validated into `att`. */
 static int set_propagation(struct jd_call *c, json_t *att, const json_t *in,
-                           const char *what)
+			   const char *what)
 {
 	static const char *const types[] = {"all", "partial", "none", NULL};
 	const char *type;
@@ -2048,26 +2032,25 @@ static int set_propagation(struct jd_call *c, json_t *att, const json_t *in,
 		return -1;
 	if (!one_of(type, types)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "%s.propagateType must be all, partial or none", what);
+			 "%s.propagateType must be all, partial or none", what);
 		return -1;
 	}
 	if (subnets && (!json_is_array(subnets) || strcmp(type, "partial"))) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "%s.subnetIds is an array used with propagateType "
-		         "partial only",
-		         what);
+			 "%s.subnetIds is an array used with propagateType "
+			 "partial only",
+			 what);
 		return -1;
 	}
 	if (!strcmp(type, "partial") && !json_array_size(subnets)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "%s.subnetIds is required with propagateType "
-		         "partial",
-		         what);
+			 "%s.subnetIds is required with propagateType "
+			 "partial",
+			 what);
 		return -1;
 	}
 	infos = json_array();
-	json_array_foreach(subnets, i, s)
-	{
+	json_array_foreach (subnets, i, s) {
 		const char *id = json_string_value(s);
 		char cidr[32];
 		unsigned h = 0;
@@ -2076,17 +2059,17 @@ static int set_propagation(struct jd_call *c, json_t *att, const json_t *in,
 		if (!id || !valid_id(id, "subnet-")) {
 			json_decref(infos);
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "%s.subnetIds[%zu] is not a subnet id", what,
-			         i);
+				 "%s.subnetIds[%zu] is not a subnet id", what,
+				 i);
 			return -1;
 		}
 		for (p = id; *p; p++)
 			h = h * 31 + (unsigned char)*p;
 		snprintf(cidr, sizeof(cidr), "10.%u.%u.0/24", 16 + h % 200,
-		         (h >> 8) % 256);
+			 (h >> 8) % 256);
 		json_array_append_new(infos,
-		                      json_pack("{s:s, s:s}", "subnetCidr",
-		                                cidr, "subnetId", id));
+				      json_pack("{s:s, s:s}", "subnetCidr",
+						cidr, "subnetId", id));
 	}
 	set_str(att, "propagateType", type);
 	json_object_set_new(att, "propagateCidrInfos", infos);
@@ -2097,7 +2080,7 @@ static void create_attachment(struct jd_call *c)
 {
 	static const char *const keys[] = {
 	    "vpcAttachmentName", "vpcId",     "bgwId",
-	    "propagateType",     "subnetIds", NULL};
+	    "propagateType",	 "subnetIds", NULL};
 	json_t *spec, *bgw, *att, *o;
 	const char *name, *vpc, *bgw_id, *k;
 	int64_t quota;
@@ -2109,14 +2092,14 @@ static void create_attachment(struct jd_call *c)
 	if (!spec)
 		return;
 	if (get_str(c, spec, "vpcAttachmentSpec", "vpcAttachmentName", 1,
-	            &name) ||
+		    &name) ||
 	    check_name(c, "vpcAttachmentSpec", "vpcAttachmentName", name) ||
 	    get_str(c, spec, "vpcAttachmentSpec", "vpcId", 1, &vpc) ||
 	    get_str(c, spec, "vpcAttachmentSpec", "bgwId", 1, &bgw_id))
 		return;
 	if (!valid_id(vpc, "vpc-")) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "vpcAttachmentSpec.vpcId '%s' is not a VPC id", vpc);
+			 "vpcAttachmentSpec.vpcId '%s' is not a VPC id", vpc);
 		return;
 	}
 	att = json_object();
@@ -2125,24 +2108,23 @@ static void create_attachment(struct jd_call *c)
 	bgw = own(c, "bgws", bgw_id, "bgw");
 	if (!bgw)
 		goto out;
-	json_object_foreach(jd_world(c->e, "attachments"), k, o)
-	{
+	json_object_foreach (jd_world(c->e, "attachments"), k, o) {
 		if (!strcmp(json_get_str(o, "bgwId", ""), bgw_id) &&
 		    !strcmp(json_get_str(o, "vpcId", ""), vpc)) {
 			jd_error(c, 409, "ALREADY_EXISTS",
-			         "vpc '%s' is already attached to bgw '%s' "
-			         "by '%s'",
-			         vpc, bgw_id, k);
+				 "vpc '%s' is already attached to bgw '%s' "
+				 "by '%s'",
+				 vpc, bgw_id, k);
 			goto out;
 		}
 	}
 	quota = jd_config_int(c->e, "quotas", "attachments_per_bgw", 50);
 	if ((int64_t)json_array_size(
-	        json_object_get(bgw, "vpcAttachmentIds")) >= quota) {
+		json_object_get(bgw, "vpcAttachmentIds")) >= quota) {
 		jd_error(c, 429, "QUOTA_EXCEEDED",
-		         "quota exceeded: at most %lld VPC attachments per "
-		         "bgw",
-		         (long long)quota);
+			 "quota exceeded: at most %lld VPC attachments per "
+			 "bgw",
+			 (long long)quota);
 		goto out;
 	}
 	id = emu_new_id(c->e, "bgwa-");
@@ -2157,7 +2139,7 @@ static void create_attachment(struct jd_call *c)
 	set_str(att, "_region", c->region);
 	world_put(c->e, "attachments", id, att);
 	json_array_append_new(json_object_get(bgw, "vpcAttachmentIds"),
-	                      json_string(id));
+			      json_string(id));
 	emu_dirty(c->e);
 	jd_ok(c, json_pack("{s:s}", "vpcAttachmentId", id));
 	free(id);
@@ -2168,9 +2150,9 @@ out:
 static void describe_attachments(struct jd_call *c)
 {
 	static const char *const fn[] = {"vpcAttachmentIds", "bgwIds", "vpcIds",
-	                                 NULL};
+					 NULL};
 	static const char *const fields[] = {"vpcAttachmentId", "bgwId",
-	                                     "vpcId", NULL};
+					     "vpcId", NULL};
 	struct jd_page pg;
 	json_t *filters, *items;
 
@@ -2181,7 +2163,7 @@ static void describe_attachments(struct jd_call *c)
 		return;
 	}
 	items = collect(c, "attachments", filters, "vpcAttachmentIds",
-	                "vpcAttachmentId");
+			"vpcAttachmentId");
 	filter_items(items, filters, fn, fields);
 	jd_list_answer(c, "vpcAttachments", items, &pg);
 	json_decref(items);
@@ -2203,7 +2185,7 @@ static void describe_attachment(struct jd_call *c, const char *id)
 static void modify_attachment(struct jd_call *c, const char *id)
 {
 	static const char *const pa_keys[] = {"vpcId", "propagateType",
-	                                      "subnetIds", NULL};
+					      "subnetIds", NULL};
 	json_t *att, *b = modify_body(c, "modifyVpcAttachmentSpec"), *pa, *tmp;
 	const char *name, *vpc;
 
@@ -2224,9 +2206,9 @@ static void modify_attachment(struct jd_call *c, const char *id)
 			goto out;
 		if (vpc && strcmp(vpc, json_get_str(att, "vpcId", ""))) {
 			jd_error(c, 400, "INVALID_ARGUMENT",
-			         "propagationAttribute.vpcId must be the "
-			         "attached VPC '%s'",
-			         json_get_str(att, "vpcId", ""));
+				 "propagationAttribute.vpcId must be the "
+				 "attached VPC '%s'",
+				 json_get_str(att, "vpcId", ""));
 			goto out;
 		}
 		json_object_update(att, tmp);
@@ -2255,13 +2237,13 @@ static void delete_attachment(struct jd_call *c, const char *id)
 		r = route_using(c, json_get_str(att, "vpcId", ""));
 	if (r) {
 		jd_error(c, 400, "FAILED_PRECONDITION",
-		         "vpc attachment '%s' is the next hop of bgw route "
-		         "'%s'",
-		         id, r);
+			 "vpc attachment '%s' is the next hop of bgw route "
+			 "'%s'",
+			 id, r);
 		return;
 	}
 	bgw = json_object_get(jd_world(c->e, "bgws"),
-	                      json_get_str(att, "bgwId", ""));
+			      json_get_str(att, "bgwId", ""));
 	if (bgw)
 		array_remove_str(bgw, "vpcAttachmentIds", id);
 	world_del(c->e, "attachments", id);
@@ -2274,10 +2256,10 @@ static void delete_attachment(struct jd_call *c, const char *id)
 
 static const char *const hop_types[] = {
     "hosted_private_vif", "private_vif", "vpc_attachment",
-    "vpn_connection",     "vpc",         NULL};
+    "vpn_connection",	  "vpc",	 NULL};
 static const char *const hop_names[] = {
     "hostedPrivateVif", "privateVif", "vpcAttachment",
-    "vpnConnection",    "vpc",        NULL};
+    "vpnConnection",	"vpc",	      NULL};
 
 static int valid_cidr(const char *s)
 {
@@ -2292,7 +2274,7 @@ static int valid_cidr(const char *s)
 /* Validate a route's fields from `in` onto `route` (create: all
  * required). */
 static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
-                        const char *bgw_id, int create)
+			const char *bgw_id, int create)
 {
 	const char *dst, *type, *hop, *desc, *k;
 	size_t t;
@@ -2300,7 +2282,7 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 	json_t *o;
 
 	if (get_str(c, in, "bgwRouteSpec", "bgwRouteDestination", create,
-	            &dst) ||
+		    &dst) ||
 	    get_str(c, in, "bgwRouteSpec", "bgwNexthopType", create, &type) ||
 	    get_str(c, in, "bgwRouteSpec", "bgwRouteNexthop", create, &hop) ||
 	    get_str(c, in, "bgwRouteSpec", "description", 0, &desc) ||
@@ -2308,22 +2290,21 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 		return -1;
 	if (dst && !valid_cidr(dst)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "bgwRouteSpec.bgwRouteDestination '%s' is not a "
-		         "CIDR block",
-		         dst);
+			 "bgwRouteSpec.bgwRouteDestination '%s' is not a "
+			 "CIDR block",
+			 dst);
 		return -1;
 	}
 	if (dst) {
-		json_object_foreach(jd_world(c->e, "routes"), k, o)
-		{
+		json_object_foreach (jd_world(c->e, "routes"), k, o) {
 			if (!strcmp(json_get_str(o, "bgwId", ""), bgw_id) &&
 			    !strcmp(json_get_str(o, "bgwRouteDestination", ""),
-			            dst) &&
+				    dst) &&
 			    strcmp(k, json_get_str(route, "bgwRouteId", ""))) {
 				jd_error(c, 409, "ALREADY_EXISTS",
-				         "bgw '%s' already has a route to %s "
-				         "('%s')",
-				         bgw_id, dst, k);
+					 "bgw '%s' already has a route to %s "
+					 "('%s')",
+					 bgw_id, dst, k);
 				return -1;
 			}
 		}
@@ -2339,10 +2320,10 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 			break;
 	if (!hop_types[t]) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "bgwRouteSpec.bgwNexthopType '%s' must be one of "
-		         "hosted_private_vif, private_vif, vpc_attachment, "
-		         "vpn_connection, vpc",
-		         type);
+			 "bgwRouteSpec.bgwNexthopType '%s' must be one of "
+			 "hosted_private_vif, private_vif, vpc_attachment, "
+			 "vpn_connection, vpc",
+			 type);
 		return -1;
 	}
 	if (!strcmp(type, "private_vif") ||
@@ -2353,8 +2334,7 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 		o = own_quiet(c, "attachments", hop);
 		ok = o && !strcmp(json_get_str(o, "bgwId", ""), bgw_id);
 	} else if (!strcmp(type, "vpc")) {
-		json_object_foreach(jd_world(c->e, "attachments"), k, o)
-		{
+		json_object_foreach (jd_world(c->e, "attachments"), k, o) {
 			if (!strcmp(json_get_str(o, "bgwId", ""), bgw_id) &&
 			    !strcmp(json_get_str(o, "vpcId", ""), hop))
 				ok = 1;
@@ -2362,9 +2342,9 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 	}
 	if (!ok) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "bgwRouteSpec.bgwRouteNexthop '%s' is not a %s "
-		         "of bgw '%s'",
-		         hop, type, bgw_id);
+			 "bgwRouteSpec.bgwRouteNexthop '%s' is not a %s "
+			 "of bgw '%s'",
+			 hop, type, bgw_id);
 		return -1;
 	}
 	if (dst)
@@ -2380,8 +2360,8 @@ static int route_fields(struct jd_call *c, json_t *route, const json_t *in,
 static void create_route(struct jd_call *c, const char *bgw_id)
 {
 	static const char *const keys[] = {"bgwRouteDestination",
-	                                   "bgwNexthopType", "bgwRouteNexthop",
-	                                   "description", NULL};
+					   "bgwNexthopType", "bgwRouteNexthop",
+					   "description", NULL};
 	json_t *spec, *bgw, *route;
 	int64_t quota;
 	char *id;
@@ -2396,8 +2376,8 @@ static void create_route(struct jd_call *c, const char *bgw_id)
 		return;
 	route =
 	    json_pack("{s:s, s:s, s:s, s:I, s:s}", "bgwId", bgw_id, "origin",
-	              "static", "description", "", "bgwRoutePriority",
-	              (json_int_t)100, "bgwRouteId", "");
+		      "static", "description", "", "bgwRoutePriority",
+		      (json_int_t)100, "bgwRouteId", "");
 	if (route_fields(c, route, spec, bgw_id, 1) < 0) {
 		json_decref(route);
 		return;
@@ -2406,8 +2386,8 @@ static void create_route(struct jd_call *c, const char *bgw_id)
 	if (bgw_route_count(c, bgw_id) >= quota) {
 		json_decref(route);
 		jd_error(c, 429, "QUOTA_EXCEEDED",
-		         "quota exceeded: at most %lld static routes per bgw",
-		         (long long)quota);
+			 "quota exceeded: at most %lld static routes per bgw",
+			 (long long)quota);
 		return;
 	}
 	id = emu_new_id(c->e, "bgwr-");
@@ -2430,8 +2410,8 @@ static json_t *own_route(struct jd_call *c, const char *bgw_id, const char *id)
 	r = json_object_get(jd_world(c->e, "routes"), id);
 	if (!r || strcmp(json_get_str(r, "bgwId", ""), bgw_id)) {
 		jd_error(c, 404, "NOT_FOUND",
-		         "bgw route '%s' does not exist on bgw '%s'", id,
-		         bgw_id);
+			 "bgw route '%s' does not exist on bgw '%s'", id,
+			 bgw_id);
 		return NULL;
 	}
 	return r;
@@ -2440,9 +2420,9 @@ static json_t *own_route(struct jd_call *c, const char *bgw_id, const char *id)
 static void describe_routes(struct jd_call *c, const char *bgw_id)
 {
 	static const char *const fn[] = {"bgwRouteIds", "bgwRouteDestinations",
-	                                 NULL};
+					 NULL};
 	static const char *const fields[] = {"bgwRouteId",
-	                                     "bgwRouteDestination", NULL};
+					     "bgwRouteDestination", NULL};
 	struct jd_page pg;
 	json_t *filters, *items;
 	size_t i = 0;
@@ -2456,7 +2436,7 @@ static void describe_routes(struct jd_call *c, const char *bgw_id)
 	items = collect(c, "routes", filters, "bgwRouteIds", "bgwRouteId");
 	while (i < json_array_size(items)) {
 		if (strcmp(json_get_str(json_array_get(items, i), "bgwId", ""),
-		           bgw_id))
+			   bgw_id))
 			json_array_remove(items, i);
 		else
 			i++;
@@ -2468,7 +2448,7 @@ static void describe_routes(struct jd_call *c, const char *bgw_id)
 }
 
 static void describe_route(struct jd_call *c, const char *bgw_id,
-                           const char *id)
+			   const char *id)
 {
 	static const char *const q[] = {"bgwId", "bgwRouteId", NULL};
 	json_t *r;

@@ -22,7 +22,7 @@ static void yuan(char out[40], int64_t fen)
 	uint64_t v = neg ? (uint64_t)(-(fen + 1)) + 1 : (uint64_t)fen;
 
 	snprintf(out, 40, "%s%llu.%02llu", neg ? "-" : "",
-	         (unsigned long long)(v / 100), (unsigned long long)(v % 100));
+		 (unsigned long long)(v / 100), (unsigned long long)(v % 100));
 }
 
 static json_t *jd_part(json_t *account)
@@ -49,16 +49,16 @@ static char *new_order_number(struct emu *e, int64_t now)
 		free(id);
 		/* 16 digits, like JD order numbers. */
 		id = xasprintf("2%011llu%04u", n,
-		               (unsigned)(emu_rand(e) % 10000));
+			       (unsigned)(emu_rand(e) % 10000));
 		if (!json_object_get(orders, id))
 			return id;
 	}
 }
 
 json_t *jd_order_create(struct emu *e, const char *account, const char *region,
-                        int64_t amount_fen, const char *order_type,
-                        const char *resource_id, const char *action,
-                        int64_t now)
+			int64_t amount_fen, const char *order_type,
+			const char *resource_id, const char *action,
+			int64_t now)
 {
 	json_t *orders = jd_world(e, "orders"), *o;
 	char *num = new_order_number(e, now);
@@ -80,18 +80,18 @@ json_t *jd_order_create(struct emu *e, const char *account, const char *region,
 	    "expirationTime", expires, "serviceName", "Direct Connection",
 	    "appCode", "bgw", "pin",
 	    json_get_str(json_object_get(jd_account(e, account), "jdcloud"),
-	                 "pin", account),
+			 "pin", account),
 	    "serviceCode", "bgw", "orderItemDetails", "itemId", resource_id,
 	    "status", "CREATING", "_account", account, "_region", region,
 	    "_action", action, "_created_ms", (json_int_t)now);
 	json_object_set_new(orders, num, o);
 	emu_ledger_add(e, json_pack("{s:s, s:s, s:s, s:s, s:I, s:[s], s:s,"
-	                            " s:s, s:s}",
-	                            "kind", "order", "cloud", "jdcloud",
-	                            "account", account, "order_id", num,
-	                            "amount_fen", (json_int_t)amount_fen,
-	                            "resource_ids", resource_id, "product",
-	                            "bgw", "action", action, "region", region));
+				    " s:s, s:s}",
+				    "kind", "order", "cloud", "jdcloud",
+				    "account", account, "order_id", num,
+				    "amount_fen", (json_int_t)amount_fen,
+				    "resource_ids", resource_id, "product",
+				    "bgw", "action", action, "region", region));
 	emu_dirty(e);
 	free(num);
 	return o;
@@ -116,9 +116,9 @@ int jd_order_pay(struct emu *e, json_t *order, int64_t now, struct buf *msg)
 		yuan(have, bal);
 		yuan(need, fee);
 		buf_printf(msg,
-		           "insufficient balance: available %s yuan, order "
-		           "%s needs %s yuan",
-		           have, json_get_str(order, "orderNumber", ""), need);
+			   "insufficient balance: available %s yuan, order "
+			   "%s needs %s yuan",
+			   have, json_get_str(order, "orderNumber", ""), need);
 		return -1;
 	}
 	json_object_set_new(jd, "balance_fen", json_integer(bal - fee));
@@ -128,24 +128,24 @@ int jd_order_pay(struct emu *e, json_t *order, int64_t now, struct buf *msg)
 	json_object_set_new(order, "balancePay", json_integer(fee));
 	json_object_set_new(order, "paidFee", json_integer(fee));
 	json_object_set_new(order, "paymentChannel", json_string("BALANCE"));
-	json_array_foreach(json_object_get(order, "orderItemDetails"), i, item)
-	    json_object_set_new(item, "status", json_string("SUCCESS"));
+	json_array_foreach (json_object_get(order, "orderItemDetails"), i, item)
+		json_object_set_new(item, "status", json_string("SUCCESS"));
 	emu_ledger_add(
 	    e,
 	    json_pack(
-	        "{s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s,"
-	        " s:I}",
-	        "kind", "payment", "cloud", "jdcloud", "account", account,
-	        "order_id", json_get_str(order, "orderNumber", ""),
-	        "amount_fen", (json_int_t)fee, "resource_ids",
-	        json_pack(
-	            "[s]",
-	            json_get_str(
-	                json_array_get(
-	                    json_object_get(order, "orderItemDetails"), 0),
-	                "itemId", "")),
-	        "product", "bgw", "action", json_get_str(order, "_action", ""),
-	        "balance_after_fen", (json_int_t)(bal - fee)));
+		"{s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s,"
+		" s:I}",
+		"kind", "payment", "cloud", "jdcloud", "account", account,
+		"order_id", json_get_str(order, "orderNumber", ""),
+		"amount_fen", (json_int_t)fee, "resource_ids",
+		json_pack(
+		    "[s]",
+		    json_get_str(
+			json_array_get(
+			    json_object_get(order, "orderItemDetails"), 0),
+			"itemId", "")),
+		"product", "bgw", "action", json_get_str(order, "_action", ""),
+		"balance_after_fen", (json_int_t)(bal - fee)));
 	emu_dirty(e);
 	jd_bgw_order_paid(e, order, now);
 	return 0;
@@ -158,7 +158,7 @@ static void describe_account_amount(struct jd_call *c)
 {
 	static const char *const allowed[] = {NULL};
 	int64_t bal = json_get_int(json_object_get(c->account, "jdcloud"),
-	                           "balance_fen", 0);
+				   "balance_fen", 0);
 	char avail[40], zero[40];
 
 	if (jd_query_check(c, allowed, 0) < 0)
@@ -166,9 +166,9 @@ static void describe_account_amount(struct jd_call *c)
 	yuan(avail, bal);
 	yuan(zero, 0);
 	jd_ok(c, json_pack("{s:s, s:s, s:s, s:s, s:s}", "totalAmount", avail,
-	                   "availableAmount", avail, "frozenAmount", zero,
-	                   "enableWithdrawAmount", bal > 0 ? avail : zero,
-	                   "withdrawingAmount", zero));
+			   "availableAmount", avail, "frozenAmount", zero,
+			   "enableWithdrawAmount", bal > 0 ? avail : zero,
+			   "withdrawingAmount", zero));
 }
 
 int jd_asset_dispatch(struct jd_call *c)
@@ -203,7 +203,7 @@ static json_t *find_order(struct jd_call *c, const char *num)
 static void query_order(struct jd_call *c, const char *num)
 {
 	static const char *const allowed[] = {"orderNumber", "includeDetail",
-	                                      NULL};
+					      NULL};
 	const char *inc;
 	json_t *o, *pub;
 
@@ -212,7 +212,7 @@ static void query_order(struct jd_call *c, const char *num)
 	inc = json_string_value(json_object_get(c->query, "includeDetail"));
 	if (inc && strcmp(inc, "true") && strcmp(inc, "false")) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "includeDetail must be true or false");
+			 "includeDetail must be true or false");
 		return;
 	}
 	o = find_order(c, num);
@@ -232,7 +232,7 @@ static void pay_order(struct jd_call *c, const char *num)
 
 	if (auto_pay && !json_is_boolean(auto_pay)) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "autoPay must be a boolean");
+			 "autoPay must be a boolean");
 		return;
 	}
 	o = find_order(c, num);
@@ -243,8 +243,8 @@ static void pay_order(struct jd_call *c, const char *num)
 
 		if (strcmp(st, "NO_PAY") && strcmp(st, "PAID")) {
 			jd_error(c, 400, "FAILED_PRECONDITION",
-			         "order '%s' is %s and cannot be paid", num,
-			         st);
+				 "order '%s' is %s and cannot be paid", num,
+				 st);
 			return;
 		}
 		if (jd_order_pay(c->e, o, c->now, &msg) < 0) {
@@ -254,7 +254,7 @@ static void pay_order(struct jd_call *c, const char *num)
 		}
 	}
 	jd_ok(c, json_pack("{s:s, s:b}", "orderNumber", num, "autoPay",
-	                   json_is_true(auto_pay)));
+			   json_is_true(auto_pay)));
 }
 
 static int order_time_ms(const json_t *o)
@@ -265,9 +265,9 @@ static int order_time_ms(const json_t *o)
 static void query_orders(struct jd_call *c)
 {
 	static const char *const vo_keys[] = {
-	    "appCode",     "chargeMode", "startTime", "endTime",
+	    "appCode",	   "chargeMode", "startTime", "endTime",
 	    "orderType",   "pageNumber", "pageSize",  "payType",
-	    "serviceCode", "status",     NULL};
+	    "serviceCode", "status",	 NULL};
 	json_t *vo = json_object_get(c->body, "queryVo"), *items, *page, *o;
 	int64_t start, end, number, size, pages;
 	size_t total, i;
@@ -290,23 +290,22 @@ static void query_orders(struct jd_call *c)
 		start *= 1000;
 	if (end < start || end - start > 366LL * 24 * 3600 * 1000) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "startTime/endTime must span at most one year");
+			 "startTime/endTime must span at most one year");
 		return;
 	}
 	number = json_get_int(vo, "pageNumber", 1);
 	size = json_get_int(vo, "pageSize", 20);
 	if (number < 1 || size < 10 || size > 100) {
 		jd_error(c, 400, "INVALID_ARGUMENT",
-		         "pageNumber must be >= 1 and pageSize in [10,100]");
+			 "pageNumber must be >= 1 and pageSize in [10,100]");
 		return;
 	}
 	items = json_array();
-	json_object_foreach(jd_world(c->e, "orders"), k, o)
-	{
+	json_object_foreach (jd_world(c->e, "orders"), k, o) {
 		int64_t t = json_get_int(o, "_created_ms", 0);
 		static const char *const match[] = {
-		    "chargeMode", "orderType",   "payType", "status",
-		    "appCode",    "serviceCode", NULL};
+		    "chargeMode", "orderType",	 "payType", "status",
+		    "appCode",	  "serviceCode", NULL};
 		int ok = 1;
 
 		if (strcmp(json_get_str(o, "_account", ""), c->account_name) ||
@@ -330,10 +329,10 @@ static void query_orders(struct jd_call *c)
 	for (i = (size_t)((number - 1) * size);
 	     i < total && i < (size_t)(number * size); i++)
 		json_array_append_new(page,
-		                      jd_public(json_array_get(items, i)));
+				      jd_public(json_array_get(items, i)));
 	json_decref(items);
 	jd_ok(c, json_pack("{s:o, s:I, s:I}", "resultList", page, "totalCount",
-	                   (json_int_t)total, "totalPage", (json_int_t)pages));
+			   (json_int_t)total, "totalPage", (json_int_t)pages));
 }
 
 int jd_order_dispatch(struct jd_call *c)

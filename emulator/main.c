@@ -70,19 +70,19 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: dcform-emulator [options]\n\n"
-	           "A local stand-in for Tencent Cloud (DCDB, billing) and JD "
-	           "Cloud (Direct Connection,\nasset, order) on one port. It "
-	           "never talks to the real clouds.\n\noptions:\n");
+		   "A local stand-in for Tencent Cloud (DCDB, billing) and JD "
+		   "Cloud (Direct Connection,\nasset, order) on one port. It "
+		   "never talks to the real clouds.\n\noptions:\n");
 	for (i = 0; i < ARRAY_SIZE(options); i++) {
 		char left[64];
 
 		snprintf(left, sizeof(left), "%s%s%s", options[i].name,
-		         options[i].arg ? " " : "",
-		         options[i].arg ? options[i].arg : "");
+			 options[i].arg ? " " : "",
+			 options[i].arg ? options[i].arg : "");
 		fprintf(f, "  %-22s %s\n", left, options[i].help);
 	}
 	fprintf(f, "\nSee docs/emulator.md for the admin API under "
-	           "/_emulator/.\n");
+		   "/_emulator/.\n");
 }
 
 static int parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
@@ -127,7 +127,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		}
 		if (k == ARRAY_SIZE(options)) {
 			fprintf(stderr,
-			        "dcform-emulator: unknown option '%s'\n", a);
+				"dcform-emulator: unknown option '%s'\n", a);
 			return -1;
 		}
 		takes = options[k].arg != NULL;
@@ -138,15 +138,15 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				val = argv[++i];
 			else {
 				fprintf(stderr,
-				        "dcform-emulator: option '%s' needs "
-				        "a value\n",
-				        options[k].name);
+					"dcform-emulator: option '%s' needs "
+					"a value\n",
+					options[k].name);
 				return -1;
 			}
 		} else if (eq) {
 			fprintf(stderr,
-			        "dcform-emulator: option '%s' takes no value\n",
-			        options[k].name);
+				"dcform-emulator: option '%s' takes no value\n",
+				options[k].name);
 			return -1;
 		}
 		a = (char *)options[k].name;
@@ -165,18 +165,18 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--latency")) {
 			if (parse_int(val, 0, 3600000, &n) < 0) {
 				fprintf(stderr,
-				        "dcform-emulator: --latency wants "
-				        "milliseconds, not '%s'\n",
-				        val);
+					"dcform-emulator: --latency wants "
+					"milliseconds, not '%s'\n",
+					val);
 				return -1;
 			}
 			o->latency_ms = n;
 		} else if (!strcmp(a, "--seed")) {
 			if (parse_int(val, 0, INT64_MAX, &n) < 0) {
 				fprintf(stderr,
-				        "dcform-emulator: --seed wants a "
-				        "non-negative integer, not '%s'\n",
-				        val);
+					"dcform-emulator: --seed wants a "
+					"non-negative integer, not '%s'\n",
+					val);
 				return -1;
 			}
 			o->seed = (uint64_t)n;
@@ -254,8 +254,7 @@ static json_t *env_account(struct emu *e, const char **name)
 	a = json_object_get(accts, "demo");
 	if (a)
 		return a;
-	json_object_foreach(accts, k, a)
-	{
+	json_object_foreach (accts, k, a) {
 		*name = k;
 		return a;
 	}
@@ -273,7 +272,7 @@ static const char *first_region(struct emu *e, const char *cloud)
 }
 
 static int write_env_file(struct emu *e, const char *path, const char *url,
-                          struct err *err)
+			  struct err *err)
 {
 	struct buf b = BUF_INIT;
 	const char *name;
@@ -289,14 +288,14 @@ static int write_env_file(struct emu *e, const char *path, const char *url,
 	export_line(&b, "DCFORM_TENCENTCLOUD_ENDPOINT", url);
 	export_line(&b, "DCFORM_JDCLOUD_ENDPOINT", url);
 	export_line(&b, "TENCENTCLOUD_SECRET_ID",
-	            json_get_str(tc, "secret_id", NULL));
+		    json_get_str(tc, "secret_id", NULL));
 	export_line(&b, "TENCENTCLOUD_SECRET_KEY",
-	            json_get_str(tc, "secret_key", NULL));
+		    json_get_str(tc, "secret_key", NULL));
 	export_line(&b, "TENCENTCLOUD_REGION", first_region(e, "tencent"));
 	export_line(&b, "JDCLOUD_ACCESS_KEY",
-	            json_get_str(jd, "access_key", NULL));
+		    json_get_str(jd, "access_key", NULL));
 	export_line(&b, "JDCLOUD_SECRET_KEY",
-	            json_get_str(jd, "secret_key", NULL));
+		    json_get_str(jd, "secret_key", NULL));
 	export_line(&b, "JDCLOUD_REGION", first_region(e, "jdcloud"));
 	ret = fs_write_atomic(path, b.ptr, b.len, 0600, err);
 	buf_release(&b);
@@ -318,9 +317,9 @@ static json_t *load_config(const char *path)
 	}
 	if (!json_is_object(user)) {
 		fprintf(stderr,
-		        "dcform-emulator: --config: '%s' is not a JSON "
-		        "object\n",
-		        path);
+			"dcform-emulator: --config: '%s' is not a JSON "
+			"object\n",
+			path);
 		goto fail;
 	}
 	emu_json_merge(c, user);
@@ -351,16 +350,16 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (parse_listen(o.listen, &host, &port) < 0) {
 		fprintf(stderr,
-		        "dcform-emulator: --listen wants HOST:PORT, not "
-		        "'%s'\n",
-		        o.listen);
+			"dcform-emulator: --listen wants HOST:PORT, not "
+			"'%s'\n",
+			o.listen);
 		return 2;
 	}
 	if (!is_loopback(host) && !o.allow_remote) {
 		fprintf(stderr,
-		        "dcform-emulator: refusing to listen on '%s': not a "
-		        "loopback address (use --allow-remote)\n",
-		        host);
+			"dcform-emulator: refusing to listen on '%s': not a "
+			"loopback address (use --allow-remote)\n",
+			host);
 		free(host);
 		return 2;
 	}
@@ -390,12 +389,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (emu_server_start(&srv, &e, host, port, o.allow_remote, &bound,
-	                     &msg) < 0) {
+			     &msg) < 0) {
 		fprintf(stderr, "dcform-emulator: %s\n", msg.ptr);
 		goto out;
 	}
 	url = strchr(host, ':') ? xasprintf("http://[%s]:%d", host, bound)
-	                        : xasprintf("http://%s:%d", host, bound);
+				: xasprintf("http://%s:%d", host, bound);
 	if (o.env_file && write_env_file(&e, o.env_file, url, &err) < 0) {
 		fprintf(stderr, "dcform-emulator: --env-file: %s\n", err.msg);
 		goto out;

@@ -90,7 +90,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con)
 }
 
 static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
-                      enum MHD_RequestTerminationCode toe)
+		      enum MHD_RequestTerminationCode toe)
 {
 	struct conn *c = *con_cls;
 
@@ -106,7 +106,7 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
 }
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
-                                      const char *key, const char *value)
+				      const char *key, const char *value)
 {
 	struct header_vec *h = cls;
 
@@ -158,7 +158,7 @@ static int client_is_loopback(struct MHD_Connection *con)
 
 		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
 		       (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
-		        in6->sin6_addr.s6_addr[12] == 127);
+			in6->sin6_addr.s6_addr[12] == 127);
 	}
 	return 0;
 }
@@ -177,8 +177,8 @@ static void json_error(struct emu_resp *resp, int status, const char *msg)
 }
 
 static void dispatch(struct emu_server *s, struct MHD_Connection *con,
-                     const char *method, struct conn *c, struct emu_resp *resp,
-                     int *is_admin)
+		     const char *method, struct conn *c, struct emu_resp *resp,
+		     int *is_admin)
 {
 	struct emu *e = s->e;
 	struct header_vec hv = {NULL, 0, 0};
@@ -212,7 +212,7 @@ static void dispatch(struct emu_server *s, struct MHD_Connection *con,
 	}
 	req.path = path.ptr;
 	*is_admin = !strcmp(req.path, "/_emulator") ||
-	            str_starts_with(req.path, "/_emulator/");
+		    str_starts_with(req.path, "/_emulator/");
 	/* Even with --allow-remote the admin API stays loopback only. */
 	if (*is_admin && !client_is_loopback(con)) {
 		json_error(resp, 403, "the admin API answers loopback only");
@@ -227,8 +227,8 @@ static void dispatch(struct emu_server *s, struct MHD_Connection *con,
 	if (*is_admin)
 		admin_handle(e, &req, resp);
 	else if (str_starts_with(req.path, "/v1/") ||
-	         str_starts_with(req.path, "/v2/") ||
-	         !strcmp(req.path, "/v1") || !strcmp(req.path, "/v2"))
+		 str_starts_with(req.path, "/v2/") ||
+		 !strcmp(req.path, "/v1") || !strcmp(req.path, "/v2"))
 		jd_handle(e, &req, resp);
 	else
 		tc_handle(e, &req, resp);
@@ -254,9 +254,9 @@ out:
 }
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *con,
-                              const char *url, const char *method,
-                              const char *version, const char *upload_data,
-                              size_t *upload_data_size, void **con_cls)
+			      const char *url, const char *method,
+			      const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
 {
 	struct emu_server *s = cls;
 	struct conn *c = *con_cls;
@@ -311,20 +311,20 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *con,
 		cb->data = buf_detach(&resp.body, &len);
 		cb->half = len / 2;
 		r = MHD_create_response_from_callback(len, 4096, cut_reader, cb,
-		                                      cut_free);
+						      cut_free);
 	} else {
 		size_t len;
 		char *data = buf_detach(&resp.body, &len);
 
 		r = MHD_create_response_from_buffer(len, data,
-		                                    MHD_RESPMEM_MUST_FREE);
+						    MHD_RESPMEM_MUST_FREE);
 	}
 	MHD_add_response_header(r, "Content-Type",
-	                        resp.content_type ? resp.content_type
-	                                          : "application/json");
+				resp.content_type ? resp.content_type
+						  : "application/json");
 	if (resp.jd_request_id[0])
 		MHD_add_response_header(r, "x-jdcloud-request-id",
-		                        resp.jd_request_id);
+					resp.jd_request_id);
 	ret = MHD_queue_response(con, (unsigned)resp.status, r);
 	MHD_destroy_response(r);
 	buf_release(&resp.body);
@@ -360,8 +360,8 @@ static void *saver_main(void *arg)
 }
 
 int emu_server_start(struct emu_server **out, struct emu *e, const char *host,
-                     int port, int allow_remote, int *bound_port,
-                     struct buf *msg)
+		     int port, int allow_remote, int *bound_port,
+		     struct buf *msg)
 {
 	struct emu_server *s;
 	struct sockaddr_in in4;
@@ -369,7 +369,7 @@ int emu_server_start(struct emu_server **out, struct emu *e, const char *host,
 	const struct sockaddr *sa;
 	const union MHD_DaemonInfo *di;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
-	                     MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+			     MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 
 	*out = NULL;
 	memset(&in4, 0, sizeof(in4));
@@ -392,10 +392,10 @@ int emu_server_start(struct emu_server **out, struct emu *e, const char *host,
 	s->allow_remote = allow_remote;
 	pthread_cond_init(&s->wake, NULL);
 	s->slow_save_ms = json_get_int(json_object_get(e->config, "state"),
-	                               "slow_save_ms", SLOW_SAVE_MS);
+				       "slow_save_ms", SLOW_SAVE_MS);
 	s->save_interval_ms =
 	    json_get_int(json_object_get(e->config, "state"),
-	                 "save_interval_ms", SAVE_INTERVAL_MS);
+			 "save_interval_ms", SAVE_INTERVAL_MS);
 	s->d = MHD_start_daemon(
 	    flags, 0, NULL, NULL, answer, s, MHD_OPTION_SOCK_ADDR, sa,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,

@@ -55,7 +55,7 @@ void tc_error(struct tc_call *c, const char *code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	answer(c, json_pack("{s:{s:s,s:s}}", "Error", "Code", code, "Message",
-	                    msg));
+			    msg));
 }
 
 json_t *tc_world(struct emu *e, const char *key)
@@ -86,7 +86,7 @@ void tc_time(char out[20], int64_t ms)
 /* ---- parameters ---------------------------------------------------- */
 
 int tc_int(struct tc_call *c, const char *name, int required, int64_t def,
-           int64_t *out)
+	   int64_t *out)
 {
 	json_t *v = json_object_get(c->params, name);
 	char *end;
@@ -95,9 +95,9 @@ int tc_int(struct tc_call *c, const char *name, int required, int64_t def,
 	if (!v || json_is_null(v)) {
 		if (required) {
 			tc_error(c, "MissingParameter",
-			         "the request is missing a required parameter "
-			         "`%s`",
-			         name);
+				 "the request is missing a required parameter "
+				 "`%s`",
+				 name);
 			return -1;
 		}
 		return 0;
@@ -115,8 +115,8 @@ int tc_int(struct tc_call *c, const char *name, int required, int64_t def,
 		}
 	}
 	tc_error(c, "InvalidParameterValue",
-	         "parameter `%s` must be an integer, got %s", name,
-	         json_type_name(v));
+		 "parameter `%s` must be an integer, got %s", name,
+		 json_type_name(v));
 	return -1;
 }
 
@@ -128,17 +128,17 @@ int tc_str(struct tc_call *c, const char *name, int required, const char **out)
 	if (!v || json_is_null(v)) {
 		if (required) {
 			tc_error(c, "MissingParameter",
-			         "the request is missing a required parameter "
-			         "`%s`",
-			         name);
+				 "the request is missing a required parameter "
+				 "`%s`",
+				 name);
 			return -1;
 		}
 		return 0;
 	}
 	if (!json_is_string(v)) {
 		tc_error(c, "InvalidParameterValue",
-		         "parameter `%s` must be a string, got %s", name,
-		         json_type_name(v));
+			 "parameter `%s` must be a string, got %s", name,
+			 json_type_name(v));
 		return -1;
 	}
 	*out = json_string_value(v);
@@ -154,21 +154,23 @@ int tc_strs(struct tc_call *c, const char *name, int required, json_t **out)
 	if (!v || json_is_null(v)) {
 		if (required) {
 			tc_error(c, "MissingParameter",
-			         "the request is missing a required parameter "
-			         "`%s`",
-			         name);
+				 "the request is missing a required parameter "
+				 "`%s`",
+				 name);
 			return -1;
 		}
 		return 0;
 	}
 	if (!json_is_array(v))
 		goto bad;
-	json_array_foreach(v, i, x) if (!json_is_string(x)) goto bad;
+	json_array_foreach (v, i, x)
+		if (!json_is_string(x))
+			goto bad;
 	*out = v;
 	return 0;
 bad:
 	tc_error(c, "InvalidParameterValue",
-	         "parameter `%s` must be an array of strings", name);
+		 "parameter `%s` must be an array of strings", name);
 	return -1;
 }
 
@@ -207,14 +209,14 @@ static int set_dotted(json_t *root, char *key, json_t *val)
 			child = json_array_get(root, (size_t)i);
 			if (json_is_null(child)) {
 				child = next_is_index ? json_array()
-				                      : json_object();
+						      : json_object();
 				json_array_set_new(root, (size_t)i, child);
 			}
 		} else {
 			child = json_object_get(root, key);
 			if (!child) {
 				child = next_is_index ? json_array()
-				                      : json_object();
+						      : json_object();
 				/* Fails (and frees child) for a key that is
 				 * not UTF-8. */
 				if (json_object_set_new(root, key, child) < 0)
@@ -244,11 +246,11 @@ static int query_params(json_t **out, const char *q)
 
 		if (len) {
 			bad |= sig_url_decode(
-			           &k, p, eq ? (size_t)(eq - p) : len, 1) < 0;
+				   &k, p, eq ? (size_t)(eq - p) : len, 1) < 0;
 			if (eq)
 				bad |= sig_url_decode(
-				           &v, eq + 1,
-				           len - (size_t)(eq + 1 - p), 1) < 0;
+					   &v, eq + 1,
+					   len - (size_t)(eq + 1 - p), 1) < 0;
 			if (!bad) {
 				json_t *val =
 				    json_stringn(v.ptr ? v.ptr : "", v.len);
@@ -289,7 +291,7 @@ static int verify(struct tc_call *c)
 	memset(&a, 0, sizeof(a));
 	if (!auth || !*auth) {
 		tc_error(c, "AuthFailure.InvalidAuthorization",
-		         "the Authorization header is missing");
+			 "the Authorization header is missing");
 		return -1;
 	}
 	if (sig_parse_authorization(&a, auth) < 0 || !a.credential ||
@@ -297,41 +299,41 @@ static int verify(struct tc_call *c)
 	    strcmp(a.algorithm, TC3_ALGORITHM) || a.nscope != 3 ||
 	    strcmp(a.scope[2], "tc3_request") || strlen(a.scope[0]) != 10) {
 		tc_error(c, "AuthFailure.InvalidAuthorization",
-		         "the Authorization header is not a valid "
-		         "TC3-HMAC-SHA256 header");
+			 "the Authorization header is not a valid "
+			 "TC3-HMAC-SHA256 header");
 		goto out;
 	}
 	snprintf(c->service, sizeof(c->service), "%s", a.scope[1]);
 	c->account = emu_account_by_tc_secret_id(c->e, a.key_id);
 	secret = json_get_str(json_object_get(c->account, "tencent"),
-	                      "secret_key", NULL);
+			      "secret_key", NULL);
 	if (!c->account || !secret) {
 		tc_error(c, "AuthFailure.SecretIdNotFound",
-		         "the SecretId '%s' does not exist", a.key_id);
+			 "the SecretId '%s' does not exist", a.key_id);
 		goto out;
 	}
 	c->account_name = json_get_str(c->account, "name", "");
 	if (!ts_h || (ts = strtoll(ts_h, &end, 10), *end) || ts <= 0) {
 		tc_error(c, "MissingParameter",
-		         "the X-TC-Timestamp header is missing or invalid");
+			 "the X-TC-Timestamp header is missing or invalid");
 		goto out;
 	}
 	real_now = (c->now - emu_time_offset()) / 1000;
 	skew = json_get_int(json_object_get(c->e->config, "tencent"),
-	                    "max_skew_s", 300);
+			    "max_skew_s", 300);
 	if (ts < real_now - skew || ts > real_now + skew) {
 		tc_error(c, "AuthFailure.SignatureExpire",
-		         "the request timestamp %lld is more than %lld s away "
-		         "from the server time %lld",
-		         (long long)ts, (long long)skew, (long long)real_now);
+			 "the request timestamp %lld is more than %lld s away "
+			 "from the server time %lld",
+			 (long long)ts, (long long)skew, (long long)real_now);
 		goto out;
 	}
 	tc3_date(date, ts);
 	if (strcmp(date, a.scope[0])) {
 		tc_error(c, "AuthFailure.SignatureFailure",
-		         "the credential scope date %s does not match the "
-		         "timestamp's date %s",
-		         a.scope[0], date);
+			 "the credential scope date %s does not match the "
+			 "timestamp's date %s",
+			 a.scope[0], date);
 		goto out;
 	}
 	names = xstrdup(a.signed_headers);
@@ -343,8 +345,8 @@ static int verify(struct tc_call *c)
 			*p = (char)tolower((unsigned char)*p);
 		if (!v) {
 			tc_error(c, "AuthFailure.SignatureFailure",
-			         "signed header '%s' is not in the request",
-			         tok);
+				 "signed header '%s' is not in the request",
+				 tok);
 			goto out;
 		}
 		ALLOC_GROW(hs, nh + 1, alloc);
@@ -356,7 +358,7 @@ static int verify(struct tc_call *c)
 	}
 	if (!has_host || !has_ct) {
 		tc_error(c, "AuthFailure.SignatureFailure",
-		         "SignedHeaders must include content-type and host");
+			 "SignedHeaders must include content-type and host");
 		goto out;
 	}
 	unsigned_payload = emu_req_header(req, "x-tc-content-sha256");
@@ -365,12 +367,12 @@ static int verify(struct tc_call *c)
 	else
 		sha256_hex(hash, req->body ? req->body : "", req->body_len);
 	tc3_canonical_request(&cr, req->method, "/", req->query, hs, nh, hash,
-	                      NULL);
+			      NULL);
 	tc3_signature(sig, secret, a.scope[0], a.scope[1], ts, cr.ptr);
 	if (!str_equal_ct(sig, a.signature)) {
 		tc_error(c, "AuthFailure.SignatureFailure",
-		         "the request signature does not match; check the "
-		         "SecretKey and the signing steps");
+			 "the request signature does not match; check the "
+			 "SecretKey and the signing steps");
 		goto out;
 	}
 	/* X-TC-Token (temporary credentials) is accepted as sent: the
@@ -392,8 +394,7 @@ static int check_params(struct tc_call *c, const char *allowed)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(c->params, k, v)
-	{
+	json_object_foreach (c->params, k, v) {
 		const char *p = allowed;
 		size_t n = strlen(k);
 		int ok = 0;
@@ -410,8 +411,8 @@ static int check_params(struct tc_call *c, const char *allowed)
 		}
 		if (!ok) {
 			tc_error(c, "UnknownParameter",
-			         "the parameter `%s` is not defined for %s", k,
-			         c->action);
+				 "the parameter `%s` is not defined for %s", k,
+				 c->action);
 			return -1;
 		}
 	}
@@ -439,13 +440,13 @@ void tc_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp)
 
 	if (strcmp(req->method, "POST") && strcmp(req->method, "GET")) {
 		tc_error(&c, "UnsupportedProtocol",
-		         "method %s is not supported; use POST or GET",
-		         req->method);
+			 "method %s is not supported; use POST or GET",
+			 req->method);
 		return;
 	}
 	if (!c.action || !*c.action) {
 		tc_error(&c, "MissingParameter",
-		         "the X-TC-Action header is missing");
+			 "the X-TC-Action header is missing");
 		return;
 	}
 	if (verify(&c) < 0)
@@ -455,15 +456,15 @@ void tc_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp)
 			want = versions[i][1];
 	if (!want) {
 		tc_error(&c, "NoSuchProduct",
-		         "the service '%s' of the credential scope is not "
-		         "available here (dcdb, billing)",
-		         c.service);
+			 "the service '%s' of the credential scope is not "
+			 "available here (dcdb, billing)",
+			 c.service);
 		goto out;
 	}
 	if (!version || strcmp(version, want)) {
 		tc_error(&c, "NoSuchVersion",
-		         "version '%s' of %s does not exist; use %s",
-		         version ? version : "", c.service, want);
+			 "version '%s' of %s does not exist; use %s",
+			 version ? version : "", c.service, want);
 		goto out;
 	}
 	if (!strcmp(c.service, "dcdb"))
@@ -473,19 +474,19 @@ void tc_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp)
 	emu_stats_count(e, c.service, c.action);
 	if (!fn) {
 		tc_error(&c, "InvalidAction",
-		         "the action %s of %s does not exist", c.action,
-		         c.service);
+			 "the action %s of %s does not exist", c.action,
+			 c.service);
 		goto out;
 	}
 	if (emu_faults_eval(e, c.service, c.action, resp, &code,
-	                    &http_status)) {
+			    &http_status)) {
 		tc_error(&c, code ? code : "InternalError",
-		         "injected by the emulator's fault rules");
+			 "injected by the emulator's fault rules");
 		goto out;
 	}
 	if (regional && !*c.region) {
 		tc_error(&c, "MissingParameter",
-		         "the X-TC-Region header is required for %s", c.action);
+			 "the X-TC-Region header is required for %s", c.action);
 		goto out;
 	}
 	ct = emu_req_header(req, "content-type");
@@ -494,20 +495,20 @@ void tc_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp)
 
 		if (!ct || strncasecmp(ct, "application/json", 16)) {
 			tc_error(&c, "InvalidParameter",
-			         "POST bodies must be application/json");
+				 "POST bodies must be application/json");
 			goto out;
 		}
 		c.params = req->body_len
-		               ? json_loadb(req->body, req->body_len, 0, &je)
-		               : json_object();
+			       ? json_loadb(req->body, req->body_len, 0, &je)
+			       : json_object();
 		if (!json_is_object(c.params)) {
 			tc_error(&c, "InvalidParameter",
-			         "the body is not a JSON object");
+				 "the body is not a JSON object");
 			goto out;
 		}
 	} else if (query_params(&c.params, req->query) < 0) {
 		tc_error(&c, "InvalidParameter",
-		         "the query string is malformed");
+			 "the query string is malformed");
 		goto out;
 	}
 	if (check_params(&c, allowed) < 0)

@@ -30,7 +30,7 @@ struct tc_call {
 	char service[32]; /* "dcdb" or "billing" (credential scope) */
 	const char *action;
 	const char *region; /* X-TC-Region, "" when absent */
-	json_t *params;     /* owned */
+	json_t *params;	    /* owned */
 	int64_t now;
 	int answered;
 };
@@ -48,10 +48,10 @@ void tc_error(struct tc_call *c, const char *code, const char *fmt, ...)
  * one answers MissingParameter.  0 on success (def when absent).
  */
 int tc_int(struct tc_call *c, const char *name, int required, int64_t def,
-           int64_t *out);
+	   int64_t *out);
 int tc_str(struct tc_call *c, const char *name, int required, const char **out);
 int tc_strs(struct tc_call *c, const char *name, int required,
-            json_t **out /* borrowed array of strings, NULL when absent */);
+	    json_t **out /* borrowed array of strings, NULL when absent */);
 
 /* The tencent part of the world, "instances" etc. (created on demand). */
 json_t *tc_world(struct emu *e, const char *key);
@@ -65,7 +65,7 @@ void tc_dcdb_advance(struct emu *e, int64_t now);
 typedef int (*tc_action_fn)(struct tc_call *c);
 /* NULL when the service has no such action. */
 tc_action_fn tc_dcdb_action(const char *action, const char **params,
-                            int *regional);
+			    int *regional);
 tc_action_fn tc_billing_action(const char *action, const char **params);
 
 /* Deal payment, for billing PayDeals: 0 paid now, 1 already paid,

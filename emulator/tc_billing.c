@@ -16,14 +16,14 @@ static int balance(struct tc_call *c)
 
 	tc_ok(c,
 	      json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}",
-	                "Balance", b, "RealBalance", b, "CashAccountBalance", b,
-	                "IncomeIntoAccountBalance", (json_int_t)0,
-	                "PresentAccountBalance", (json_int_t)0, "FreezeAmount",
-	                (json_int_t)0, "OweAmount", (json_int_t)0,
-	                "CreditAmount", (json_int_t)0, "CreditBalance", b,
-	                "RealCreditBalance", b, "Uin",
-	                (json_int_t)atoll(json_get_str(c->account, "uin", "0")),
-	                "IsCreditLimited", 0));
+			"Balance", b, "RealBalance", b, "CashAccountBalance", b,
+			"IncomeIntoAccountBalance", (json_int_t)0,
+			"PresentAccountBalance", (json_int_t)0, "FreezeAmount",
+			(json_int_t)0, "OweAmount", (json_int_t)0,
+			"CreditAmount", (json_int_t)0, "CreditBalance", b,
+			"RealCreditBalance", b, "Uin",
+			(json_int_t)atoll(json_get_str(c->account, "uin", "0")),
+			"IsCreditLimited", 0));
 	return 0;
 }
 
@@ -38,35 +38,33 @@ static int pay(struct tc_call *c)
 		goto out;
 	if (!ids == !big) {
 		tc_error(c, "InvalidParameter",
-		         "give exactly one of OrderIds and BigDealIds");
+			 "give exactly one of OrderIds and BigDealIds");
 		goto out;
 	}
 	list = ids ? ids : big;
 	/* All or nothing: check every deal before paying any. */
-	json_array_foreach(list, i, x)
-	{
+	json_array_foreach (list, i, x) {
 		json_t *d = json_object_get(tc_world(c->e, "deals"),
-		                            json_string_value(x));
+					    json_string_value(x));
 
 		if (!d ||
 		    strcmp(json_get_str(d, "_account", ""), c->account_name)) {
 			tc_error(c, "InvalidParameter",
-			         "order %s does not exist",
-			         json_string_value(x));
+				 "order %s does not exist",
+				 json_string_value(x));
 			goto out;
 		}
 		if (json_get_int(d, "_status", 1) != 1) {
 			tc_error(c, "FailedOperation.InvalidDeal",
-			         "only unpaid orders can be paid; %s is "
-			         "already paid",
-			         json_string_value(x));
+				 "only unpaid orders can be paid; %s is "
+				 "already paid",
+				 json_string_value(x));
 			goto out;
 		}
 	}
-	json_array_foreach(list, i, x)
-	{
+	json_array_foreach (list, i, x) {
 		json_t *d = json_object_get(tc_world(c->e, "deals"),
-		                            json_string_value(x));
+					    json_string_value(x));
 
 		if (tc_dcdb_pay_deal(c, d) < 0)
 			goto out;
@@ -75,7 +73,7 @@ static int pay(struct tc_call *c)
 	}
 	tc_ok(c,
 	      json_pack("{s:O,s:O,s:[]}", ids ? "OrderIds" : "BigDealIds", paid,
-	                "ResourceIds", res, ids ? "BigDealIds" : "OrderIds"));
+			"ResourceIds", res, ids ? "BigDealIds" : "OrderIds"));
 out:
 	json_decref(paid);
 	json_decref(res);
@@ -90,7 +88,7 @@ static int time_ok(const char *s)
 
 	for (i = 0; pat[i]; i++)
 		if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9')
-		                  : s[i] != pat[i])
+				  : s[i] != pat[i])
 			return 0;
 	return s[i] == '\0';
 }
@@ -116,11 +114,10 @@ static int deals_by_cond(struct tc_call *c)
 	}
 	if (!time_ok(start) || !time_ok(end)) {
 		tc_error(c, "InvalidParameterValue",
-		         "StartTime and EndTime are YYYY-MM-DD HH:MM:SS");
+			 "StartTime and EndTime are YYYY-MM-DD HH:MM:SS");
 		goto out;
 	}
-	json_object_foreach(tc_world(c->e, "deals"), k, d)
-	{
+	json_object_foreach (tc_world(c->e, "deals"), k, d) {
 		int64_t st = json_get_int(d, "_status", 1);
 
 		if (strcmp(json_get_str(d, "_account", ""), c->account_name))
@@ -136,26 +133,25 @@ static int deals_by_cond(struct tc_call *c)
 		if (total >= off && total < off + lim)
 			json_array_append_new(
 			    out,
-			    json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,"
-			              "s:s,s:O,s:s}",
-			              "OrderId", k, "BigDealId", k, "Status",
-			              (json_int_t)st, "Price",
-			              (json_int_t)json_get_int(d, "_price", 0),
-			              "TotalCost",
-			              (json_int_t)json_get_int(d, "_price", 0),
-			              "Currency", "CNY", "ProductCode",
-			              "p_dcdb", "PayMode",
-			              json_get_int(d, "PayMode", 1) ? "prePay"
-			                                            : "postPay",
-			              "Action", json_get_str(d, "_action", ""),
-			              "ResourceId",
-			              json_object_get(d, "InstanceIds"),
-			              "CreateTime",
-			              json_get_str(d, "_created", "")));
+			    json_pack(
+				"{s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,"
+				"s:s,s:O,s:s}",
+				"OrderId", k, "BigDealId", k, "Status",
+				(json_int_t)st, "Price",
+				(json_int_t)json_get_int(d, "_price", 0),
+				"TotalCost",
+				(json_int_t)json_get_int(d, "_price", 0),
+				"Currency", "CNY", "ProductCode", "p_dcdb",
+				"PayMode",
+				json_get_int(d, "PayMode", 1) ? "prePay"
+							      : "postPay",
+				"Action", json_get_str(d, "_action", ""),
+				"ResourceId", json_object_get(d, "InstanceIds"),
+				"CreateTime", json_get_str(d, "_created", "")));
 		total++;
 	}
 	tc_ok(c, json_pack("{s:O,s:I}", "Deals", out, "TotalCount",
-	                   (json_int_t)total));
+			   (json_int_t)total));
 out:
 	json_decref(out);
 	return 0;

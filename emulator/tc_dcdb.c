@@ -40,7 +40,7 @@ static void owner_forget(struct emu *e, const json_t *in, const char *id)
 	size_t i;
 	json_t *x;
 
-	json_array_foreach(a, i, x)
+	json_array_foreach (a, i, x)
 		if (!strcmp(json_string_value(x), id)) {
 			json_array_remove(a, i);
 			return;
@@ -77,10 +77,10 @@ static json_t *new_flow(struct tc_call *c, int64_t done_at, int64_t *id)
 	*id = 1000 + next_seq(c->e, "flow");
 	snprintf(key, sizeof(key), "%lld", (long long)*id);
 	json_object_set_new(flows, key,
-	                    json_pack("{s:I,s:i,s:s,s:I}", "FlowId",
-	                              (json_int_t)*id, "Status", 2, "_account",
-	                              c->account_name, "_done_at",
-	                              (json_int_t)done_at));
+			    json_pack("{s:I,s:i,s:s,s:I}", "FlowId",
+				      (json_int_t)*id, "Status", 2, "_account",
+				      c->account_name, "_done_at",
+				      (json_int_t)done_at));
 	json_object_set_new(tc_world(c->e, "running_flows"), key, json_true());
 	return json_object_get(flows, key);
 }
@@ -92,9 +92,9 @@ static const json_t *region_cfg(struct emu *e, const char *region)
 	json_t *r;
 	size_t i;
 
-	json_array_foreach(
-	    cfg(e, "regions"), i,
-	    r) if (!strcmp(json_get_str(r, "Region", ""), region)) return r;
+	json_array_foreach (cfg(e, "regions"), i, r)
+		if (!strcmp(json_get_str(r, "Region", ""), region))
+			return r;
 	return NULL;
 }
 
@@ -104,10 +104,9 @@ static int zone_ok(struct emu *e, const char *region, const char *zone)
 	json_t *z;
 	size_t i;
 
-	json_array_foreach(
-	    json_object_get(r, "Zones"), i,
-	    z) if (!strcmp(json_get_str(z, "Zone", ""),
-	                   zone)) return json_get_bool(z, "OnSale", 1);
+	json_array_foreach (json_object_get(r, "Zones"), i, z)
+		if (!strcmp(json_get_str(z, "Zone", ""), zone))
+			return json_get_bool(z, "OnSale", 1);
 	return 0;
 }
 
@@ -123,13 +122,12 @@ static int spec_check(struct tc_call *c, const struct spec *s)
 
 	if (s->nodes != 2 && s->nodes != 3) {
 		tc_error(c, "InvalidParameterValue.SpecIdIllegal",
-		         "ShardNodeCount must be 2 or 3, got %lld",
-		         (long long)s->nodes);
+			 "ShardNodeCount must be 2 or 3, got %lld",
+			 (long long)s->nodes);
 		return -1;
 	}
 	(void)j;
-	json_array_foreach(machines, i, m)
-	{
+	json_array_foreach (machines, i, m) {
 		/* The config lists spec entries ({NodeCount, Memory, …}). */
 		x = m;
 		if (json_get_int(x, "NodeCount", 0) != s->nodes ||
@@ -138,28 +136,28 @@ static int spec_check(struct tc_call *c, const struct spec *s)
 		if (s->storage < json_get_int(x, "MinStorage", 0) ||
 		    s->storage > json_get_int(x, "MaxStorage", 0)) {
 			tc_error(c, "InvalidParameterValue.SpecIdIllegal",
-			         "ShardStorage %lld GB is outside %lld-%lld GB "
-			         "for %lld GB memory",
-			         (long long)s->storage,
-			         (long long)json_get_int(x, "MinStorage", 0),
-			         (long long)json_get_int(x, "MaxStorage", 0),
-			         (long long)s->memory);
+				 "ShardStorage %lld GB is outside %lld-%lld GB "
+				 "for %lld GB memory",
+				 (long long)s->storage,
+				 (long long)json_get_int(x, "MinStorage", 0),
+				 (long long)json_get_int(x, "MaxStorage", 0),
+				 (long long)s->memory);
 			return -1;
 		}
 		return 0;
 	}
 	tc_error(c, "InvalidParameter.SpecNotFound",
-	         "no shard spec with %lld GB memory and %lld nodes; see "
-	         "DescribeShardSpec",
-	         (long long)s->memory, (long long)s->nodes);
+		 "no shard spec with %lld GB memory and %lld nodes; see "
+		 "DescribeShardSpec",
+		 (long long)s->memory, (long long)s->nodes);
 	return -1;
 }
 
 static int read_spec(struct tc_call *c, struct spec *s, int need_period,
-                     int create)
+		     int create)
 {
 	int64_t maxs = create ? limit(c->e, "max_shards_create", 8)
-	                      : limit(c->e, "max_shards", 64);
+			      : limit(c->e, "max_shards", 64);
 
 	if (tc_int(c, "ShardMemory", 1, 0, &s->memory) < 0 ||
 	    tc_int(c, "ShardStorage", 1, 0, &s->storage) < 0 ||
@@ -170,26 +168,26 @@ static int read_spec(struct tc_call *c, struct spec *s, int need_period,
 		return -1;
 	if (s->shards < limit(c->e, "min_shards", 2) || s->shards > maxs) {
 		tc_error(c, "InvalidParameterValue.IllegalQuantity",
-		         "ShardCount must be %lld-%lld, got %lld",
-		         (long long)limit(c->e, "min_shards", 2),
-		         (long long)maxs, (long long)s->shards);
+			 "ShardCount must be %lld-%lld, got %lld",
+			 (long long)limit(c->e, "min_shards", 2),
+			 (long long)maxs, (long long)s->shards);
 		return -1;
 	}
 	if (s->count < 1 || s->count > limit(c->e, "max_count", 10)) {
 		tc_error(c, "InvalidParameterValue.IllegalQuantity",
-		         "Count must be 1-%lld, got %lld",
-		         (long long)limit(c->e, "max_count", 10),
-		         (long long)s->count);
+			 "Count must be 1-%lld, got %lld",
+			 (long long)limit(c->e, "max_count", 10),
+			 (long long)s->count);
 		return -1;
 	}
 	if (s->period < 1 ||
 	    s->period >
-	        json_get_int(cfg(c->e, "prices"), "max_period_months", 36)) {
+		json_get_int(cfg(c->e, "prices"), "max_period_months", 36)) {
 		tc_error(c, "InvalidParameterValue",
-		         "Period must be 1-%lld months, got %lld",
-		         (long long)json_get_int(cfg(c->e, "prices"),
-		                                 "max_period_months", 36),
-		         (long long)s->period);
+			 "Period must be 1-%lld months, got %lld",
+			 (long long)json_get_int(cfg(c->e, "prices"),
+						 "max_period_months", 36),
+			 (long long)s->period);
 		return -1;
 	}
 	return spec_check(c, s);
@@ -214,8 +212,9 @@ static json_t *public_copy(const json_t *o)
 	json_t *p = json_object(), *v;
 	const char *k;
 
-	json_object_foreach((json_t *)o, k, v) if (k[0] != '_')
-	    json_object_set(p, k, v);
+	json_object_foreach ((json_t *)o, k, v)
+		if (k[0] != '_')
+			json_object_set(p, k, v);
 	return p;
 }
 
@@ -227,16 +226,16 @@ static json_t *own_instance(struct tc_call *c, const char *id)
 	if (!in || strcmp(json_get_str(in, "_account", ""), c->account_name) ||
 	    (*c->region && strcmp(json_get_str(in, "Region", ""), c->region))) {
 		tc_error(c, "ResourceNotFound.InstanceNotFound",
-		         "instance '%s' does not exist in %s", id ? id : "",
-		         *c->region ? c->region : "this account");
+			 "instance '%s' does not exist in %s", id ? id : "",
+			 *c->region ? c->region : "this account");
 		return NULL;
 	}
 	return in;
 }
 
 static json_t *new_instance(struct tc_call *c, const struct spec *s,
-                            const char *paymode, const char *zone,
-                            int64_t ready_at)
+			    const char *paymode, const char *zone,
+			    int64_t ready_at)
 {
 	char *id = emu_new_id(c->e, "dcdbt-");
 	char created[20], end[20];
@@ -258,12 +257,12 @@ static json_t *new_instance(struct tc_call *c, const struct spec *s,
 		char *sid = emu_new_id(c->e, "shard-");
 		json_array_append_new(
 		    shards, json_pack("{s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:I}",
-		                      "ShardInstanceId", sid, "ShardSerialId",
-		                      sid + 6, "Status", 0, "Createtime",
-		                      created, "Memory", (json_int_t)s->memory,
-		                      "Storage", (json_int_t)s->storage,
-		                      "NodeCount", (json_int_t)s->nodes,
-		                      "ShardId", (json_int_t)(i + 1)));
+				      "ShardInstanceId", sid, "ShardSerialId",
+				      sid + 6, "Status", 0, "Createtime",
+				      created, "Memory", (json_int_t)s->memory,
+				      "Storage", (json_int_t)s->storage,
+				      "NodeCount", (json_int_t)s->nodes,
+				      "ShardId", (json_int_t)(i + 1)));
 		free(sid);
 	}
 	tags = json_object_get(c->params, "ResourceTags");
@@ -285,7 +284,7 @@ static json_t *new_instance(struct tc_call *c, const struct spec *s,
 	    json_get_str(c->account, "uin", ""), "ShardDetail", shards,
 	    "DbEngine", "MariaDB", "DbVersionId",
 	    dbv ? dbv
-	        : json_get_str(cfg(c->e, "default_db_version"), NULL, "5.7"),
+		: json_get_str(cfg(c->e, "default_db_version"), NULL, "5.7"),
 	    "_account", c->account_name, "ResourceTags",
 	    json_is_array(tags) ? tags : json_array(), "SecurityGroupIds",
 	    sgs ? sgs : json_array(), "AutoRenewFlag", (int)renew, "_zones",
@@ -300,9 +299,9 @@ static json_t *new_instance(struct tc_call *c, const struct spec *s,
 		json_object_set_new(
 		    in, "DbVersionId",
 		    json_string(
-		        json_string_value(cfg(c->e, "default_db_version"))
-		            ? json_string_value(cfg(c->e, "default_db_version"))
-		            : "5.7"));
+			json_string_value(cfg(c->e, "default_db_version"))
+			    ? json_string_value(cfg(c->e, "default_db_version"))
+			    : "5.7"));
 	json_object_set_new(tc_world(c->e, "instances"), id, in);
 	json_array_append_new(owner_index(c->e, c->account_name, c->region),
 			      json_string(id));
@@ -331,8 +330,8 @@ static void set_status(json_t *in, int st, const char *desc)
 
 	json_object_set_new(in, "Status", json_integer(st));
 	json_object_set_new(in, "StatusDesc", json_string(desc));
-	json_array_foreach(json_object_get(in, "ShardDetail"), i, s)
-	    json_object_set_new(s, "Status", json_integer(st < 0 ? 2 : st));
+	json_array_foreach (json_object_get(in, "ShardDetail"), i, s)
+		json_object_set_new(s, "Status", json_integer(st < 0 ? 2 : st));
 }
 
 void tc_dcdb_advance(struct emu *e, int64_t now)
@@ -343,8 +342,7 @@ void tc_dcdb_advance(struct emu *e, int64_t now)
 	void *tmp;
 
 	/* Paid deals are delivered after tc_delivery. */
-	json_object_foreach_safe(tc_world(e, "paid_deals"), tmp, k, o)
-	{
+	json_object_foreach_safe (tc_world(e, "paid_deals"), tmp, k, o) {
 		o = json_object_get(deals, k);
 		if (!o || json_get_bool(o, "_delivered", 0)) {
 			json_object_del(tc_world(e, "paid_deals"), k);
@@ -359,8 +357,7 @@ void tc_dcdb_advance(struct emu *e, int64_t now)
 		json_object_del(tc_world(e, "paid_deals"), k);
 		emu_dirty(e);
 	}
-	json_object_foreach_safe(tc_world(e, "due"), tmp, k, o)
-	{
+	json_object_foreach_safe (tc_world(e, "due"), tmp, k, o) {
 		int64_t st;
 
 		o = json_object_get(ins, k);
@@ -375,8 +372,8 @@ void tc_dcdb_advance(struct emu *e, int64_t now)
 			uint64_t r = emu_rand(e);
 
 			snprintf(vip, sizeof(vip), "10.%u.%u.%u",
-			         (unsigned)(r % 250), (unsigned)(r / 250 % 250),
-			         (unsigned)(r / 62500 % 250 + 2));
+				 (unsigned)(r % 250), (unsigned)(r / 250 % 250),
+				 (unsigned)(r / 62500 % 250 + 2));
 			json_object_set_new(o, "Vip", json_string(vip));
 			set_status(o, 3, "to be initialised");
 			json_object_del(tc_world(e, "due"), k);
@@ -386,15 +383,14 @@ void tc_dcdb_advance(struct emu *e, int64_t now)
 			json_object_del(tc_world(e, "due"), k);
 			emu_dirty(e);
 		} else if (json_get_int(o, "_destroy_at", 0) &&
-		           json_get_int(o, "_destroy_at", 0) <= now) {
+			   json_get_int(o, "_destroy_at", 0) <= now) {
 			owner_forget(e, o, k);
 			json_object_del(ins, k);
 			json_object_del(tc_world(e, "due"), k);
 			emu_dirty(e);
 		}
 	}
-	json_object_foreach_safe(tc_world(e, "running_flows"), tmp, k, o)
-	{
+	json_object_foreach_safe (tc_world(e, "running_flows"), tmp, k, o) {
 		o = json_object_get(flows, k);
 		if (o && json_get_int(o, "_done_at", 0) > now)
 			continue;
@@ -409,27 +405,27 @@ void tc_dcdb_advance(struct emu *e, int64_t now)
 /* ---- deals ---------------------------------------------------------- */
 
 static json_t *new_deal(struct tc_call *c, const char *action, int64_t amount,
-                        int paymode, json_t *payload)
+			int paymode, json_t *payload)
 {
 	char name[32], created[20];
 	json_t *d;
 
 	snprintf(name, sizeof(name), "2026%010lld",
-	         (long long)next_seq(c->e, "deal"));
+		 (long long)next_seq(c->e, "deal"));
 	tc_time(created, c->now);
-	d = json_pack(
-	    "{s:s,s:s,s:i,s:I,s:n,s:i,s:I,s:s,s:s,s:I,s:o,s:s}", "DealName",
-	    name, "OwnerUin", json_get_str(c->account, "uin", ""), "Count", 1,
-	    "FlowId", (json_int_t)0, "InstanceIds", "PayMode", paymode,
-	    "_price", (json_int_t)amount, "_account", c->account_name,
-	    "_action", action, "_status", (json_int_t)1, "_payload", payload,
-	    "_created", created);
+	d = json_pack("{s:s,s:s,s:i,s:I,s:n,s:i,s:I,s:s,s:s,s:I,s:o,s:s}",
+		      "DealName", name, "OwnerUin",
+		      json_get_str(c->account, "uin", ""), "Count", 1, "FlowId",
+		      (json_int_t)0, "InstanceIds", "PayMode", paymode,
+		      "_price", (json_int_t)amount, "_account", c->account_name,
+		      "_action", action, "_status", (json_int_t)1, "_payload",
+		      payload, "_created", created);
 	json_object_set_new(tc_world(c->e, "deals"), name, d);
 	emu_ledger_add(c->e, json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "kind",
-	                               "order", "cloud", "tencent", "account",
-	                               c->account_name, "order_id", name,
-	                               "amount_fen", (json_int_t)amount,
-	                               "product", "dcdb", "action", action));
+				       "order", "cloud", "tencent", "account",
+				       c->account_name, "order_id", name,
+				       "amount_fen", (json_int_t)amount,
+				       "product", "dcdb", "action", action));
 	emu_dirty(c->e);
 	return d;
 }
@@ -444,12 +440,12 @@ static void deliver(struct tc_call *c, json_t *deal)
 	json_object_set_new(deal, "_deliver_at", json_integer(at));
 	if (!strcmp(action, "purchase")) {
 		struct spec s = {json_get_int(p, "memory", 0),
-		                 json_get_int(p, "storage", 0),
-		                 json_get_int(p, "nodes", 2),
-		                 json_get_int(p, "shards", 2),
-		                 json_get_int(p, "count", 1),
-		                 json_get_int(p, "period", 1),
-		                 0};
+				 json_get_int(p, "storage", 0),
+				 json_get_int(p, "nodes", 2),
+				 json_get_int(p, "shards", 2),
+				 json_get_int(p, "count", 1),
+				 json_get_int(p, "period", 1),
+				 0};
 		json_t *ids = json_array(), *saved = c->params;
 		const char *region = c->region;
 		int64_t flow, i;
@@ -462,7 +458,7 @@ static void deliver(struct tc_call *c, json_t *deal)
 			    c, &s, "prepaid", json_get_str(p, "zone", ""),
 			    at + emu_delay(c->e, "tc_create", 2000));
 			json_array_append_new(ids, json_string(json_get_str(
-			                               in, "InstanceId", "")));
+						       in, "InstanceId", "")));
 		}
 		c->params = saved;
 		c->region = region;
@@ -471,7 +467,7 @@ static void deliver(struct tc_call *c, json_t *deal)
 		json_object_set_new(deal, "FlowId", json_integer(flow));
 	} else if (!strcmp(action, "renew")) {
 		json_t *in = json_object_get(tc_world(c->e, "instances"),
-		                             json_get_str(p, "instance", ""));
+					     json_get_str(p, "instance", ""));
 		char end[20];
 
 		if (in) {
@@ -479,17 +475,17 @@ static void deliver(struct tc_call *c, json_t *deal)
 			    json_get_int(in, "_period_end_ms", c->now) +
 			    json_get_int(p, "period", 1) * 30LL * 86400 * 1000;
 			json_object_set_new(in, "_period_end_ms",
-			                    json_integer(until));
+					    json_integer(until));
 			tc_time(end, until);
 			json_object_set_new(in, "PeriodEndTime",
-			                    json_string(end));
+					    json_string(end));
 		}
 		json_object_set_new(
 		    deal, "InstanceIds",
 		    json_pack("[s]", json_get_str(p, "instance", "")));
 	} else if (!strcmp(action, "upgrade")) {
 		json_t *in = json_object_get(tc_world(c->e, "instances"),
-		                             json_get_str(p, "instance", ""));
+					     json_get_str(p, "instance", ""));
 
 		if (in) {
 			int64_t mem = json_get_int(p, "memory", 0);
@@ -499,14 +495,13 @@ static void deliver(struct tc_call *c, json_t *deal)
 			size_t i;
 			json_t *x;
 
-			json_array_foreach(json_object_get(in, "ShardDetail"),
-			                   i, x)
-			{
+			json_array_foreach (json_object_get(in, "ShardDetail"),
+					    i, x) {
 				if (!add) {
 					json_object_set_new(x, "Memory",
-					                    json_integer(mem));
+							    json_integer(mem));
 					json_object_set_new(x, "Storage",
-					                    json_integer(sto));
+							    json_integer(sto));
 				}
 			}
 			for (i = 0; i < (size_t)add; i++) {
@@ -514,18 +509,18 @@ static void deliver(struct tc_call *c, json_t *deal)
 				json_array_append_new(
 				    json_object_get(in, "ShardDetail"),
 				    json_pack("{s:s,s:s,s:i,s:I,s:I}",
-				              "ShardInstanceId", sid,
-				              "ShardSerialId", sid + 6,
-				              "Status", 2, "Memory",
-				              (json_int_t)mem, "Storage",
-				              (json_int_t)sto));
+					      "ShardInstanceId", sid,
+					      "ShardSerialId", sid + 6,
+					      "Status", 2, "Memory",
+					      (json_int_t)mem, "Storage",
+					      (json_int_t)sto));
 				free(sid);
 			}
 			json_object_set_new(in, "ShardCount", json_integer(sh));
 			json_object_set_new(in, "Memory",
-			                    json_integer(sh * mem));
+					    json_integer(sh * mem));
 			json_object_set_new(in, "Storage",
-			                    json_integer(sh * sto));
+					    json_integer(sh * sto));
 		}
 		json_object_set_new(
 		    deal, "InstanceIds",
@@ -545,9 +540,9 @@ int tc_dcdb_pay_deal(struct tc_call *c, json_t *deal)
 		return 1;
 	if (bal < price) {
 		tc_error(c, "FailedOperation.BalanceInsufficient",
-		         "the balance (%lld fen) is less than the order %s "
-		         "(%lld fen)",
-		         (long long)bal, name, (long long)price);
+			 "the balance (%lld fen) is less than the order %s "
+			 "(%lld fen)",
+			 (long long)bal, name, (long long)price);
 		return -1;
 	}
 	json_object_set_new(tc, "balance_fen", json_integer(bal - price));
@@ -555,11 +550,11 @@ int tc_dcdb_pay_deal(struct tc_call *c, json_t *deal)
 	json_object_set_new(deal, "_paid_at", json_integer(c->now));
 	json_object_set_new(tc_world(c->e, "paid_deals"), name, json_true());
 	emu_ledger_add(c->e, json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "kind",
-	                               "payment", "cloud", "tencent", "account",
-	                               c->account_name, "order_id", name,
-	                               "amount_fen", (json_int_t)price,
-	                               "product", "dcdb", "action",
-	                               json_get_str(deal, "_action", "")));
+				       "payment", "cloud", "tencent", "account",
+				       c->account_name, "order_id", name,
+				       "amount_fen", (json_int_t)price,
+				       "product", "dcdb", "action",
+				       json_get_str(deal, "_action", "")));
 	deliver(c, deal);
 	return 0;
 }
@@ -571,8 +566,7 @@ static int sale_info(struct tc_call *c)
 	json_t *list = json_array(), *r;
 	size_t i;
 
-	json_array_foreach(cfg(c->e, "regions"), i, r)
-	{
+	json_array_foreach (cfg(c->e, "regions"), i, r) {
 		json_t *x = json_deep_copy(r);
 		json_t *zones = json_object_get(x, "Zones");
 		json_t *choice = json_array(), *z;
@@ -580,16 +574,16 @@ static int sale_info(struct tc_call *c)
 
 		json_object_set(x, "ZoneList", zones);
 		json_object_del(x, "Zones");
-		json_array_foreach(zones, j, z)
-		{
+		json_array_foreach (zones, j, z) {
 			json_t *slaves = json_array(), *z2;
 			size_t k;
 
-			json_array_foreach(zones, k, z2) if (k != j)
-			    json_array_append(slaves, z2);
+			json_array_foreach (zones, k, z2)
+				if (k != j)
+					json_array_append(slaves, z2);
 			json_array_append_new(
 			    choice, json_pack("{s:O,s:o}", "MasterZone", z,
-			                      "SlaveZones", slaves));
+					      "SlaveZones", slaves));
 		}
 		json_object_set_new(x, "AvailableChoice", choice);
 		json_object_set_new(x, "HostType", json_string("Machine"));
@@ -602,8 +596,8 @@ static int sale_info(struct tc_call *c)
 static int shard_spec(struct tc_call *c)
 {
 	tc_ok(c, json_pack("{s:[{s:s,s:O}]}", "SpecConfig", "Machine",
-	                   "MiniMachine", "SpecConfigInfos",
-	                   cfg(c->e, "shard_specs")));
+			   "MiniMachine", "SpecConfigInfos",
+			   cfg(c->e, "shard_specs")));
 	return 0;
 }
 
@@ -619,7 +613,7 @@ static int price(struct tc_call *c)
 		return 0;
 	if (!zone_ok(c->e, c->region, zone)) {
 		tc_error(c, "InvalidParameterValue.IllegalZone",
-		         "zone '%s' is not on sale in %s", zone, c->region);
+			 "zone '%s' is not on sale in %s", zone, c->region);
 		return 0;
 	}
 	if (paymode && !strcmp(paymode, "postpaid"))
@@ -629,7 +623,7 @@ static int price(struct tc_call *c)
 	if (unit && !strcmp(unit, "microPent"))
 		p *= 10000;
 	tc_ok(c, json_pack("{s:I,s:I}", "OriginalPrice", (json_int_t)p, "Price",
-	                   (json_int_t)p));
+			   (json_int_t)p));
 	return 0;
 }
 
@@ -639,15 +633,15 @@ static int check_buyer(struct tc_call *c, int64_t need)
 
 	if (!json_get_bool(tc, "real_name_verified", 0)) {
 		tc_error(c, "UnauthorizedOperation.NotCertification",
-		         "the account has not completed real-name "
-		         "verification");
+			 "the account has not completed real-name "
+			 "verification");
 		return -1;
 	}
 	if (need > 0 && json_get_int(tc, "balance_fen", 0) < need) {
 		tc_error(c, "FailedOperation.BalanceInsufficient",
-		         "the balance (%lld fen) does not cover %lld fen",
-		         (long long)json_get_int(tc, "balance_fen", 0),
-		         (long long)need);
+			 "the balance (%lld fen) does not cover %lld fen",
+			 (long long)json_get_int(tc, "balance_fen", 0),
+			 (long long)need);
 		return -1;
 	}
 	return 0;
@@ -661,12 +655,11 @@ static int read_zones(struct tc_call *c, int required, const char **first)
 	*first = NULL;
 	if (tc_strs(c, "Zones", required, &zones) < 0)
 		return -1;
-	json_array_foreach(zones, i, z)
-	{
+	json_array_foreach (zones, i, z) {
 		if (!zone_ok(c->e, c->region, json_string_value(z))) {
 			tc_error(c, "InvalidParameterValue.IllegalZone",
-			         "zone '%s' is not on sale in %s",
-			         json_string_value(z), c->region);
+				 "zone '%s' is not on sale in %s",
+				 json_string_value(z), c->region);
 			return -1;
 		}
 		if (!*first)
@@ -675,7 +668,7 @@ static int read_zones(struct tc_call *c, int required, const char **first)
 	if (zones &&
 	    (json_array_size(zones) < 1 || json_array_size(zones) > 2)) {
 		tc_error(c, "InvalidParameterValue.IllegalZone",
-		         "Zones takes one or two zones");
+			 "Zones takes one or two zones");
 		return -1;
 	}
 	return 0;
@@ -690,12 +683,12 @@ static int read_network(struct tc_call *c)
 		return -1;
 	if (vpc && *vpc && (!subnet || !*subnet)) {
 		tc_error(c, "InvalidParameter.SubnetNotFound",
-		         "SubnetId is required with VpcId");
+			 "SubnetId is required with VpcId");
 		return -1;
 	}
 	if (vpc && *vpc && !str_starts_with(vpc, "vpc-")) {
 		tc_error(c, "InvalidParameter.VpcNotFound",
-		         "VPC '%s' does not exist", vpc);
+			 "VPC '%s' does not exist", vpc);
 		return -1;
 	}
 	return 0;
@@ -713,7 +706,7 @@ static int create_prepaid(struct tc_call *c)
 		return 0;
 	if (!region_cfg(c->e, c->region)) {
 		tc_error(c, "UnsupportedRegion", "region '%s' is not supported",
-		         c->region);
+			 c->region);
 		return 0;
 	}
 	if (check_buyer(c, 0) < 0)
@@ -722,20 +715,20 @@ static int create_prepaid(struct tc_call *c)
 	deal = new_deal(
 	    c, "purchase", amount, 1,
 	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:O}", "memory",
-	              (json_int_t)s.memory, "storage", (json_int_t)s.storage,
-	              "nodes", (json_int_t)s.nodes, "shards",
-	              (json_int_t)s.shards, "count", (json_int_t)s.count,
-	              "period", (json_int_t)s.period, "zone", zone, "region",
-	              c->region, "params", c->params));
+		      (json_int_t)s.memory, "storage", (json_int_t)s.storage,
+		      "nodes", (json_int_t)s.nodes, "shards",
+		      (json_int_t)s.shards, "count", (json_int_t)s.count,
+		      "period", (json_int_t)s.period, "zone", zone, "region",
+		      c->region, "params", c->params));
 	/* Like the cloud, the create pays from the balance when it can;
 	 * otherwise the order stays unpaid (status 1) until PayDeals.
 	 * Instances come with delivery either way. */
 	if (json_get_int(json_object_get(c->account, "tencent"), "balance_fen",
-	                 0) >= amount &&
+			 0) >= amount &&
 	    !json_is_true(cfg(c->e, "no_auto_pay")))
 		tc_dcdb_pay_deal(c, deal);
 	tc_ok(c, json_pack("{s:s,s:[]}", "DealName",
-	                   json_get_str(deal, "DealName", ""), "InstanceIds"));
+			   json_get_str(deal, "DealName", ""), "InstanceIds"));
 	return 0;
 }
 
@@ -751,7 +744,7 @@ static int create_postpaid(struct tc_call *c)
 		goto out;
 	if (!region_cfg(c->e, c->region)) {
 		tc_error(c, "UnsupportedRegion", "region '%s' is not supported",
-		         c->region);
+			 c->region);
 		goto out;
 	}
 	if (check_buyer(c, hour_price(c->e, &s) * s.count) < 0)
@@ -775,8 +768,8 @@ static int create_postpaid(struct tc_call *c)
 	json_object_set(deal, "InstanceIds", ids);
 	json_object_set_new(deal, "FlowId", json_integer(flow));
 	tc_ok(c, json_pack("{s:O,s:I,s:s}", "InstanceIds", ids, "FlowId",
-	                   (json_int_t)flow, "DealName",
-	                   json_get_str(deal, "DealName", "")));
+			   (json_int_t)flow, "DealName",
+			   json_get_str(deal, "DealName", "")));
 out:
 	json_decref(ids);
 	return 0;
@@ -791,10 +784,9 @@ static int describe_orders(struct tc_call *c)
 		json_decref(out);
 		return 0;
 	}
-	json_array_foreach(names, i, n)
-	{
+	json_array_foreach (names, i, n) {
 		json_t *d = json_object_get(tc_world(c->e, "deals"),
-		                            json_string_value(n));
+					    json_string_value(n));
 
 		if (!d ||
 		    strcmp(json_get_str(d, "_account", ""), c->account_name))
@@ -802,7 +794,7 @@ static int describe_orders(struct tc_call *c)
 		json_array_append_new(out, public_copy(d));
 	}
 	tc_ok(c, json_pack("{s:I,s:o}", "TotalCount",
-	                   (json_int_t)json_array_size(out), "Deals", out));
+			   (json_int_t)json_array_size(out), "Deals", out));
 	return 0;
 }
 
@@ -811,11 +803,10 @@ static int has_tag(const json_t *in, const char *key, const char *value)
 	json_t *t;
 	size_t i;
 
-	json_array_foreach(
-	    json_object_get(in, "ResourceTags"), i,
-	    t) if (!strcmp(json_get_str(t, "TagKey", ""), key) &&
-	           (!value ||
-	            !strcmp(json_get_str(t, "TagValue", ""), value))) return 1;
+	json_array_foreach (json_object_get(in, "ResourceTags"), i, t)
+		if (!strcmp(json_get_str(t, "TagKey", ""), key) &&
+		    (!value || !strcmp(json_get_str(t, "TagValue", ""), value)))
+			return 1;
 	return 0;
 }
 
@@ -824,10 +815,9 @@ static int int_in(const json_t *arr, int64_t v)
 	json_t *x;
 	size_t i;
 
-	json_array_foreach(arr, i, x)
-	{
+	json_array_foreach (arr, i, x) {
 		int64_t y = json_is_string(x) ? atoll(json_string_value(x))
-		                              : json_integer_value(x);
+					      : json_integer_value(x);
 		if (y == v)
 			return 1;
 	}
@@ -852,7 +842,7 @@ static int describe_instances(struct tc_call *c)
 		goto out;
 	if (lim < 1 || lim > 100 || offset < 0) {
 		tc_error(c, "InvalidParameterValue",
-		         "Limit must be 1-100 and Offset at least 0");
+			 "Limit must be 1-100 and Offset at least 0");
 		goto out;
 	}
 	/* No filter: page through the owner's index. */
@@ -867,8 +857,8 @@ static int describe_instances(struct tc_call *c)
 		     i < json_array_size(idx) && i < (size_t)(offset + lim);
 		     i++) {
 			json_t *o = json_object_get(
-				tc_world(c->e, "instances"),
-				json_string_value(json_array_get(idx, i)));
+			    tc_world(c->e, "instances"),
+			    json_string_value(json_array_get(idx, i)));
 			if (o)
 				json_array_append_new(out, public_copy(o));
 		}
@@ -884,8 +874,7 @@ static int describe_instances(struct tc_call *c)
 			json_t *x;
 
 			picked = json_object();
-			json_array_foreach(ids, i, x)
-			{
+			json_array_foreach (ids, i, x) {
 				json_t *o =
 				    json_object_get(scan, json_string_value(x));
 				if (o)
@@ -894,25 +883,22 @@ static int describe_instances(struct tc_call *c)
 			}
 			scan = picked;
 		}
-		json_object_foreach(scan, k, in)
-		{
+		json_object_foreach (scan, k, in) {
 			size_t i;
 			json_t *x;
 			int ok = 1;
 
 			if (strcmp(json_get_str(in, "_account", ""),
-			           c->account_name) ||
+				   c->account_name) ||
 			    strcmp(json_get_str(in, "Region", ""), c->region))
 				continue;
-			json_array_foreach(
-			    tagkeys, i,
-			    x) if (!has_tag(in, json_string_value(x), NULL))
-			    ok = 0;
-			json_array_foreach(
-			    tags, i,
-			    x) if (!has_tag(in, json_get_str(x, "TagKey", ""),
-			                    json_get_str(x, "TagValue", NULL)))
-			    ok = 0;
+			json_array_foreach (tagkeys, i, x)
+				if (!has_tag(in, json_string_value(x), NULL))
+					ok = 0;
+			json_array_foreach (tags, i, x)
+				if (!has_tag(in, json_get_str(x, "TagKey", ""),
+					     json_get_str(x, "TagValue", NULL)))
+					ok = 0;
 			if (json_array_size(status) &&
 			    !int_in(status, json_get_int(in, "Status", 0)))
 				ok = 0;
@@ -921,15 +907,15 @@ static int describe_instances(struct tc_call *c)
 				ok = 0;
 			if (key && *key) {
 				int byname = !search ||
-				             !strcmp(search, "all") ||
-				             !strcmp(search, "instancename");
+					     !strcmp(search, "all") ||
+					     !strcmp(search, "instancename");
 				int byvip = !search || !strcmp(search, "all") ||
-				            !strcmp(search, "vip");
+					    !strcmp(search, "vip");
 
 				if (!(byname &&
 				      strstr(
-				          json_get_str(in, "InstanceName", ""),
-				          key)) &&
+					  json_get_str(in, "InstanceName", ""),
+					  key)) &&
 				    !(byvip &&
 				      strstr(json_get_str(in, "Vip", ""), key)))
 					ok = 0;
@@ -944,7 +930,7 @@ static int describe_instances(struct tc_call *c)
 	}
 answer:
 	tc_ok(c, json_pack("{s:I,s:O}", "TotalCount", (json_int_t)total,
-	                   "Instances", out));
+			   "Instances", out));
 out:
 	json_decref(out);
 	return 0;
@@ -962,11 +948,11 @@ static int describe_detail(struct tc_call *c)
 	json_object_del(d, "Paymode");
 	json_object_set(d, "Shards", json_object_get(in, "ShardDetail"));
 	json_object_set_new(d, "VpcId",
-	                    json_string(json_get_str(in, "UniqueVpcId", "")));
+			    json_string(json_get_str(in, "UniqueVpcId", "")));
 	json_object_set_new(
 	    d, "SubnetId", json_string(json_get_str(in, "UniqueSubnetId", "")));
 	json_object_set_new(d, "MasterZone",
-	                    json_string(json_get_str(in, "Zone", "")));
+			    json_string(json_get_str(in, "Zone", "")));
 	tc_ok(c, d);
 	return 0;
 }
@@ -982,19 +968,18 @@ static int describe_shards(struct tc_call *c)
 		json_decref(out);
 		return 0;
 	}
-	json_array_foreach(json_object_get(in, "ShardDetail"), i, s)
-	{
+	json_array_foreach (json_object_get(in, "ShardDetail"), i, s) {
 		json_t *x = json_deep_copy(s);
 
 		json_object_set(x, "InstanceId",
-		                json_object_get(in, "InstanceId"));
+				json_object_get(in, "InstanceId"));
 		json_object_set(x, "Region", json_object_get(in, "Region"));
 		json_object_set(x, "Zone", json_object_get(in, "Zone"));
 		json_object_set(x, "Paymode", json_object_get(in, "Paymode"));
 		json_array_append_new(out, x);
 	}
 	tc_ok(c, json_pack("{s:I,s:o}", "TotalCount",
-	                   (json_int_t)json_array_size(out), "Shards", out));
+			   (json_int_t)json_array_size(out), "Shards", out));
 	return 0;
 }
 
@@ -1010,47 +995,44 @@ static int init_instances(struct tc_call *c)
 	params = json_object_get(c->params, "Params");
 	if (!json_is_array(params)) {
 		tc_error(c, "MissingParameter",
-		         "the request is missing a required parameter "
-		         "`Params`");
+			 "the request is missing a required parameter "
+			 "`Params`");
 		goto out;
 	}
-	json_array_foreach(params, j, p)
-	{
+	json_array_foreach (params, j, p) {
 		const char *n = json_get_str(p, "Param", "");
 		if (!strcmp(n, "character_set_server"))
 			has_cs = 1;
 		else if (!strcmp(n, "lower_case_table_names"))
 			has_lc = 1;
 		else if (strcmp(n, "innodb_page_size") &&
-		         strcmp(n, "sync_mode")) {
+			 strcmp(n, "sync_mode")) {
 			tc_error(c, "InvalidParameterValue.IllegalInitParam",
-			         "unknown init parameter '%s'", n);
+				 "unknown init parameter '%s'", n);
 			goto out;
 		}
 	}
 	if (!has_cs || !has_lc) {
 		tc_error(c, "InvalidParameterValue.IllegalInitParam",
-		         "character_set_server and lower_case_table_names are "
-		         "required");
+			 "character_set_server and lower_case_table_names are "
+			 "required");
 		goto out;
 	}
-	json_array_foreach(ids, i, x)
-	{
+	json_array_foreach (ids, i, x) {
 		json_t *in = own_instance(c, json_string_value(x));
 
 		if (!in)
 			goto out;
 		if (json_get_int(in, "Status", 0) != 3) {
 			tc_error(c, "ResourceUnavailable.BadInstanceStatus",
-			         "instance %s is in status %lld; only status 3 "
-			         "(not initialised) can be initialised",
-			         json_string_value(x),
-			         (long long)json_get_int(in, "Status", 0));
+				 "instance %s is in status %lld; only status 3 "
+				 "(not initialised) can be initialised",
+				 json_string_value(x),
+				 (long long)json_get_int(in, "Status", 0));
 			goto out;
 		}
 	}
-	json_array_foreach(ids, i, x)
-	{
+	json_array_foreach (ids, i, x) {
 		json_t *in = own_instance(c, json_string_value(x));
 		int64_t at = c->now + emu_delay(c->e, "tc_init", 2000), flow;
 
@@ -1080,11 +1062,11 @@ static int describe_flow(struct tc_call *c)
 	f = json_object_get(tc_world(c->e, "flows"), key);
 	if (!f || strcmp(json_get_str(f, "_account", ""), c->account_name)) {
 		tc_error(c, "InvalidParameter.FlowNotFound",
-		         "flow %lld does not exist", (long long)id);
+			 "flow %lld does not exist", (long long)id);
 		return 0;
 	}
 	tc_ok(c, json_pack("{s:I}", "Status",
-	                   (json_int_t)json_get_int(f, "Status", 2)));
+			   (json_int_t)json_get_int(f, "Status", 2)));
 	return 0;
 }
 
@@ -1099,7 +1081,7 @@ static int modify_name(struct tc_call *c)
 		return 0;
 	if (!*name || strlen(name) > 60) {
 		tc_error(c, "InvalidParameterValue",
-		         "InstanceName must be 1-60 characters");
+			 "InstanceName must be 1-60 characters");
 		return 0;
 	}
 	json_object_set_new(in, "InstanceName", json_string(name));
@@ -1117,11 +1099,12 @@ static int modify_project(struct tc_call *c)
 	if (tc_strs(c, "InstanceIds", 1, &ids) < 0 ||
 	    tc_int(c, "ProjectId", 1, 0, &project) < 0)
 		return 0;
-	json_array_foreach(
-	    ids, i, x) if (!own_instance(c, json_string_value(x))) return 0;
-	json_array_foreach(ids, i, x)
-	    json_object_set_new(own_instance(c, json_string_value(x)),
-	                        "ProjectId", json_integer(project));
+	json_array_foreach (ids, i, x)
+		if (!own_instance(c, json_string_value(x)))
+			return 0;
+	json_array_foreach (ids, i, x)
+		json_object_set_new(own_instance(c, json_string_value(x)),
+				    "ProjectId", json_integer(project));
 	emu_dirty(c->e);
 	tc_ok(c, NULL);
 	return 0;
@@ -1138,7 +1121,7 @@ static int modify_sgs(struct tc_call *c)
 		return 0;
 	if (strcmp(product, "dcdb")) {
 		tc_error(c, "InvalidParameterValue",
-		         "Product must be 'dcdb', got '%s'", product);
+			 "Product must be 'dcdb', got '%s'", product);
 		return 0;
 	}
 	if (!(in = own_instance(c, id)))
@@ -1162,15 +1145,15 @@ static int describe_sgs(struct tc_call *c)
 		json_decref(groups);
 		return 0;
 	}
-	json_array_foreach(json_object_get(in, "SecurityGroupIds"), i, g)
-	    json_array_append_new(groups, json_pack("{s:O,s:O,s:[],s:[]}",
-	                                            "SecurityGroupId", g,
-	                                            "SecurityGroupName", g,
-	                                            "Inbound", "Outbound"));
+	json_array_foreach (json_object_get(in, "SecurityGroupIds"), i, g)
+		json_array_append_new(groups, json_pack("{s:O,s:O,s:[],s:[]}",
+							"SecurityGroupId", g,
+							"SecurityGroupName", g,
+							"Inbound", "Outbound"));
 	snprintf(port, sizeof(port), "%lld",
-	         (long long)json_get_int(in, "Vport", 3306));
+		 (long long)json_get_int(in, "Vport", 3306));
 	tc_ok(c, json_pack("{s:o,s:s,s:s}", "Groups", groups, "VIP",
-	                   json_get_str(in, "Vip", ""), "VPort", port));
+			   json_get_str(in, "Vip", ""), "VPort", port));
 	return 0;
 }
 
@@ -1195,7 +1178,7 @@ static int modify_network(struct tc_call *c)
 
 /* ADD / EXPAND configs into (memory, storage, added shards). */
 static int upgrade_spec(struct tc_call *c, json_t *in, int64_t *mem,
-                        int64_t *sto, int64_t *add)
+			int64_t *sto, int64_t *add)
 {
 	const char *type;
 	json_t *cfgo;
@@ -1209,13 +1192,13 @@ static int upgrade_spec(struct tc_call *c, json_t *in, int64_t *mem,
 		cfgo = json_object_get(c->params, "ExpandShardConfig");
 	else {
 		tc_error(c, "InvalidParameterValue",
-		         "UpgradeType must be ADD or EXPAND here, got '%s'",
-		         type);
+			 "UpgradeType must be ADD or EXPAND here, got '%s'",
+			 type);
 		return -1;
 	}
 	if (!json_is_object(cfgo)) {
 		tc_error(c, "MissingParameter", "%sShardConfig is required",
-		         !strcmp(type, "ADD") ? "Add" : "Expand");
+			 !strcmp(type, "ADD") ? "Add" : "Expand");
 		return -1;
 	}
 	*mem = json_get_int(cfgo, "ShardMemory", 0);
@@ -1226,22 +1209,22 @@ static int upgrade_spec(struct tc_call *c, json_t *in, int64_t *mem,
 	s.nodes = json_get_int(in, "NodeCount", 2);
 	if (!strcmp(type, "ADD") &&
 	    (*add < 1 || json_get_int(in, "ShardCount", 0) + *add >
-	                     limit(c->e, "max_shards", 64))) {
+			     limit(c->e, "max_shards", 64))) {
 		tc_error(c, "InvalidParameterValue.IllegalQuantity",
-		         "cannot add %lld shards", (long long)*add);
+			 "cannot add %lld shards", (long long)*add);
 		return -1;
 	}
 	return spec_check(c, &s);
 }
 
 static int64_t upgrade_cost(struct tc_call *c, json_t *in, int64_t mem,
-                            int64_t sto, int64_t add, int hourly)
+			    int64_t sto, int64_t add, int hourly)
 {
 	struct spec now = {
 	    json_get_int(json_array_get(json_object_get(in, "ShardDetail"), 0),
-	                 "Memory", 0),
+			 "Memory", 0),
 	    json_get_int(json_array_get(json_object_get(in, "ShardDetail"), 0),
-	                 "Storage", 0),
+			 "Storage", 0),
 	    json_get_int(in, "NodeCount", 2),
 	    json_get_int(in, "ShardCount", 2),
 	    1,
@@ -1270,8 +1253,8 @@ static int upgrade_price(struct tc_call *c)
 		return 0;
 	p = upgrade_cost(c, in, mem, sto, add, 0);
 	tc_ok(c, json_pack("{s:I,s:I,s:s}", "OriginalPrice", (json_int_t)p,
-	                   "Price", (json_int_t)p, "Formula",
-	                   "new monthly price - old monthly price"));
+			   "Price", (json_int_t)p, "Formula",
+			   "new monthly price - old monthly price"));
 	return 0;
 }
 
@@ -1287,7 +1270,7 @@ static int upgrade(struct tc_call *c)
 	    upgrade_spec(c, in, &mem, &sto, &add) < 0)
 		return 0;
 	if (strcmp(json_get_str(in, "Paymode", ""),
-	           hourly ? "postpaid" : "prepaid")) {
+		   hourly ? "postpaid" : "prepaid")) {
 		tc_error(
 		    c, "InvalidParameter.NotSupportedPayMode",
 		    "%s is %s; use %s", id, json_get_str(in, "Paymode", ""),
@@ -1296,15 +1279,15 @@ static int upgrade(struct tc_call *c)
 	}
 	if (json_get_int(in, "Status", 0) != 2) {
 		tc_error(c, "ResourceUnavailable.BadInstanceStatus",
-		         "instance %s is not running", id);
+			 "instance %s is not running", id);
 		return 0;
 	}
 	deal =
 	    new_deal(c, "upgrade", upgrade_cost(c, in, mem, sto, add, hourly),
-	             hourly ? 0 : 1,
-	             json_pack("{s:s,s:I,s:I,s:I}", "instance", id, "memory",
-	                       (json_int_t)mem, "storage", (json_int_t)sto,
-	                       "add", (json_int_t)add));
+		     hourly ? 0 : 1,
+		     json_pack("{s:s,s:I,s:I,s:I}", "instance", id, "memory",
+			       (json_int_t)mem, "storage", (json_int_t)sto,
+			       "add", (json_int_t)add));
 	if (hourly) {
 		json_object_set_new(deal, "_status", json_integer(2));
 		deliver(c, deal);
@@ -1312,7 +1295,7 @@ static int upgrade(struct tc_call *c)
 		return 0;
 	}
 	tc_ok(c, json_pack("{s:s}", "DealName",
-	                   json_get_str(deal, "DealName", "")));
+			   json_get_str(deal, "DealName", "")));
 	return 0;
 }
 
@@ -1331,13 +1314,13 @@ static int renew_price(struct tc_call *c)
 	    json_array_get(json_object_get(in, "ShardDetail"), 0), "Memory", 0);
 	s.storage =
 	    json_get_int(json_array_get(json_object_get(in, "ShardDetail"), 0),
-	                 "Storage", 0);
+			 "Storage", 0);
 	s.nodes = json_get_int(in, "NodeCount", 2);
 	s.shards = json_get_int(in, "ShardCount", 2);
 	tc_ok(c,
 	      json_pack("{s:I,s:I}", "OriginalPrice",
-	                (json_int_t)(month_price(c->e, &s) * period), "Price",
-	                (json_int_t)(month_price(c->e, &s) * period)));
+			(json_int_t)(month_price(c->e, &s) * period), "Price",
+			(json_int_t)(month_price(c->e, &s) * period)));
 	return 0;
 }
 
@@ -1354,21 +1337,21 @@ static int renew(struct tc_call *c)
 		return 0;
 	if (strcmp(json_get_str(in, "Paymode", ""), "prepaid")) {
 		tc_error(c, "InvalidParameter.NotSupportedPayMode",
-		         "only prepaid instances are renewed");
+			 "only prepaid instances are renewed");
 		return 0;
 	}
 	s.memory = json_get_int(
 	    json_array_get(json_object_get(in, "ShardDetail"), 0), "Memory", 0);
 	s.storage =
 	    json_get_int(json_array_get(json_object_get(in, "ShardDetail"), 0),
-	                 "Storage", 0);
+			 "Storage", 0);
 	s.nodes = json_get_int(in, "NodeCount", 2);
 	s.shards = json_get_int(in, "ShardCount", 2);
 	deal = new_deal(c, "renew", month_price(c->e, &s) * period, 1,
-	                json_pack("{s:s,s:I}", "instance", id, "period",
-	                          (json_int_t)period));
+			json_pack("{s:s,s:I}", "instance", id, "period",
+				  (json_int_t)period));
 	tc_ok(c, json_pack("{s:s}", "DealName",
-	                   json_get_str(deal, "DealName", "")));
+			   json_get_str(deal, "DealName", "")));
 	return 0;
 }
 
@@ -1382,7 +1365,7 @@ static int set_isolation(struct tc_call *c, int activate)
 
 	if (tc_strs(c, "InstanceIds", 1, &ids) < 0)
 		goto out;
-	json_array_foreach(ids, i, x) {
+	json_array_foreach (ids, i, x) {
 		json_t *in = json_object_get(tc_world(c->e, "instances"),
 					     json_string_value(x));
 		char when[20] = "0000-00-00 00:00:00";
@@ -1393,8 +1376,8 @@ static int set_isolation(struct tc_call *c, int activate)
 		    strcmp(json_get_str(in, "Paymode", ""),
 			   hourly ? "postpaid" : "prepaid") ||
 		    (activate ? st != -1
-			      : st < 2 || json_get_int(in, "ProtectedProperty",
-						      0))) {
+			      : st < 2 ||
+				    json_get_int(in, "ProtectedProperty", 0))) {
 			json_array_append(failed, x);
 			continue;
 		}
@@ -1434,7 +1417,7 @@ static int destroy(struct tc_call *c)
 	if (tc_str(c, "InstanceId", 1, &id) < 0 || !(in = own_instance(c, id)))
 		return 0;
 	if (strcmp(json_get_str(in, "Paymode", ""),
-	           hourly ? "postpaid" : "prepaid")) {
+		   hourly ? "postpaid" : "prepaid")) {
 		tc_error(
 		    c, "InvalidParameter.NotSupportedPayMode",
 		    "%s is %s; use %s", id, json_get_str(in, "Paymode", ""),
@@ -1443,14 +1426,14 @@ static int destroy(struct tc_call *c)
 	}
 	if (json_get_int(in, "ProtectedProperty", 0)) {
 		tc_error(c, "UnsupportedOperation.InvalidOperation",
-		         "instance %s has deletion protection on", id);
+			 "instance %s has deletion protection on", id);
 		return 0;
 	}
 	if (!hourly && json_get_int(in, "Status", 0) != -1) {
 		tc_error(c, "ResourceUnavailable.BadInstanceStatus",
-		         "instance %s must be isolated (IsolateDCDBInstance) "
-		         "before it is destroyed",
-		         id);
+			 "instance %s must be isolated (IsolateDCDBInstance) "
+			 "before it is destroyed",
+			 id);
 		return 0;
 	}
 	set_status(in, 5, "deleting");
@@ -1459,7 +1442,7 @@ static int destroy(struct tc_call *c)
 	new_flow(c, at, &flow);
 	emu_dirty(c->e);
 	tc_ok(c, json_pack("{s:s,s:I}", "InstanceId", id, "FlowId",
-	                   (json_int_t)flow));
+			   (json_int_t)flow));
 	return 0;
 }
 
@@ -1526,7 +1509,7 @@ static const struct {
 };
 
 tc_action_fn tc_dcdb_action(const char *action, const char **params,
-                            int *regional)
+			    int *regional)
 {
 	size_t i;
 

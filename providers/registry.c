@@ -10,13 +10,11 @@
 int provider_refresh_batch_size;
 
 static const struct provider *const providers[] = {
-	REGISTRY_PROVIDERS
-	NULL,
+    REGISTRY_PROVIDERS NULL,
 };
 
 static const struct resource_type *const types[] = {
-	REGISTRY_TYPES
-	NULL,
+    REGISTRY_TYPES NULL,
 };
 
 const struct provider *provider_lookup(const char *name)

@@ -12,10 +12,9 @@
 #include "providers/tencentcloud/tencentcloud.h"
 
 #define REGISTRY_PROVIDERS &jdcloud_provider, &tencentcloud_provider,
-#define REGISTRY_TYPES                                                       \
-	&jdcloud_dc_bgw_type, &jdcloud_dc_bgw_route_type,                    \
-		&jdcloud_dc_connection_type, &jdcloud_dc_private_vif_type,   \
-		&jdcloud_dc_vpc_attachment_type,                             \
-		&tencentcloud_dcdb_instance_type,
+#define REGISTRY_TYPES                                                 \
+	&jdcloud_dc_bgw_type, &jdcloud_dc_bgw_route_type,              \
+	    &jdcloud_dc_connection_type, &jdcloud_dc_private_vif_type, \
+	    &jdcloud_dc_vpc_attachment_type, &tencentcloud_dcdb_instance_type,
 
 #endif

@@ -15,8 +15,8 @@
 enum st { ST_PENDING, ST_WAITING, ST_DONE, ST_FAILED, ST_SKIPPED, ST_TIMEOUT };
 
 struct srun {
-	json_t *step;          /* borrowed from the plan */
-	const json_t *change;  /* borrowed */
+	json_t *step;	      /* borrowed from the plan */
+	const json_t *change; /* borrowed */
 	const struct resource_type *rt;
 	enum st st;
 	int64_t started_ms, next_poll_ms;
@@ -29,9 +29,8 @@ json_t *apply_default_wait_timeouts(void)
 	/* Seconds.  JD review and construction take days in the real
 	 * cloud: apply leaves them pending rather than waiting that long. */
 	return json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "default", 1800,
-			 "create", 3600, "init", 3600, "update", 3600,
-			 "delete", 1800, "pay", 600, "review", 600,
-			 "construction", 600);
+			 "create", 3600, "init", 3600, "update", 3600, "delete",
+			 1800, "pay", 600, "review", 600, "construction", 600);
 }
 
 void apply_token(char out[40], const char *lineage, const char *address,
@@ -66,8 +65,8 @@ static void emit(const struct apply_hooks *h, const char *event,
 		json_object_set_new(ev, "message", json_string(msg));
 	if (r->started_ms)
 		json_object_set_new(
-			ev, "elapsed_ms",
-			json_integer(time_mono_ms() - r->started_ms));
+		    ev, "elapsed_ms",
+		    json_integer(time_mono_ms() - r->started_ms));
 	h->event(h->arg, ev);
 	json_decref(ev);
 }
@@ -77,7 +76,7 @@ static const json_t *find_change(const json_t *plan, const char *addr)
 	json_t *c;
 	size_t i;
 
-	json_array_foreach(json_object_get(plan, "resource_changes"), i, c)
+	json_array_foreach (json_object_get(plan, "resource_changes"), i, c)
 		if (!strcmp(json_get_str(c, "address", ""), addr))
 			return c;
 	return NULL;
@@ -145,19 +144,18 @@ static json_t *pending_for(json_t *state, json_t *res, const struct srun *r)
 		if (json_get_str(res, "id", NULL) &&
 		    json_get_bool(r->change, "create_before_destroy", 0))
 			json_object_set_new(
-				res, "deposed",
-				json_pack("{s:s,s:O?}", "id",
-					  json_get_str(res, "id", ""),
-					  "attributes",
-					  json_object_get(res, "attributes")));
+			    res, "deposed",
+			    json_pack("{s:s,s:O?}", "id",
+				      json_get_str(res, "id", ""), "attributes",
+				      json_object_get(res, "attributes")));
 	} else {
 		json_object_set_new(
-			p, "generation",
-			json_integer(json_get_int(res, "generation", 1)));
-		json_object_set_new(p, "token",
-				    json_string(json_get_str(
-					    json_object_get(res, "pending"),
-					    "token", "")));
+		    p, "generation",
+		    json_integer(json_get_int(res, "generation", 1)));
+		json_object_set_new(
+		    p, "token",
+		    json_string(json_get_str(json_object_get(res, "pending"),
+					     "token", "")));
 	}
 	json_object_set_new(res, "pending", p);
 	return p;
@@ -205,9 +203,9 @@ static void finish_phase(json_t *state, json_t *res, const struct srun *r,
 	}
 	if (resolved) {
 		json_t *dg = json_object();
-		json_t *red = props_redact(json_get_str(res, "type", ""),
-					   resolved, dg,
-					   json_get_str(state, "lineage", ""));
+		json_t *red =
+		    props_redact(json_get_str(res, "type", ""), resolved, dg,
+				 json_get_str(state, "lineage", ""));
 		json_t *attrs = json_object_get(res, "attributes");
 
 		/* What the user asked for, overlaid by what the cloud says. */
@@ -218,8 +216,8 @@ static void finish_phase(json_t *state, json_t *res, const struct srun *r,
 	}
 	json_object_set(res, "dependencies",
 			json_object_get(r->change, "depends_on")
-				? json_object_get(r->change, "depends_on")
-				: json_array());
+			    ? json_object_get(r->change, "depends_on")
+			    : json_array());
 	if (json_is_object(p) && json_object_get(p, "generation"))
 		json_object_set(res, "generation",
 				json_object_get(p, "generation"));
@@ -241,8 +239,7 @@ static void record_error(struct run_ctx *x, const struct srun *r,
 {
 	json_t *er = json_pack("{s:s,s:s,s:s}", "address",
 			       json_get_str(r->step, "address", ""), "step",
-			       json_get_str(r->step, "id", ""), "message",
-			       msg);
+			       json_get_str(r->step, "id", ""), "message", msg);
 
 	if (run && run->cloud_code[0])
 		json_object_set_new(er, "cloud_code",
@@ -347,8 +344,9 @@ static enum st run_one(struct run_ctx *x, struct srun *r, int *changed)
 	st = ST_DONE;
 done:
 	*changed = 1;
-	json_object_set_new(p, "completed",
-			    json_integer(json_get_int(r->step, "index", 0) + 1));
+	json_object_set_new(
+	    p, "completed",
+	    json_integer(json_get_int(r->step, "index", 0) + 1));
 	json_object_set_new(p, "in_flight", json_false());
 	if (json_get_int(r->step, "index", 0) + 1 >=
 	    json_get_int(r->step, "count", 1))
@@ -379,7 +377,7 @@ static int deps_state(const struct srun *v, size_t n, const json_t *step,
 	int all_done = 1;
 
 	(void)n;
-	json_array_foreach(json_object_get(step, "depends_on"), i, d) {
+	json_array_foreach (json_object_get(step, "depends_on"), i, d) {
 		json_t *ix = json_object_get(index, json_string_value(d));
 		enum st s;
 
@@ -408,9 +406,9 @@ static int commit(struct run_ctx *x, const char *fmt, const char *detail,
 	char *msg = xasprintf(fmt, detail);
 	int ret;
 
-	json_object_set_new(x->state, "serial",
-			    json_integer(json_get_int(x->state, "serial", 0) +
-					 1));
+	json_object_set_new(
+	    x->state, "serial",
+	    json_integer(json_get_int(x->state, "serial", 0) + 1));
 	ret = x->h->commit(x->h->arg, x->state, msg, e);
 	free(msg);
 	return ret;
@@ -425,7 +423,12 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 	struct srun *v = xcalloc(n ? n : 1, sizeof(*v));
 	struct apply_opts o = *opts;
 	json_t *own_timeouts = NULL;
-	struct run_ctx x = {state, plan, ps, &o, hooks, json_object(),
+	struct run_ctx x = {state,
+			    plan,
+			    ps,
+			    &o,
+			    hooks,
+			    json_object(),
 			    json_pack("{s:[],s:[]}", "errors", "waiting")};
 	int ret = 0, wave = 0, failed = 0, done = 0, skipped = 0, timeouts = 0;
 
@@ -439,17 +442,16 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 		o.wait_timeouts = own_timeouts = apply_default_wait_timeouts();
 
 	index = json_object();
-	json_array_foreach(steps, i, s) {
+	json_array_foreach (steps, i, s) {
 		const char *addr = json_get_str(s, "address", "");
-		json_t *res = json_object_get(json_object_get(state,
-							      "resources"),
-					      addr);
+		json_t *res =
+		    json_object_get(json_object_get(state, "resources"), addr);
 		json_t *p = json_object_get(res, "pending");
 
 		v[i].step = s;
 		v[i].change = find_change(plan, addr);
-		v[i].rt = resource_type_lookup(
-			json_get_str(v[i].change, "type", ""));
+		v[i].rt =
+		    resource_type_lookup(json_get_str(v[i].change, "type", ""));
 		if (!v[i].change || !v[i].rt) {
 			ret = err_set(e, DCF_EINVALID,
 				      "plan step %s has no valid change",
@@ -458,7 +460,7 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 		}
 		if (json_get_bool(p, "in_flight", 0) &&
 		    json_get_int(p, "completed", -1) ==
-			    json_get_int(s, "index", -2) &&
+			json_get_int(s, "index", -2) &&
 		    !strcmp(json_get_str(p, "phase", ""),
 			    json_get_str(s, "phase", "")))
 			v[i].resumed_in_flight = 1;
@@ -515,12 +517,12 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 				continue;
 			res = res_entry(state, r->change);
 			p = pending_for(state, res, r);
-			json_object_set_new(p, "step",
-					    json_string(json_get_str(
-						    r->step, "id", "")));
-			json_object_set_new(p, "kind",
-					    json_string(json_get_str(
-						    r->step, "kind", "")));
+			json_object_set_new(
+			    p, "step",
+			    json_string(json_get_str(r->step, "id", "")));
+			json_object_set_new(
+			    p, "kind",
+			    json_string(json_get_str(r->step, "kind", "")));
 			json_object_set_new(p, "in_flight", json_true());
 			if (names.len)
 				buf_puts(&names, ", ");
@@ -557,32 +559,28 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 					st = ST_TIMEOUT;
 					timeouts++;
 					json_array_append_new(
-						json_object_get(x.summary,
-								"waiting"),
-						json_pack("{s:s,s:s,s:s}",
-							  "address",
-							  json_get_str(r->step,
-								       "address",
-								       ""),
-							  "step",
-							  json_get_str(r->step,
-								       "id", ""),
-							  "title",
-							  json_get_str(r->step,
-								       "title",
-								       "")));
+					    json_object_get(x.summary,
+							    "waiting"),
+					    json_pack(
+						"{s:s,s:s,s:s}", "address",
+						json_get_str(r->step, "address",
+							     ""),
+						"step",
+						json_get_str(r->step, "id", ""),
+						"title",
+						json_get_str(r->step, "title",
+							     "")));
 					emit(hooks, "timeout", r, NULL,
 					     "still waiting; left pending for "
 					     "the next apply");
 				} else {
-					r->backoff_ms =
-						r->backoff_ms
-							? r->backoff_ms * 2
-							: o.poll_min_ms;
+					r->backoff_ms = r->backoff_ms
+							    ? r->backoff_ms * 2
+							    : o.poll_min_ms;
 					if (r->backoff_ms > o.poll_max_ms)
 						r->backoff_ms = o.poll_max_ms;
 					r->next_poll_ms =
-						time_mono_ms() + r->backoff_ms;
+					    time_mono_ms() + r->backoff_ms;
 				}
 			}
 			if (st == ST_DONE)
@@ -617,8 +615,8 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 	json_object_set_new(x.summary, "pending", json_integer(timeouts));
 	json_object_set_new(x.summary, "waves", json_integer(wave));
 	if (failed) {
-		json_t *first = json_array_get(
-			json_object_get(x.summary, "errors"), 0);
+		json_t *first =
+		    json_array_get(json_object_get(x.summary, "errors"), 0);
 		ret = err_set(e, DCF_EPROVIDER, "%s: %s",
 			      json_get_str(first, "address", ""),
 			      json_get_str(first, "message", ""));

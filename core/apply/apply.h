@@ -55,12 +55,12 @@ struct apply_hooks {
 };
 
 struct apply_opts {
-	int parallelism;          /* steps per wave (default 10) */
+	int parallelism; /* steps per wave (default 10) */
 	/* Seconds a wait step may take, by the step's timeout_class
 	 * ("create", "review", "construction", "init", …) and "default". */
 	const json_t *wait_timeouts;
-	long poll_min_ms;         /* first poll delay (default 500) */
-	long poll_max_ms;         /* backoff cap (default 10000) */
+	long poll_min_ms; /* first poll delay (default 500) */
+	long poll_max_ms; /* backoff cap (default 10000) */
 };
 
 /* Default wait timeouts in seconds (new reference). */

@@ -50,8 +50,8 @@ int drift_ignore_parse(struct drift_ignore *out, const char *text,
 		while (*s == ' ' || *s == '\t')
 			s++;
 		end = s + strlen(s);
-		while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-				   end[-1] == '\r'))
+		while (end > s &&
+		       (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 			*--end = '\0';
 		if (!*s || *s == '#') {
 			free(r);
@@ -68,8 +68,8 @@ int drift_ignore_parse(struct drift_ignore *out, const char *text,
 			drift_ignore_release(out);
 			return ret;
 		}
-		out->rules = xrealloc(out->rules,
-				      (out->n + 1) * sizeof(*out->rules));
+		out->rules =
+		    xrealloc(out->rules, (out->n + 1) * sizeof(*out->rules));
 		out->rules[out->n++] = xstrdup(s);
 		free(r);
 	}
@@ -143,7 +143,7 @@ int drift_report(json_t **out, const json_t *state, const json_t *refreshed,
 	size_t i;
 
 	(void)e;
-	json_object_foreach((json_t *)res, addr, r) {
+	json_object_foreach ((json_t *)res, addr, r) {
 		const char *t = json_get_str(r, "type", "");
 		const char *rid = json_get_str(r, "id", NULL);
 		json_t *now = json_object_get(refreshed, addr);
@@ -157,10 +157,9 @@ int drift_report(json_t **out, const json_t *state, const json_t *refreshed,
 			continue;
 		}
 		if (json_is_null(now)) {
-			json_array_append_new(missing,
-					      json_pack("{s:s,s:s,s:s}",
-							"address", addr,
-							"type", t, "id", rid));
+			json_array_append_new(
+			    missing, json_pack("{s:s,s:s,s:s}", "address", addr,
+					       "type", t, "id", rid));
 			continue;
 		}
 		if (!json_is_object(now) ||
@@ -170,10 +169,10 @@ int drift_report(json_t **out, const json_t *state, const json_t *refreshed,
 		props_diff(paths, t, now, json_object_get(r, "attributes"),
 			   NULL, NULL);
 		ch = json_array();
-		json_array_foreach(paths, i, p) {
+		json_array_foreach (paths, i, p) {
 			const char *ps = json_string_value(p);
-			json_t *a = json_path_get(
-				json_object_get(r, "attributes"), ps);
+			json_t *a =
+			    json_path_get(json_object_get(r, "attributes"), ps);
 			json_t *b = json_path_get(now, ps);
 
 			if (drift_ignore_match(ig, t, rid, addr, ps)) {
@@ -181,22 +180,22 @@ int drift_report(json_t **out, const json_t *state, const json_t *refreshed,
 				continue;
 			}
 			json_array_append_new(
-				ch, json_pack("{s:s,s:O?,s:O?}", "path", ps,
-					      "applied", a, "cloud", b));
+			    ch, json_pack("{s:s,s:O?,s:O?}", "path", ps,
+					  "applied", a, "cloud", b));
 		}
 		json_decref(paths);
 		if (json_array_size(ch))
 			json_array_append_new(
-				drifted, json_pack("{s:s,s:s,s:s,s:o}",
-						   "address", addr, "type", t,
-						   "id", rid, "changes", ch));
+			    drifted,
+			    json_pack("{s:s,s:s,s:s,s:o}", "address", addr,
+				      "type", t, "id", rid, "changes", ch));
 		else
 			json_decref(ch);
 	}
 
-	json_object_foreach((json_t *)listed, type, byregion) {
-		json_object_foreach(byregion, region, objs) {
-			json_object_foreach(objs, id, o) {
+	json_object_foreach ((json_t *)listed, type, byregion) {
+		json_object_foreach (byregion, region, objs) {
+			json_object_foreach (objs, id, o) {
 				if (json_object_get(known, id))
 					continue;
 				if (drift_ignore_match(ig, type, id, NULL,
@@ -205,36 +204,32 @@ int drift_report(json_t **out, const json_t *state, const json_t *refreshed,
 					continue;
 				}
 				json_array_append_new(
-					unmanaged,
-					json_pack("{s:s,s:s,s:s,s:s}", "type",
-						  type, "region", region, "id",
-						  id, "name",
-						  json_get_str(o, "name",
-							       "")));
+				    unmanaged,
+				    json_pack("{s:s,s:s,s:s,s:s}", "type", type,
+					      "region", region, "id", id,
+					      "name",
+					      json_get_str(o, "name", "")));
 			}
 		}
 	}
 
-	json_array_foreach(changes, i, c) {
+	json_array_foreach (changes, i, c) {
 		const char *a = json_get_str(c, "action", "no-op");
 
 		if (!strcmp(a, "no-op"))
 			continue;
 		json_array_append_new(
-			cfg, json_pack("{s:s,s:s,s:O}", "address",
-				       json_get_str(c, "address", ""),
-				       "action", a, "paths",
-				       json_object_get(c, "changed")));
+		    cfg, json_pack("{s:s,s:s,s:O}", "address",
+				   json_get_str(c, "address", ""), "action", a,
+				   "paths", json_object_get(c, "changed")));
 	}
 
-	*out = json_pack("{s:i,s:b,s:o,s:o,s:o,s:o,s:I}", "format_version", 1,
-			 "clean",
-			 !json_array_size(drifted) &&
-				 !json_array_size(missing) &&
-				 !json_array_size(unmanaged),
-			 "drifted", drifted, "missing", missing, "unmanaged",
-			 unmanaged, "config_changes", cfg, "ignored",
-			 (json_int_t)ignored);
+	*out = json_pack(
+	    "{s:i,s:b,s:o,s:o,s:o,s:o,s:I}", "format_version", 1, "clean",
+	    !json_array_size(drifted) && !json_array_size(missing) &&
+		!json_array_size(unmanaged),
+	    "drifted", drifted, "missing", missing, "unmanaged", unmanaged,
+	    "config_changes", cfg, "ignored", (json_int_t)ignored);
 	json_decref(known);
 	return 0;
 }
@@ -257,11 +252,11 @@ int drift_list_unmanaged(json_t **out, const struct provider_set *ps,
 			continue;
 		byregion = json_object();
 		json_object_set_new(res, rt->name, byregion);
-		json_array_foreach(regs, i, rg) {
+		json_array_foreach (regs, i, rg) {
 			json_t *objs = NULL;
 
-			ret = rt->list_all(ctx, json_string_value(rg), &objs,
-					   e);
+			ret =
+			    rt->list_all(ctx, json_string_value(rg), &objs, e);
 			if (ret < 0) {
 				err_prefix(e, "list %s in %s", rt->name,
 					   json_string_value(rg));

@@ -129,7 +129,8 @@ void graph_from_manifest(struct graph *g, const struct manifest *m)
 
 			for (k = 0; k < m->n_resources; k++) {
 				if (strcmp(m->resources[k].name,
-					   r->depends_on[j]) || k == i)
+					   r->depends_on[j]) ||
+				    k == i)
 					continue;
 				t = graph_find(g, m->resources[k].address);
 				if (seen[t] == f + 1)
@@ -204,8 +205,7 @@ char *graph_cycle_text(const struct graph *g, const size_t *cycle, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		buf_printf(&b, "%s%s", i ? " → " : "",
-			   g->nodes[cycle[i]].name);
+		buf_printf(&b, "%s%s", i ? " → " : "", g->nodes[cycle[i]].name);
 	return buf_detach(&b, NULL);
 }
 
@@ -307,8 +307,7 @@ int graph_toposort(const struct graph *g, size_t **order, struct err *e)
 	return 0;
 }
 
-int graph_toposort_reverse(const struct graph *g, size_t **order,
-			   struct err *e)
+int graph_toposort_reverse(const struct graph *g, size_t **order, struct err *e)
 {
 	int ret = graph_toposort(g, order, e);
 	size_t i;
@@ -360,7 +359,7 @@ void graph_to_dot(const struct graph *g, struct buf *out)
 	size_t i, j;
 
 	buf_puts(out, "digraph dcform {\n\trankdir = \"RL\";\n"
-		 "\tnode [shape = box];\n");
+		      "\tnode [shape = box];\n");
 	for (i = 0; i < g->n; i++) {
 		buf_putc(out, '\t');
 		dot_id(out, g->nodes[i].name);

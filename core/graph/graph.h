@@ -18,8 +18,8 @@
 struct manifest;
 
 struct graph_edge {
-	size_t to;     /* index of the node depended on */
-	char *path;    /* property path that made the edge, or NULL */
+	size_t to;  /* index of the node depended on */
+	char *path; /* property path that made the edge, or NULL */
 };
 
 struct graph_node {
@@ -33,7 +33,10 @@ struct graph {
 	size_t n, alloc;
 };
 
-#define GRAPH_INIT { NULL, 0, 0 }
+#define GRAPH_INIT         \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 void graph_release(struct graph *g);
 /* Add a node (no-op when it exists); returns its index.  Indexes shift

@@ -191,16 +191,16 @@ static void redact(json_t *v)
 	size_t i;
 
 	if (json_is_object(v))
-		json_object_foreach(v, k, x) {
-			if (secret_key(k) && (json_is_string(x) ||
-					      json_is_number(x)))
+		json_object_foreach (v, k, x) {
+			if (secret_key(k) &&
+			    (json_is_string(x) || json_is_number(x)))
 				json_object_set_new(v, k,
 						    json_string("[redacted]"));
 			else
 				redact(x);
 		}
 	if (json_is_array(v))
-		json_array_foreach(v, i, x)
+		json_array_foreach (v, i, x)
 			redact(x);
 }
 
@@ -232,9 +232,9 @@ static void log_request(FILE *fp, const struct http_request *r,
 		const char *colon = strchr(hs->data, ':');
 		size_t n = colon ? (size_t)(colon - hs->data) : 0;
 
-		if (n && (!strncasecmp(hs->data, "authorization", n) ||
-			  (n >= 5 &&
-			   !strncasecmp(hs->data + n - 5, "token", 5))))
+		if (n &&
+		    (!strncasecmp(hs->data, "authorization", n) ||
+		     (n >= 5 && !strncasecmp(hs->data + n - 5, "token", 5))))
 			fprintf(fp, "> %.*s: [redacted]\n", (int)n, hs->data);
 		else
 			fprintf(fp, "> %s\n", hs->data);
@@ -426,7 +426,8 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 						  CURLINFO_RESPONSE_CODE,
 						  &sl->resp->status);
 				if (h->o.debug) {
-					fprintf(h->o.debug, "< %ld after %lld ms\n",
+					fprintf(h->o.debug,
+						"< %ld after %lld ms\n",
 						sl->resp->status,
 						(long long)(time_mono_ms() -
 							    sl->started_ms));
@@ -438,50 +439,46 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 					test_crash_point("http-write");
 				retry = (r->classify ? r->classify
 						     : default_classify)(
-						r->ctx, sl->resp) == HTTP_RETRY;
+					    r->ctx, sl->resp) == HTTP_RETRY;
 				rets[k] = 0;
 			} else {
 				if (h->o.debug)
-					fprintf(h->o.debug, "< %s\n",
-						curl_easy_strerror(
-							m->data.result));
+					fprintf(
+					    h->o.debug, "< %s\n",
+					    curl_easy_strerror(m->data.result));
 				retry = (r->idempotent ||
 					 never_sent(m->data.result)) &&
 					!sl->capped;
 				if (sl->capped)
 					rets[k] = err_set(
-						&errs[k], DCF_EPROVIDER,
-						"%s: the response is larger "
-						"than %zu bytes",
-						r->url, sl->max);
+					    &errs[k], DCF_EPROVIDER,
+					    "%s: the response is larger "
+					    "than %zu bytes",
+					    r->url, sl->max);
 				else
 					rets[k] = err_set(
-						&errs[k],
-						m->data.result ==
-								CURLE_OPERATION_TIMEDOUT
-							? DCF_ETIMEOUT
-							: DCF_ENETWORK,
-						"%s %s: %s%s", r->method,
-						r->url,
-						curl_easy_strerror(
-							m->data.result),
-						r->idempotent ||
-								never_sent(
-									m->data.result)
-							? ""
-							: " (not retried: the "
-							  "request may have "
-							  "reached the server)");
+					    &errs[k],
+					    m->data.result ==
+						    CURLE_OPERATION_TIMEDOUT
+						? DCF_ETIMEOUT
+						: DCF_ENETWORK,
+					    "%s %s: %s%s", r->method, r->url,
+					    curl_easy_strerror(m->data.result),
+					    r->idempotent ||
+						    never_sent(m->data.result)
+						? ""
+						: " (not retried: the "
+						  "request may have "
+						  "reached the server)");
 			}
 			if (retry && sl->attempts < h->o.max_attempts) {
-				sl->next_ms = time_mono_ms() +
-					      backoff(h, sl->attempts);
+				sl->next_ms =
+				    time_mono_ms() + backoff(h, sl->attempts);
 				json_object_set_new(
-					h->stats, "retries",
-					json_integer(json_get_int(h->stats,
-								  "retries",
-								  0) +
-						     1));
+				    h->stats, "retries",
+				    json_integer(
+					json_get_int(h->stats, "retries", 0) +
+					1));
 				continue;
 			}
 			sl->done = 1;

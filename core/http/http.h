@@ -30,26 +30,26 @@ struct http_options {
 	size_t max_response; /* bytes (default 16 MiB) */
 	long backoff_ms;     /* first retry delay base (default 200) */
 	long backoff_max_ms; /* cap (default 10000) */
-	FILE *debug;         /* --debug-http stream, or NULL */
+	FILE *debug;	     /* --debug-http stream, or NULL */
 };
 
 #define HTTP_DONE 0
 #define HTTP_RETRY 1
 
 struct http_response {
-	long status;       /* HTTP status, 0 when no response */
+	long status; /* HTTP status, 0 when no response */
 	struct buf body;
 	int attempts;
-	CURLcode curl;     /* last transport result */
+	CURLcode curl; /* last transport result */
 };
 
 struct http_request {
 	const char *method; /* "GET", "POST", … */
 	const char *url;
-	const char *body;   /* may be NULL */
+	const char *body; /* may be NULL */
 	size_t body_len;
 	const char *rate_key;
-	int idempotent;     /* safe to send twice */
+	int idempotent; /* safe to send twice */
 	/*
 	 * MUST: the headers of one attempt (appended to *headers), e.g. a
 	 * fresh signature.  Called before every attempt.

@@ -17,11 +17,11 @@ enum diag_severity { DIAG_ERROR = 0, DIAG_WARNING = 1 };
 
 struct diag {
 	enum diag_severity severity;
-	char *file;  /* NULL when not tied to a file */
-	int line;    /* 1-based; 0 when unknown */
-	int col;     /* 1-based; 0 when unknown */
-	char *path;  /* property path, may be NULL */
-	char *msg;   /* one line, lowercase start, no final period */
+	char *file; /* NULL when not tied to a file */
+	int line;   /* 1-based; 0 when unknown */
+	int col;    /* 1-based; 0 when unknown */
+	char *path; /* property path, may be NULL */
+	char *msg;  /* one line, lowercase start, no final period */
 };
 
 struct diags {
@@ -29,7 +29,10 @@ struct diags {
 	size_t n, alloc;
 };
 
-#define DIAGS_INIT { NULL, 0, 0 }
+#define DIAGS_INIT         \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 void diags_add(struct diags *d, const char *file, int line, int col,
 	       const char *path, const char *fmt, ...) PRINTF_LIKE(6, 7);

@@ -12,7 +12,7 @@
 /* A piece of a template: literal text or one reference. */
 struct seg {
 	int is_ref;
-	char *text;   /* literal text (unescaped), or the raw "${…}" */
+	char *text; /* literal text (unescaped), or the raw "${…}" */
 	struct expr_ref ref;
 };
 
@@ -106,7 +106,8 @@ static int parse_ref(struct expr_ref *r, const char *in, size_t len,
 			ret = err_set(e, DCF_EINVALID,
 				      "invalid reference '${%s}': expected "
 				      "${%s.NAME} with NAME of letters, digits "
-				      "and _", p, var ? "var" : "env");
+				      "and _",
+				      p, var ? "var" : "env");
 			goto out;
 		}
 		r->kind = var ? EXPR_VAR : EXPR_ENV;
@@ -142,7 +143,8 @@ static int parse_ref(struct expr_ref *r, const char *in, size_t len,
 	if (!strcmp(p, "each") || str_starts_with(p, "each.")) {
 		ret = err_set(e, DCF_EINVALID,
 			      "invalid reference '${%s}': allowed: each.key, "
-			      "each.value, each.value.FIELD", p);
+			      "each.value, each.value.FIELD",
+			      p);
 		goto out;
 	}
 	n = ident_len(p);
@@ -150,7 +152,8 @@ static int parse_ref(struct expr_ref *r, const char *in, size_t len,
 		ret = err_set(e, DCF_EINVALID,
 			      "invalid reference '${%s}': expected var.NAME, "
 			      "env.NAME, each.key, each.value or "
-			      "RESOURCE.ATTRIBUTE", p);
+			      "RESOURCE.ATTRIBUTE",
+			      p);
 		goto out;
 	}
 	r->kind = EXPR_RESOURCE;
@@ -162,7 +165,8 @@ static int parse_ref(struct expr_ref *r, const char *in, size_t len,
 		if (!close || close == p + 1) {
 			ret = err_set(e, DCF_EINVALID,
 				      "invalid reference '${%s%s}': expected "
-				      "%s[KEY].ATTRIBUTE", r->name, p, r->name);
+				      "%s[KEY].ATTRIBUTE",
+				      r->name, p, r->name);
 			goto out;
 		}
 		*close = '\0';
@@ -188,8 +192,8 @@ static int parse_ref(struct expr_ref *r, const char *in, size_t len,
 		goto out;
 	}
 	r->attr = xstrdup(p + 1);
-	r->address = r->key ? xasprintf("%s[%s]", r->name, r->key) :
-		xstrdup(r->name);
+	r->address =
+	    r->key ? xasprintf("%s[%s]", r->name, r->key) : xstrdup(r->name);
 out:
 	free(s);
 	if (ret < 0)
@@ -241,7 +245,8 @@ static int parse_segs(struct segs *out, const char *s, struct err *e)
 				return err_set(e, DCF_EINVALID,
 					       "unterminated '${' in '%s': "
 					       "close it with '}' or write "
-					       "'$${' for a literal '${'", s);
+					       "'$${' for a literal '${'",
+					       s);
 			ret = parse_ref(&r, p + 2, (size_t)(close - p - 2), e);
 			if (ret < 0)
 				return ret;
@@ -277,7 +282,7 @@ static void ref_copy(struct expr_ref *dst, const struct expr_ref *src,
 int expr_parse(struct expr_refs *out, const char *s, const char *path,
 	       struct err *e)
 {
-	struct segs g = { NULL, 0, 0 };
+	struct segs g = {NULL, 0, 0};
 	int ret = parse_segs(&g, s, e);
 	size_t i;
 
@@ -314,8 +319,7 @@ static char *item_path(const char *base, size_t i)
 	return xasprintf("%s[%zu]", base ? base : "", i);
 }
 
-void expr_collect(struct expr_refs *out, const json_t *v,
-		  const char *base_path)
+void expr_collect(struct expr_refs *out, const json_t *v, const char *base_path)
 {
 	struct err e = ERR_INIT;
 
@@ -326,7 +330,7 @@ void expr_collect(struct expr_refs *out, const json_t *v,
 		const char *k;
 		json_t *x;
 
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach ((json_t *)v, k, x) {
 			char *p = child_path(base_path, k);
 
 			expr_collect(out, x, p);
@@ -336,7 +340,7 @@ void expr_collect(struct expr_refs *out, const json_t *v,
 		size_t i;
 		json_t *x;
 
-		json_array_foreach(v, i, x) {
+		json_array_foreach (v, i, x) {
 			char *p = item_path(base_path, i);
 
 			expr_collect(out, x, p);
@@ -351,7 +355,8 @@ char *expr_to_text(const json_t *v)
 	case JSON_STRING:
 		return xstrdup(json_string_value(v));
 	case JSON_INTEGER:
-		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return xasprintf("%" JSON_INTEGER_FORMAT,
+				 json_integer_value(v));
 	case JSON_REAL: {
 		/* The shortest of %.15g and %.17g that reads back the same. */
 		char *t = xasprintf("%.15g", json_real_value(v));
@@ -405,7 +410,7 @@ static json_t *escape_value(json_t *v)
 		json_t *o = json_object(), *x;
 		const char *k;
 
-		json_object_foreach(v, k, x)
+		json_object_foreach (v, k, x)
 			json_object_set_new(o, k, escape_value(x));
 		return o;
 	}
@@ -413,7 +418,7 @@ static json_t *escape_value(json_t *v)
 		json_t *a = json_array(), *x;
 		size_t i;
 
-		json_array_foreach(v, i, x)
+		json_array_foreach (v, i, x)
 			json_array_append_new(a, escape_value(x));
 		return a;
 	}
@@ -424,7 +429,7 @@ static int eval_string(json_t **out, const char *s, expr_lookup_fn lookup,
 		       void *ctx, const char *path, size_t *unknown,
 		       int tpl_mode, struct err *e)
 {
-	struct segs g = { NULL, 0, 0 };
+	struct segs g = {NULL, 0, 0};
 	struct buf fin = BUF_INIT, tpl = BUF_INIT;
 	size_t i, nunknown = 0;
 	int ret;
@@ -444,7 +449,7 @@ static int eval_string(json_t **out, const char *s, expr_lookup_fn lookup,
 			continue;
 		}
 		if (x->ref.kind == EXPR_RESOURCE && x->ref.key_is_each) {
-			struct expr_ref k = { .kind = EXPR_EACH_KEY };
+			struct expr_ref k = {.kind = EXPR_EACH_KEY};
 			json_t *kv = NULL;
 
 			ret = lookup(ctx, &k, &kv, e);
@@ -454,12 +459,10 @@ static int eval_string(json_t **out, const char *s, expr_lookup_fn lookup,
 				x->ref.key = xstrdup(json_string_value(kv));
 				x->ref.key_is_each = 0;
 				free(x->ref.address);
-				x->ref.address = xasprintf("%s[%s]",
-							   x->ref.name,
-							   x->ref.key);
+				x->ref.address = xasprintf(
+				    "%s[%s]", x->ref.name, x->ref.key);
 				free(x->text);
-				x->text = xasprintf("${%s.%s}",
-						    x->ref.address,
+				x->text = xasprintf("${%s.%s}", x->ref.address,
 						    x->ref.attr);
 			}
 			json_decref(kv);
@@ -512,9 +515,8 @@ out:
 	return ret;
 }
 
-static int eval(json_t **out, const json_t *v, expr_lookup_fn lookup,
-		void *ctx, const char *path, size_t *unknown, int tpl_mode,
-		struct err *e)
+static int eval(json_t **out, const json_t *v, expr_lookup_fn lookup, void *ctx,
+		const char *path, size_t *unknown, int tpl_mode, struct err *e)
 {
 	int ret = 0;
 
@@ -530,10 +532,11 @@ static int eval(json_t **out, const json_t *v, expr_lookup_fn lookup,
 		json_t *o = json_object(), *x, *nx;
 		const char *k;
 
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach ((json_t *)v, k, x) {
 			char *p = child_path(path, k);
 
-			ret = eval(&nx, x, lookup, ctx, p, unknown, tpl_mode, e);
+			ret =
+			    eval(&nx, x, lookup, ctx, p, unknown, tpl_mode, e);
 			free(p);
 			if (ret < 0) {
 				json_decref(o);
@@ -548,10 +551,11 @@ static int eval(json_t **out, const json_t *v, expr_lookup_fn lookup,
 		json_t *a = json_array(), *x, *nx;
 		size_t i;
 
-		json_array_foreach(v, i, x) {
+		json_array_foreach (v, i, x) {
 			char *p = item_path(path, i);
 
-			ret = eval(&nx, x, lookup, ctx, p, unknown, tpl_mode, e);
+			ret =
+			    eval(&nx, x, lookup, ctx, p, unknown, tpl_mode, e);
 			free(p);
 			if (ret < 0) {
 				json_decref(a);
@@ -566,9 +570,8 @@ static int eval(json_t **out, const json_t *v, expr_lookup_fn lookup,
 	return 0;
 }
 
-int expr_eval(json_t **out, const json_t *v, expr_lookup_fn lookup,
-	      void *ctx, const char *base_path, size_t *unknown,
-	      struct err *e)
+int expr_eval(json_t **out, const json_t *v, expr_lookup_fn lookup, void *ctx,
+	      const char *base_path, size_t *unknown, struct err *e)
 {
 	if (unknown)
 		*unknown = 0;
@@ -604,7 +607,7 @@ static int attr_lookup(void *ctx, const struct expr_ref *ref, json_t **out,
 json_t *expr_resolve(const json_t *value, expr_attr_fn lookup, void *ctx,
 		     size_t *unknown, struct err *e)
 {
-	struct attr_ctx a = { lookup, ctx };
+	struct attr_ctx a = {lookup, ctx};
 	json_t *out = NULL;
 
 	if (expr_eval(&out, value, attr_lookup, &a, NULL, unknown, e) < 0)

@@ -24,21 +24,22 @@
 #include "core/util/err.h"
 
 enum expr_ref_kind {
-	EXPR_VAR,        /* ${var.NAME}: name */
-	EXPR_ENV,        /* ${env.NAME}: name */
-	EXPR_EACH_KEY,   /* ${each.key} */
-	EXPR_EACH_VALUE, /* ${each.value[.FIELD…]}: attr = "FIELD.FIELD" or NULL */
-	EXPR_RESOURCE,   /* ${NAME.ATTR} / ${NAME[KEY].ATTR}: name, key, attr */
+	EXPR_VAR,	 /* ${var.NAME}: name */
+	EXPR_ENV,	 /* ${env.NAME}: name */
+	EXPR_EACH_KEY,	 /* ${each.key} */
+	EXPR_EACH_VALUE, /* ${each.value[.FIELD…]}: attr = "FIELD.FIELD" or NULL
+			  */
+	EXPR_RESOURCE,	 /* ${NAME.ATTR} / ${NAME[KEY].ATTR}: name, key, attr */
 };
 
 struct expr_ref {
 	enum expr_ref_kind kind;
-	char *name;    /* variable, environment variable or resource name */
-	char *key;     /* for_each key of a resource reference, or NULL */
+	char *name;	 /* variable, environment variable or resource name */
+	char *key;	 /* for_each key of a resource reference, or NULL */
 	int key_is_each; /* KEY was written each.key (key is NULL then) */
-	char *attr;    /* attribute (resource) or field path (each.value) */
-	char *address; /* EXPR_RESOURCE: "NAME" or "NAME[KEY]" */
-	char *path;    /* property path of the value holding it (expr_collect) */
+	char *attr;	 /* attribute (resource) or field path (each.value) */
+	char *address;	 /* EXPR_RESOURCE: "NAME" or "NAME[KEY]" */
+	char *path; /* property path of the value holding it (expr_collect) */
 	size_t offset; /* byte offset of its "${" in the string */
 };
 
@@ -46,7 +47,10 @@ struct expr_refs {
 	struct expr_ref *v;
 	size_t n, alloc;
 };
-#define EXPR_REFS_INIT { NULL, 0, 0 }
+#define EXPR_REFS_INIT     \
+	{                  \
+		NULL, 0, 0 \
+	}
 void expr_refs_release(struct expr_refs *r);
 
 /*
@@ -85,9 +89,8 @@ typedef int (*expr_lookup_fn)(void *ctx, const struct expr_ref *ref,
  * receives the number of strings left unresolved.  On error, returns the
  * negative code with "PATH: message" in e and *out NULL.
  */
-int expr_eval(json_t **out, const json_t *v, expr_lookup_fn lookup,
-	      void *ctx, const char *base_path, size_t *unknown,
-	      struct err *e);
+int expr_eval(json_t **out, const json_t *v, expr_lookup_fn lookup, void *ctx,
+	      const char *base_path, size_t *unknown, struct err *e);
 
 /*
  * Like expr_eval, but every string stays a template (escapes kept, known

@@ -17,14 +17,20 @@
 #include "core/util/util.h"
 
 static const char *const sections[] = {
-	"providers", "variables", "resources", "outputs",
+    "providers",
+    "variables",
+    "resources",
+    "outputs",
 };
 static const char *const section_noun[] = {
-	"provider", "variable", "resource", "output",
+    "provider",
+    "variable",
+    "resource",
+    "output",
 };
 
-void manifest_diag(const struct manifest *m, struct diags *d,
-		   const char *path, const char *fmt, ...)
+void manifest_diag(const struct manifest *m, struct diags *d, const char *path,
+		   const char *fmt, ...)
 {
 	const struct srcpos *p = srcmap_get(&m->src, path);
 	va_list ap;
@@ -157,7 +163,7 @@ static void copy_map(struct srcmap *dst, const struct srcmap *src)
 	const char *k;
 	json_t *i;
 
-	json_object_foreach(src->index, k, i) {
+	json_object_foreach (src->index, k, i) {
 		const struct srcpos *p = &src->v[json_integer_value(i)];
 
 		if (json_object_get(dst->index, k))
@@ -169,14 +175,13 @@ static void copy_map(struct srcmap *dst, const struct srcmap *src)
 }
 
 /* Merge one document into m->doc, reporting names defined twice. */
-static void merge_doc(struct manifest *m, struct yaml_doc *doc,
-		      struct diags *d)
+static void merge_doc(struct manifest *m, struct yaml_doc *doc, struct diags *d)
 {
 	const char *k;
 	json_t *v;
 	size_t si;
 
-	json_object_foreach(doc->value, k, v) {
+	json_object_foreach (doc->value, k, v) {
 		json_t *have = json_object_get(m->doc, k);
 
 		if (!have) {
@@ -188,7 +193,7 @@ static void merge_doc(struct manifest *m, struct yaml_doc *doc,
 			const char *n;
 			json_t *x;
 
-			json_object_foreach(v, n, x) {
+			json_object_foreach (v, n, x) {
 				char *path = xasprintf("%s.%s", k, n);
 				const struct srcpos *first, *again;
 
@@ -203,7 +208,8 @@ static void merge_doc(struct manifest *m, struct yaml_doc *doc,
 					  again ? again->line : 0,
 					  again ? again->col : 0, path,
 					  "%s '%s' is defined twice (first at "
-					  "%s:%d:%d)", section_noun[si], n,
+					  "%s:%d:%d)",
+					  section_noun[si], n,
 					  first ? first->file : "?",
 					  first ? first->line : 0,
 					  first ? first->col : 0);
@@ -215,13 +221,12 @@ static void merge_doc(struct manifest *m, struct yaml_doc *doc,
 			const struct srcpos *first = srcmap_get(&m->keys, k);
 			const struct srcpos *again = srcmap_get(&doc->keys, k);
 
-			diags_add(d, again ? again->file : NULL,
-				  again ? again->line : 0,
-				  again ? again->col : 0, k,
-				  "'%s' is defined twice (first at %s:%d:%d)",
-				  k, first ? first->file : "?",
-				  first ? first->line : 0,
-				  first ? first->col : 0);
+			diags_add(
+			    d, again ? again->file : NULL,
+			    again ? again->line : 0, again ? again->col : 0, k,
+			    "'%s' is defined twice (first at %s:%d:%d)", k,
+			    first ? first->file : "?", first ? first->line : 0,
+			    first ? first->col : 0);
 		}
 	}
 	copy_map(&m->src, &doc->vals);
@@ -252,8 +257,8 @@ static int read_files(struct manifest *m, const char *dir, struct diags *d,
 			       "no *.yaml or *.yml files in '%s'", dir);
 	}
 	for (i = 0; i < n; i++) {
-		char *path = single ? xstrdup(names[i]) :
-			display_name(dir, names[i]);
+		char *path =
+		    single ? xstrdup(names[i]) : display_name(dir, names[i]);
 		const char *file = srcmap_file(&m->src, path);
 		struct buf b = BUF_INIT;
 		struct err fe = ERR_INIT;
@@ -287,8 +292,7 @@ static int read_files(struct manifest *m, const char *dir, struct diags *d,
 
 /* ---- variables ---- */
 
-static const char *closest(const char *name, const char *const *cands,
-			   size_t n)
+static const char *closest(const char *name, const char *const *cands, size_t n)
 {
 	size_t best = (size_t)-1, i;
 	const char *r = NULL;
@@ -363,8 +367,9 @@ static json_t *convert(const char *type, const char *s, const char **why)
 	if (!v || (!strcmp(type, "list") && !json_is_array(v)) ||
 	    (!strcmp(type, "map") && !json_is_object(v))) {
 		json_decref(v);
-		*why = !strcmp(type, "list") ? "not a JSON list like [\"a\"]" :
-			"not a JSON map like {\"k\": \"v\"}";
+		*why = !strcmp(type, "list")
+			   ? "not a JSON list like [\"a\"]"
+			   : "not a JSON map like {\"k\": \"v\"}";
 		return NULL;
 	}
 	return v;
@@ -409,7 +414,7 @@ static void load_vars(struct manifest *m, const struct manifest_opts *o,
 
 	if (!json_is_object(vars))
 		return;
-	json_object_foreach(vars, k, x) {
+	json_object_foreach (vars, k, x) {
 		struct manifest_variable *v;
 		char *path = xasprintf("variables.%s", k);
 		const char *why;
@@ -423,22 +428,24 @@ static void load_vars(struct manifest *m, const struct manifest_opts *o,
 		if (json_is_object(x)) {
 			const char *t = json_get_str(x, "type", NULL);
 
-			if (t && (!strcmp(t, "string") || !strcmp(t, "number") ||
-				  !strcmp(t, "bool") || !strcmp(t, "list") ||
-				  !strcmp(t, "map")))
+			if (t && (!strcmp(t, "string") ||
+				  !strcmp(t, "number") || !strcmp(t, "bool") ||
+				  !strcmp(t, "list") || !strcmp(t, "map")))
 				v->type = xstrdup(t);
 			if (json_get_str(x, "description", NULL))
-				v->description = xstrdup(
-					json_get_str(x, "description", ""));
+				v->description =
+				    xstrdup(json_get_str(x, "description", ""));
 			v->sensitive = json_get_bool(x, "sensitive", 0);
 			if (json_object_get(x, "default")) {
 				json_t *def = json_object_get(x, "default");
 				char *dp = xasprintf("%s.default", path);
 
 				if (!type_ok(v->type, def))
-					manifest_diag(m, d, dp, "default of "
+					manifest_diag(m, d, dp,
+						      "default of "
 						      "variable '%s' must be a "
-						      "%s, got %s", k, v->type,
+						      "%s, got %s",
+						      k, v->type,
 						      json_type_name(def));
 				else
 					set_var(v, json_incref(def), "default");
@@ -451,9 +458,10 @@ static void load_vars(struct manifest *m, const struct manifest_opts *o,
 			json_t *cv = convert(v->type, env, &why);
 
 			if (!cv)
-				manifest_diag(m, d, path, "%s: %s for variable "
-					      "'%s' of type %s", ename, why, k,
-					      v->type);
+				manifest_diag(m, d, path,
+					      "%s: %s for variable "
+					      "'%s' of type %s",
+					      ename, why, k, v->type);
 			else
 				set_var(v, cv, "DCFORM_VAR");
 		}
@@ -476,10 +484,10 @@ static void load_vars(struct manifest *m, const struct manifest_opts *o,
 		}
 		yaml_parse_docs(&docs, &nd, file, b.ptr, b.len, d);
 		for (j = 0; j < nd; j++) {
-			json_object_foreach(docs[j].value, k, x) {
+			json_object_foreach (docs[j].value, k, x) {
 				struct manifest_variable *v = find_var(m, k);
 				const struct srcpos *p =
-					srcmap_get(&docs[j].keys, k);
+				    srcmap_get(&docs[j].keys, k);
 
 				if (!v) {
 					char *dym = did_you_mean_var(m, k);
@@ -495,7 +503,8 @@ static void load_vars(struct manifest *m, const struct manifest_opts *o,
 					diags_add(d, file, p ? p->line : 0,
 						  p ? p->col : 0, k,
 						  "variable '%s' must be a %s, "
-						  "got %s", k, v->type,
+						  "got %s",
+						  k, v->type,
 						  json_type_name(x));
 					continue;
 				}
@@ -514,8 +523,10 @@ static void load_vars(struct manifest *m, const struct manifest_opts *o,
 		json_t *cv;
 
 		if (!eq || eq == o->vars[i]) {
-			diags_add(d, NULL, 0, 0, NULL, "--var '%s': expected "
-				  "NAME=VALUE", o->vars[i]);
+			diags_add(d, NULL, 0, 0, NULL,
+				  "--var '%s': expected "
+				  "NAME=VALUE",
+				  o->vars[i]);
 			continue;
 		}
 		name = xstrndup(o->vars[i], (size_t)(eq - o->vars[i]));
@@ -523,12 +534,16 @@ static void load_vars(struct manifest *m, const struct manifest_opts *o,
 		if (!v) {
 			char *dym = did_you_mean_var(m, name);
 
-			diags_add(d, NULL, 0, 0, NULL, "--var: unknown "
-				  "variable '%s'%s", name, dym);
+			diags_add(d, NULL, 0, 0, NULL,
+				  "--var: unknown "
+				  "variable '%s'%s",
+				  name, dym);
 			free(dym);
 		} else if (!(cv = convert(v->type, eq + 1, &why))) {
-			diags_add(d, NULL, 0, 0, NULL, "--var %s: %s for "
-				  "variable of type %s", name, why, v->type);
+			diags_add(d, NULL, 0, 0, NULL,
+				  "--var %s: %s for "
+				  "variable of type %s",
+				  name, why, v->type);
 		} else {
 			set_var(v, cv, "--var");
 		}
@@ -544,7 +559,7 @@ struct rdef {
 	const char *type; /* NULL when missing or not a known type */
 	json_t *entry;
 	int has_for_each;
-	json_t *keys;     /* object key -> each.value, for for_each */
+	json_t *keys; /* object key -> each.value, for for_each */
 };
 
 struct lctx {
@@ -553,7 +568,7 @@ struct lctx {
 	struct diags *d;
 	struct rdef *defs;
 	size_t ndefs;
-	const char *self;        /* resource being loaded, or NULL */
+	const char *self; /* resource being loaded, or NULL */
 	int in_for_each;
 	const char *each_key;
 	json_t *each_value;
@@ -578,7 +593,7 @@ static char *keys_list(json_t *keys)
 	const char *k;
 	json_t *x;
 
-	json_object_foreach(keys, k, x)
+	json_object_foreach (keys, k, x)
 		buf_printf(&b, "%s%s", b.len ? ", " : "", k);
 	return buf_detach(&b, NULL);
 }
@@ -597,23 +612,28 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 		if (!v) {
 			char *dym = did_you_mean_var(m, r->name);
 
-			manifest_diag_at(m, c->d, path, r->offset, "unknown variable "
-				      "'%s'%s", r->name, dym);
+			manifest_diag_at(m, c->d, path, r->offset,
+					 "unknown variable "
+					 "'%s'%s",
+					 r->name, dym);
 			free(dym);
 		} else if (!v->value) {
-			manifest_diag_at(m, c->d, path, r->offset, "variable '%s' has no "
-				      "value: set it with --var %s=VALUE, "
-				      "--var-file FILE or DCFORM_VAR_%s, or give "
-				      "it a default", r->name, r->name,
-				      r->name);
+			manifest_diag_at(
+			    m, c->d, path, r->offset,
+			    "variable '%s' has no "
+			    "value: set it with --var %s=VALUE, "
+			    "--var-file FILE or DCFORM_VAR_%s, or give "
+			    "it a default",
+			    r->name, r->name, r->name);
 		}
 		return;
 	}
 	case EXPR_ENV:
 		if (!env_get(c->opts, r->name)) {
-			char *msg = xasprintf("environment variable '%s' is "
-					      "not set; its value stays unknown",
-					      r->name);
+			char *msg =
+			    xasprintf("environment variable '%s' is "
+				      "not set; its value stays unknown",
+				      r->name);
 
 			mwarn(m, c->d, path, msg);
 			free(msg);
@@ -622,28 +642,31 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 	case EXPR_EACH_KEY:
 	case EXPR_EACH_VALUE:
 		if (!c->in_for_each) {
-			manifest_diag_at(m, c->d, path, r->offset, "'${each.%s}' is only "
-				      "allowed in a resource with for_each",
-				      r->kind == EXPR_EACH_KEY ? "key" :
-				      "value");
+			manifest_diag_at(m, c->d, path, r->offset,
+					 "'${each.%s}' is only "
+					 "allowed in a resource with for_each",
+					 r->kind == EXPR_EACH_KEY ? "key"
+								  : "value");
 			return;
 		}
 		if (r->kind == EXPR_EACH_VALUE && r->attr && c->each_value) {
 			json_t *v = json_path_get(c->each_value, r->attr);
 
 			if (!v)
-				manifest_diag_at(m, c->d, path, r->offset, "each.value has "
-					      "no field '%s' for key '%s'",
-					      r->attr, c->each_key);
+				manifest_diag_at(m, c->d, path, r->offset,
+						 "each.value has "
+						 "no field '%s' for key '%s'",
+						 r->attr, c->each_key);
 		}
 		return;
 	case EXPR_RESOURCE:
 		break;
 	}
 	if (c->no_resources) {
-		manifest_diag_at(m, c->d, path, r->offset, "%s cannot refer to resource "
-			      "'%s': %s", c->no_resources, r->name,
-			      c->no_resources_why);
+		manifest_diag_at(m, c->d, path, r->offset,
+				 "%s cannot refer to resource "
+				 "'%s': %s",
+				 c->no_resources, r->name, c->no_resources_why);
 		return;
 	}
 	def = find_def(c, r->name);
@@ -656,56 +679,66 @@ static void check_ref(struct lctx *c, const struct expr_ref *r,
 			names[i] = c->defs[i].name;
 		s = closest(r->name, names, c->ndefs);
 		if (s)
-			manifest_diag_at(m, c->d, path, r->offset, "unknown resource '%s'; "
-				      "did you mean '%s'?", r->name, s);
+			manifest_diag_at(m, c->d, path, r->offset,
+					 "unknown resource '%s'; "
+					 "did you mean '%s'?",
+					 r->name, s);
 		else
-			manifest_diag_at(m, c->d, path, r->offset, "unknown resource '%s'",
-				      r->name);
+			manifest_diag_at(m, c->d, path, r->offset,
+					 "unknown resource '%s'", r->name);
 		free(names);
 		return;
 	}
 	if (c->self && !strcmp(c->self, r->name)) {
-		manifest_diag_at(m, c->d, path, r->offset, "resource '%s' refers to itself",
-			      r->name);
+		manifest_diag_at(m, c->d, path, r->offset,
+				 "resource '%s' refers to itself", r->name);
 		return;
 	}
 	if (def->has_for_each && !r->key && !r->key_is_each) {
-		manifest_diag_at(m, c->d, path, r->offset, "resource '%s' has for_each: "
-			      "refer to one instance as ${%s[KEY].%s}",
-			      r->name, r->name, r->attr);
+		manifest_diag_at(m, c->d, path, r->offset,
+				 "resource '%s' has for_each: "
+				 "refer to one instance as ${%s[KEY].%s}",
+				 r->name, r->name, r->attr);
 		return;
 	}
 	if (!def->has_for_each && (r->key || r->key_is_each)) {
-		manifest_diag_at(m, c->d, path, r->offset, "resource '%s' has no for_each: "
-			      "write ${%s.%s}", r->name, r->name, r->attr);
+		manifest_diag_at(m, c->d, path, r->offset,
+				 "resource '%s' has no for_each: "
+				 "write ${%s.%s}",
+				 r->name, r->name, r->attr);
 		return;
 	}
 	if (def->has_for_each && def->keys) {
 		const char *key = r->key_is_each ? c->each_key : r->key;
 
 		if (r->key_is_each && !c->in_for_each) {
-			manifest_diag_at(m, c->d, path, r->offset, "'${each.key}' is only "
-				      "allowed in a resource with for_each");
+			manifest_diag_at(m, c->d, path, r->offset,
+					 "'${each.key}' is only "
+					 "allowed in a resource with for_each");
 			return;
 		}
 		if (key && !json_object_get(def->keys, key)) {
 			char *l = keys_list(def->keys);
 
-			manifest_diag_at(m, c->d, path, r->offset, "resource '%s' has no "
-				      "instance '%s'; its keys: %s", r->name,
-				      key, *l ? l : "(none)");
+			manifest_diag_at(m, c->d, path, r->offset,
+					 "resource '%s' has no "
+					 "instance '%s'; its keys: %s",
+					 r->name, key, *l ? l : "(none)");
 			free(l);
 			return;
 		}
 	}
 	if (def->type && !schema_has_attribute(def->type, r->attr, &sugg)) {
 		if (sugg)
-			manifest_diag_at(m, c->d, path, r->offset, "%s '%s' has no attribute "
-				      "'%s'; did you mean '%s'?", def->type,
-				      r->name, r->attr, sugg);
+			manifest_diag_at(m, c->d, path, r->offset,
+					 "%s '%s' has no attribute "
+					 "'%s'; did you mean '%s'?",
+					 def->type, r->name, r->attr, sugg);
 		else
-			manifest_diag_at(m, c->d, path, r->offset, "%s '%s' has no attribute "
-				      "'%s'", def->type, r->name, r->attr);
+			manifest_diag_at(m, c->d, path, r->offset,
+					 "%s '%s' has no attribute "
+					 "'%s'",
+					 def->type, r->name, r->attr);
 	}
 }
 
@@ -730,8 +763,8 @@ static size_t check_value(struct lctx *c, const json_t *v, const char *path)
 			/* Interpolating a map or list is an error here. */
 			json_t *x = NULL;
 
-			if (expr_substitute(&x, v, lookup, c, NULL, NULL,
-					    &e) < 0)
+			if (expr_substitute(&x, v, lookup, c, NULL, NULL, &e) <
+			    0)
 				manifest_diag(c->m, c->d, path, "%s", e.msg);
 			json_decref(x);
 		}
@@ -740,9 +773,9 @@ static size_t check_value(struct lctx *c, const json_t *v, const char *path)
 		const char *k;
 		json_t *x;
 
-		json_object_foreach((json_t *)v, k, x) {
-			char *p = *path ? xasprintf("%s.%s", path, k) :
-				xstrdup(k);
+		json_object_foreach ((json_t *)v, k, x) {
+			char *p =
+			    *path ? xasprintf("%s.%s", path, k) : xstrdup(k);
 
 			check_value(c, x, p);
 			free(p);
@@ -751,7 +784,7 @@ static size_t check_value(struct lctx *c, const json_t *v, const char *path)
 		size_t i;
 		json_t *x;
 
-		json_array_foreach(v, i, x) {
+		json_array_foreach (v, i, x) {
 			char *p = xasprintf("%s[%zu]", path, i);
 
 			check_value(c, x, p);
@@ -841,45 +874,57 @@ static void eval_for_each(struct lctx *c, struct rdef *def)
 	}
 	def->keys = json_object();
 	if (json_is_array(val)) {
-		json_array_foreach(val, i, x) {
+		json_array_foreach (val, i, x) {
 			char *ip = xasprintf("%s[%zu]", path, i);
-			char *key = json_is_string(x) || json_is_number(x) ?
-				expr_to_text(x) : NULL;
+			char *key = json_is_string(x) || json_is_number(x)
+					? expr_to_text(x)
+					: NULL;
 
 			if (!key)
-				manifest_diag(c->m, c->d, ip, "for_each list "
-					      "items must be strings or numbers, "
-					      "got %s", json_type_name(x));
+				manifest_diag(
+				    c->m, c->d, ip,
+				    "for_each list "
+				    "items must be strings or numbers, "
+				    "got %s",
+				    json_type_name(x));
 			else if (!key_ok(key))
-				manifest_diag(c->m, c->d, ip, "invalid "
-					      "for_each key '%s': keys are 1 to "
-					      "64 letters, digits and _-.:/@+",
-					      key);
+				manifest_diag(
+				    c->m, c->d, ip,
+				    "invalid "
+				    "for_each key '%s': keys are 1 to "
+				    "64 letters, digits and _-.:/@+",
+				    key);
 			else if (json_object_get(def->keys, key))
-				manifest_diag(c->m, c->d, ip, "duplicate "
-					      "for_each key '%s'", key);
+				manifest_diag(c->m, c->d, ip,
+					      "duplicate "
+					      "for_each key '%s'",
+					      key);
 			else
 				json_object_set(def->keys, key, x);
 			free(key);
 			free(ip);
 		}
 	} else if (json_is_object(val)) {
-		json_object_foreach(val, k, x) {
+		json_object_foreach (val, k, x) {
 			char *kp = xasprintf("%s.%s", path, k);
 
 			if (!key_ok(k))
-				manifest_diag(c->m, c->d, kp, "invalid "
-					      "for_each key '%s': keys are 1 to "
-					      "64 letters, digits and _-.:/@+",
-					      k);
+				manifest_diag(
+				    c->m, c->d, kp,
+				    "invalid "
+				    "for_each key '%s': keys are 1 to "
+				    "64 letters, digits and _-.:/@+",
+				    k);
 			else
 				json_object_set(def->keys, k, x);
 			free(kp);
 		}
 	} else if (json_is_string(fe)) {
 		/* The schema reports a literal of the wrong type. */
-		manifest_diag(c->m, c->d, path, "'for_each' must be a list or "
-			      "a map, got %s", json_type_name(val));
+		manifest_diag(c->m, c->d, path,
+			      "'for_each' must be a list or "
+			      "a map, got %s",
+			      json_type_name(val));
 	}
 out:
 	json_decref(val);
@@ -892,7 +937,7 @@ static char **str_array(json_t *a, size_t *n)
 	size_t i, k = 0;
 	json_t *x;
 
-	json_array_foreach(a, i, x)
+	json_array_foreach (a, i, x)
 		if (json_is_string(x))
 			v[k++] = xstrdup(json_string_value(x));
 	*n = k;
@@ -945,31 +990,31 @@ static void add_instance(struct lctx *c, struct rdef *def, size_t *alloc,
 	memset(r, 0, sizeof(*r));
 	r->name = xstrdup(def->name);
 	r->key = key ? xstrdup(key) : NULL;
-	r->address = key ? xasprintf("%s[%s]", def->name, key) :
-		xstrdup(def->name);
+	r->address =
+	    key ? xasprintf("%s[%s]", def->name, key) : xstrdup(def->name);
 	r->type = xstrdup(def->type);
 	r->path = xasprintf("resources.%s", def->name);
 	r->properties = x;
 	if (json_is_object(json_object_get(def->entry, "provider")))
-		r->provider = json_incref(json_object_get(def->entry,
-							  "provider"));
+		r->provider =
+		    json_incref(json_object_get(def->entry, "provider"));
 	if (json_get_str(def->entry, "region", NULL))
 		r->region = xstrdup(json_get_str(def->entry, "region", ""));
 	else if (r->provider && json_get_str(r->provider, "region", NULL))
 		r->region = xstrdup(json_get_str(r->provider, "region", ""));
 	if (json_is_array(json_object_get(def->entry, "depends_on")))
-		r->depends_on = str_array(json_object_get(def->entry,
-							  "depends_on"),
-					  &r->n_depends_on);
+		r->depends_on =
+		    str_array(json_object_get(def->entry, "depends_on"),
+			      &r->n_depends_on);
 	if (json_is_object(lc)) {
 		r->lifecycle.prevent_destroy =
-			json_get_bool(lc, "prevent_destroy", 0);
+		    json_get_bool(lc, "prevent_destroy", 0);
 		r->lifecycle.create_before_destroy =
-			json_get_bool(lc, "create_before_destroy", 0);
+		    json_get_bool(lc, "create_before_destroy", 0);
 		if (json_is_array(json_object_get(lc, "ignore_changes")))
-			r->lifecycle.ignore_changes = str_array(
-				json_object_get(lc, "ignore_changes"),
-				&r->lifecycle.n_ignore_changes);
+			r->lifecycle.ignore_changes =
+			    str_array(json_object_get(lc, "ignore_changes"),
+				      &r->lifecycle.n_ignore_changes);
 	}
 	expr_collect(&r->refs, x, ppath);
 	free(ppath);
@@ -1016,17 +1061,19 @@ static void check_entry(struct lctx *c, struct rdef *def)
 	json_t *ic = json_object_get(lc, "ignore_changes");
 	size_t i;
 
-	json_array_foreach(json_is_array(deps) ? deps : NULL, i, x) {
-		char *p = xasprintf("resources.%s.depends_on[%zu]", def->name,
-				    i);
+	json_array_foreach (json_is_array(deps) ? deps : NULL, i, x) {
+		char *p =
+		    xasprintf("resources.%s.depends_on[%zu]", def->name, i);
 		const char *n = json_string_value(x);
 
 		if (n && !strcmp(n, def->name)) {
-			manifest_diag(c->m, c->d, p, "resource '%s' depends "
-				      "on itself", n);
+			manifest_diag(c->m, c->d, p,
+				      "resource '%s' depends "
+				      "on itself",
+				      n);
 		} else if (n && !find_def(c, n)) {
-			const char **names = xcalloc(c->ndefs + 1,
-						     sizeof(*names));
+			const char **names =
+			    xcalloc(c->ndefs + 1, sizeof(*names));
 			const char *s;
 			size_t j;
 
@@ -1034,24 +1081,30 @@ static void check_entry(struct lctx *c, struct rdef *def)
 				names[j] = c->defs[j].name;
 			s = closest(n, names, c->ndefs);
 			if (s)
-				manifest_diag(c->m, c->d, p, "depends_on: "
+				manifest_diag(c->m, c->d, p,
+					      "depends_on: "
 					      "unknown resource '%s'; did you "
-					      "mean '%s'?", n, s);
+					      "mean '%s'?",
+					      n, s);
 			else
-				manifest_diag(c->m, c->d, p, "depends_on: "
-					      "unknown resource '%s'", n);
+				manifest_diag(c->m, c->d, p,
+					      "depends_on: "
+					      "unknown resource '%s'",
+					      n);
 			free(names);
 		}
 		free(p);
 	}
-	json_array_foreach(json_is_array(ic) ? ic : NULL, i, x) {
-		char *p = xasprintf("resources.%s.lifecycle.ignore_changes[%zu]",
-				    def->name, i);
+	json_array_foreach (json_is_array(ic) ? ic : NULL, i, x) {
+		char *p = xasprintf(
+		    "resources.%s.lifecycle.ignore_changes[%zu]", def->name, i);
 		const char *s = json_string_value(x);
 
 		if (s && def->type && !schema_property(def->type, s))
-			manifest_diag(c->m, c->d, p, "ignore_changes: '%s' is "
-				      "not a property of %s", s, def->type);
+			manifest_diag(c->m, c->d, p,
+				      "ignore_changes: '%s' is "
+				      "not a property of %s",
+				      s, def->type);
 		free(p);
 	}
 }
@@ -1077,22 +1130,24 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 	c.d = d;
 	if (json_is_object(res)) {
 		c.defs = xcalloc(json_object_size(res) + 1, sizeof(*c.defs));
-		json_object_foreach(res, k, x) {
+		json_object_foreach (res, k, x) {
 			struct rdef *def = &c.defs[c.ndefs++];
 			const char *t = json_get_str(x, "type", NULL);
 
 			def->name = k;
 			def->entry = json_is_object(x) ? x : NULL;
-			def->type = t && schema_get(t) &&
-				strcmp(t, "manifest") ? t : NULL;
-			def->has_for_each = def->entry &&
-				json_object_get(x, "for_each") != NULL;
+			def->type = t && schema_get(t) && strcmp(t, "manifest")
+					? t
+					: NULL;
+			def->has_for_each =
+			    def->entry &&
+			    json_object_get(x, "for_each") != NULL;
 		}
 	}
 	/* Settings: variables and the environment, never resources. */
 	{
-		static const char *const keys[] = { "providers", "backend" };
-		json_t **dst[] = { &m->providers, &m->backend };
+		static const char *const keys[] = {"providers", "backend"};
+		json_t **dst[] = {&m->providers, &m->backend};
 
 		for (i = 0; i < ARRAY_SIZE(keys); i++) {
 			json_t *v = json_object_get(m->doc, keys[i]), *nv;
@@ -1104,8 +1159,8 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 			c.no_resources_why = "settings must be known before "
 					     "planning";
 			if (check_value(&c, v, keys[i]) ||
-			    expr_eval(&nv, v, lookup, &c, keys[i], NULL,
-				      &e) < 0)
+			    expr_eval(&nv, v, lookup, &c, keys[i], NULL, &e) <
+				0)
 				continue;
 			json_decref(*dst[i]);
 			*dst[i] = nv;
@@ -1113,8 +1168,8 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 		c.no_resources = NULL;
 		/* Values that came from variables are checked here. */
 		{
-			json_t *tmp = json_pack("{s:O}", "providers",
-						m->providers);
+			json_t *tmp =
+			    json_pack("{s:O}", "providers", m->providers);
 			struct diags sd = DIAGS_INIT;
 
 			if (m->backend)
@@ -1141,7 +1196,7 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 			continue;
 		check_entry(&c, def);
 		if (def->has_for_each) {
-			json_object_foreach(def->keys, k, x)
+			json_object_foreach (def->keys, k, x)
 				add_instance(&c, def, &alloc, k, x);
 		} else {
 			add_instance(&c, def, &alloc, NULL, NULL);
@@ -1156,7 +1211,7 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 	c.each_key = NULL;
 	c.each_value = NULL;
 	c.no_resources = NULL;
-	json_object_foreach(json_is_object(outs) ? outs : NULL, k, x) {
+	json_object_foreach (json_is_object(outs) ? outs : NULL, k, x) {
 		struct manifest_output *out;
 		json_t *val = x, *nv = NULL;
 		char *path;
@@ -1185,8 +1240,8 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 		out->value = nv;
 		if (json_is_object(x)) {
 			if (json_get_str(x, "description", NULL))
-				out->description = xstrdup(
-					json_get_str(x, "description", ""));
+				out->description =
+				    xstrdup(json_get_str(x, "description", ""));
 			out->sensitive = json_get_bool(x, "sensitive", 0);
 		}
 		expr_collect(&out->refs, nv, path);
@@ -1213,11 +1268,13 @@ static int finish(struct manifest *m, const struct manifest_opts *opts,
 	size_t i;
 
 	/* Copies until load_resources evaluates them. */
-	m->providers = json_is_object(json_object_get(m->doc, "providers")) ?
-		json_deep_copy(json_object_get(m->doc, "providers")) :
-		json_object();
-	m->backend = json_is_object(json_object_get(m->doc, "backend")) ?
-		json_deep_copy(json_object_get(m->doc, "backend")) : NULL;
+	m->providers =
+	    json_is_object(json_object_get(m->doc, "providers"))
+		? json_deep_copy(json_object_get(m->doc, "providers"))
+		: json_object();
+	m->backend = json_is_object(json_object_get(m->doc, "backend"))
+			 ? json_deep_copy(json_object_get(m->doc, "backend"))
+			 : NULL;
 	/* Schema problems carry paths only: position them here. */
 	schema_validate(schema_get("manifest"), m->doc, "", &sd);
 	for (i = 0; i < sd.n; i++)
@@ -1243,9 +1300,9 @@ int manifest_load(struct manifest *m, const char *dir,
 	return finish(m, opts, d);
 }
 
-int manifest_load_text(struct manifest *m, const char *file,
-		       const char *text, size_t len,
-		       const struct manifest_opts *opts, struct diags *d)
+int manifest_load_text(struct manifest *m, const char *file, const char *text,
+		       size_t len, const struct manifest_opts *opts,
+		       struct diags *d)
 {
 	const char *f;
 	struct yaml_doc *docs;
@@ -1260,8 +1317,8 @@ int manifest_load_text(struct manifest *m, const char *file,
 	return finish(m, opts, d);
 }
 
-const struct manifest_resource *
-manifest_find(const struct manifest *m, const char *address)
+const struct manifest_resource *manifest_find(const struct manifest *m,
+					      const char *address)
 {
 	size_t lo = 0, hi = m->n_resources;
 

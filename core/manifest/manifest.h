@@ -51,8 +51,8 @@ void srcmap_init(struct srcmap *m);
 void srcmap_release(struct srcmap *m);
 /* Remember file name (copied); returns the stored pointer. */
 const char *srcmap_file(struct srcmap *m, const char *file);
-void srcmap_set(struct srcmap *m, const char *path, const char *file,
-		int line, int col);
+void srcmap_set(struct srcmap *m, const char *path, const char *file, int line,
+		int col);
 /* Set the verbatim offset of path's position (see struct srcpos). */
 void srcmap_set_verbatim(struct srcmap *m, const char *path, int verbatim);
 /* Position of path, or of its nearest ancestor that has one; NULL if
@@ -81,10 +81,10 @@ json_t *yaml_plain_scalar(const char *s, const char **why);
 
 struct manifest_variable {
 	char *name;
-	char *type;        /* "string", "number", "bool", "list", "map" or NULL */
+	char *type; /* "string", "number", "bool", "list", "map" or NULL */
 	char *description; /* or NULL */
 	int sensitive;
-	json_t *value;     /* resolved value, NULL when none was given */
+	json_t *value;	    /* resolved value, NULL when none was given */
 	const char *source; /* "--var", "--var-file", "DCFORM_VAR", "default" */
 };
 
@@ -97,17 +97,17 @@ struct manifest_lifecycle {
 
 /* One resource instance: a resource without for_each, or one key of it. */
 struct manifest_resource {
-	char *address;     /* "name" or "name[key]" */
-	char *name;        /* the key under resources: */
-	char *key;         /* for_each key, or NULL */
+	char *address; /* "name" or "name[key]" */
+	char *name;    /* the key under resources: */
+	char *key;     /* for_each key, or NULL */
 	char *type;
-	char *path;        /* "resources.NAME", for srcmap_get */
+	char *path; /* "resources.NAME", for srcmap_get */
 	/* Templates (expr.h): var. and each. substituted; only resource
 	 * references (and unset env. ones) remain.  Finish with
 	 * expr_resolve(). */
 	json_t *properties;
 	json_t *provider;  /* provider overrides {region, endpoint}, or NULL */
-	char *region;      /* region: override, or NULL */
+	char *region;	   /* region: override, or NULL */
 	char **depends_on; /* resource names */
 	size_t n_depends_on;
 	struct manifest_lifecycle lifecycle;
@@ -116,8 +116,8 @@ struct manifest_resource {
 
 struct manifest_output {
 	char *name;
-	char *path;        /* "outputs.NAME" (or its value's path) */
-	json_t *value;     /* template */
+	char *path;    /* "outputs.NAME" (or its value's path) */
+	json_t *value; /* template */
 	char *description;
 	int sensitive;
 	struct expr_refs refs;
@@ -125,8 +125,8 @@ struct manifest_output {
 
 struct manifest {
 	char *dir;
-	json_t *doc;       /* the merged document, as written */
-	struct srcmap src; /* positions of doc's values */
+	json_t *doc;	    /* the merged document, as written */
+	struct srcmap src;  /* positions of doc's values */
 	struct srcmap keys; /* positions of mapping keys */
 	/* Settings with ${var.…} and ${env.…} evaluated (final values;
 	 * an unset environment variable leaves its template): */
@@ -136,12 +136,12 @@ struct manifest {
 	size_t n_vars;
 	struct manifest_resource *resources; /* sorted by address */
 	size_t n_resources;
-	struct manifest_output *outputs;     /* sorted by name */
+	struct manifest_output *outputs; /* sorted by name */
 	size_t n_outputs;
 };
 
 struct manifest_opts {
-	const char *const *vars;      /* "NAME=VALUE" from --var, in order */
+	const char *const *vars; /* "NAME=VALUE" from --var, in order */
 	size_t n_vars;
 	const char *const *var_files; /* YAML files from --var-file, in order */
 	size_t n_var_files;
@@ -163,22 +163,22 @@ int manifest_load(struct manifest *m, const char *dir,
 		  struct err *e);
 /* The same for one file's text already in memory (file names it in
  * diagnostics); --var-file names in opts are still read from disk. */
-int manifest_load_text(struct manifest *m, const char *file,
-		       const char *text, size_t len,
-		       const struct manifest_opts *opts, struct diags *d);
+int manifest_load_text(struct manifest *m, const char *file, const char *text,
+		       size_t len, const struct manifest_opts *opts,
+		       struct diags *d);
 void manifest_release(struct manifest *m);
 
 /* The instance with this address (borrowed), or NULL. */
-const struct manifest_resource *
-manifest_find(const struct manifest *m, const char *address);
+const struct manifest_resource *manifest_find(const struct manifest *m,
+					      const char *address);
 
 /* Add a diagnostic positioned at path (its nearest known ancestor). */
-void manifest_diag(const struct manifest *m, struct diags *d,
-		   const char *path, const char *fmt, ...) PRINTF_LIKE(4, 5);
+void manifest_diag(const struct manifest *m, struct diags *d, const char *path,
+		   const char *fmt, ...) PRINTF_LIKE(4, 5);
 /* The same, at byte offset `off` inside the string at path when the
  * string is verbatim in its file (else at the string). */
 void manifest_diag_at(const struct manifest *m, struct diags *d,
 		      const char *path, size_t off, const char *fmt, ...)
-	PRINTF_LIKE(5, 6);
+    PRINTF_LIKE(5, 6);
 
 #endif

@@ -40,8 +40,8 @@ const char *srcmap_file(struct srcmap *m, const char *file)
 	return m->files[m->nfiles++];
 }
 
-void srcmap_set(struct srcmap *m, const char *path, const char *file,
-		int line, int col)
+void srcmap_set(struct srcmap *m, const char *path, const char *file, int line,
+		int col)
 {
 	if (json_object_get(m->index, path))
 		return;
@@ -218,7 +218,8 @@ static int check_utf8(const unsigned char *s, size_t len, int *line, int *col)
 				goto bad;
 			cp = (cp << 6) | (s[i + k] & 0x3f);
 		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		if ((n == 2 &&
+		     (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
 			goto bad;
 		i += n + 1;
@@ -270,7 +271,7 @@ static int next_event(struct reader *r, yaml_event_t *ev)
 		const char *problem = r->p.problem ? r->p.problem : "error";
 
 		if (r->p.error == YAML_READER_ERROR) {
-			yaml_mark_t mm = { r->p.problem_offset, 0, 0 };
+			yaml_mark_t mm = {r->p.problem_offset, 0, 0};
 			size_t i;
 
 			for (i = 0; i < r->p.problem_offset && i < r->len;
@@ -285,7 +286,8 @@ static int next_event(struct reader *r, yaml_event_t *ev)
 			}
 			err_at(r, &mm, NULL, "yaml: %s", problem);
 		} else if (off < r->len && r->text[off] == '\t') {
-			err_at(r, m, NULL, "yaml: tab character where "
+			err_at(r, m, NULL,
+			       "yaml: tab character where "
 			       "indentation or a token was expected; indent "
 			       "with spaces");
 		} else if (r->p.context) {
@@ -326,7 +328,8 @@ static json_t *read_mapping(struct reader *r, const char *path, int depth)
 		}
 		km = ev.start_mark;
 		if (ev.type == YAML_ALIAS_EVENT) {
-			err_at(r, &km, path, "yaml: aliases (*%s) are not "
+			err_at(r, &km, path,
+			       "yaml: aliases (*%s) are not "
 			       "supported; write the value out",
 			       (const char *)ev.data.alias.anchor);
 			yaml_event_delete(&ev);
@@ -334,9 +337,11 @@ static json_t *read_mapping(struct reader *r, const char *path, int depth)
 			goto fail;
 		}
 		if (ev.type != YAML_SCALAR_EVENT) {
-			err_at(r, &km, path, "mapping keys must be strings, "
-			       "not %s", ev.type == YAML_MAPPING_START_EVENT ?
-			       "mappings" : "lists");
+			err_at(r, &km, path,
+			       "mapping keys must be strings, "
+			       "not %s",
+			       ev.type == YAML_MAPPING_START_EVENT ? "mappings"
+								   : "lists");
 			yaml_event_delete(&ev);
 			r->failed = 1;
 			goto fail;
@@ -353,11 +358,13 @@ static json_t *read_mapping(struct reader *r, const char *path, int depth)
 		kpath = child_path(path, key);
 		if (json_object_get(o, key)) {
 			const struct srcpos *first =
-				srcmap_get(&r->doc->keys, kpath);
+			    srcmap_get(&r->doc->keys, kpath);
 
-			err_at(r, &km, kpath, "duplicate key '%s' (first at "
-			       "line %d, column %d)", key,
-			       first ? first->line : 0, first ? first->col : 0);
+			err_at(r, &km, kpath,
+			       "duplicate key '%s' (first at "
+			       "line %d, column %d)",
+			       key, first ? first->line : 0,
+			       first ? first->col : 0);
 		} else {
 			srcmap_set(&r->doc->keys, kpath, r->file,
 				   (int)km.line + 1, (int)km.column + 1);
@@ -440,7 +447,8 @@ static json_t *read_node(struct reader *r, yaml_event_t *ev, const char *path,
 		   (int)m.column + 1);
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
-		err_at(r, &m, path, "yaml: aliases (*%s) are not supported; "
+		err_at(r, &m, path,
+		       "yaml: aliases (*%s) are not supported; "
 		       "write the value out",
 		       (const char *)ev->data.alias.anchor);
 		r->failed = 1;
@@ -452,26 +460,31 @@ static json_t *read_node(struct reader *r, yaml_event_t *ev, const char *path,
 
 		tag = (const char *)ev->data.scalar.tag;
 		if (memchr(s, '\0', n)) {
-			err_at(r, &m, path, "strings may not hold NUL "
+			err_at(r, &m, path,
+			       "strings may not hold NUL "
 			       "characters");
 			r->failed = 1;
 			break;
 		}
 		if (tag && !is_core_tag(tag, "tag:yaml.org,2002:str") &&
 		    !(ev->data.scalar.plain_implicit && !strcmp(tag, "!"))) {
-			err_at(r, &m, path, "unsupported tag '%s': only !!str "
-			       "is allowed on values", tag);
+			err_at(r, &m, path,
+			       "unsupported tag '%s': only !!str "
+			       "is allowed on values",
+			       tag);
 			r->failed = 1;
 			break;
 		}
 		{
 			/* Verbatim: one line, the same bytes as the value. */
-			int q = ev->data.scalar.style ==
-				YAML_PLAIN_SCALAR_STYLE ? 0 :
-				ev->data.scalar.style ==
-				YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-				ev->data.scalar.style ==
-				YAML_DOUBLE_QUOTED_SCALAR_STYLE ? 1 : -1;
+			int q = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE
+				    ? 0
+				: ev->data.scalar.style ==
+					    YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+					ev->data.scalar.style ==
+					    YAML_DOUBLE_QUOTED_SCALAR_STYLE
+				    ? 1
+				    : -1;
 			size_t at = m.index + (q > 0 ? 1 : 0);
 
 			if (q >= 0 && ev->end_mark.line == m.line &&
@@ -585,8 +598,8 @@ size_t yaml_parse_docs(struct yaml_doc **docs, size_t *n, const char *file,
 			yaml_mark_t m = ev.start_mark;
 
 			yaml_event_delete(&ev);
-			diags_warn(d, file, (int)m.line + 1,
-				   (int)m.column + 1, NULL, "empty document");
+			diags_warn(d, file, (int)m.line + 1, (int)m.column + 1,
+				   NULL, "empty document");
 		} else {
 			r.doc->value = read_node(&r, &ev, "", 0);
 			if (r.failed || !r.doc->value) {
@@ -594,17 +607,19 @@ size_t yaml_parse_docs(struct yaml_doc **docs, size_t *n, const char *file,
 				break;
 			}
 			if (r.doc->value && !json_is_object(r.doc->value)) {
-				yaml_mark_t m = { 0, 0, 0 };
+				yaml_mark_t m = {0, 0, 0};
 				const struct srcpos *p =
-					srcmap_get(&r.doc->vals, "");
+				    srcmap_get(&r.doc->vals, "");
 
 				m.line = p ? (size_t)p->line - 1 : 0;
 				m.column = p ? (size_t)p->col - 1 : 0;
-				err_at(&r, &m, NULL, "a manifest document must "
+				err_at(&r, &m, NULL,
+				       "a manifest document must "
 				       "be a mapping (providers, variables, "
 				       "resources, outputs, backend), not %s",
-				       json_is_array(r.doc->value) ? "a list" :
-				       "a single value");
+				       json_is_array(r.doc->value)
+					   ? "a list"
+					   : "a single value");
 				json_decref(r.doc->value);
 				r.doc->value = NULL;
 			}

@@ -15,10 +15,10 @@
 #define PLAN_MAX_FILE (64u << 20)
 
 static const char *const step_names[] = {
-	[STEP_CREATE] = "create", [STEP_CONFIRM] = "confirm",
-	[STEP_PAY] = "pay",       [STEP_WAIT] = "wait",
-	[STEP_INIT] = "init",     [STEP_UPDATE] = "update",
-	[STEP_DELETE] = "delete", [STEP_READ] = "read",
+    [STEP_CREATE] = "create", [STEP_CONFIRM] = "confirm",
+    [STEP_PAY] = "pay",	      [STEP_WAIT] = "wait",
+    [STEP_INIT] = "init",     [STEP_UPDATE] = "update",
+    [STEP_DELETE] = "delete", [STEP_READ] = "read",
 };
 
 const char *step_kind_name(enum step_kind k)
@@ -41,9 +41,9 @@ int step_kind_parse(enum step_kind *out, const char *name)
 }
 
 static const char *const action_names[] = {
-	[CHANGE_NOOP] = "no-op",     [CHANGE_CREATE] = "create",
-	[CHANGE_UPDATE] = "update",  [CHANGE_REPLACE] = "replace",
-	[CHANGE_DELETE] = "delete",  [CHANGE_RESUME] = "resume",
+    [CHANGE_NOOP] = "no-op",	[CHANGE_CREATE] = "create",
+    [CHANGE_UPDATE] = "update", [CHANGE_REPLACE] = "replace",
+    [CHANGE_DELETE] = "delete", [CHANGE_RESUME] = "resume",
 };
 
 const char *change_action_name(enum change_action a)
@@ -96,7 +96,7 @@ int plan_refresh(json_t **out, const struct provider_set *ps,
 
 	(void)parallelism;
 	/* Group addresses by "type\nregion", keeping id → [addresses]. */
-	json_object_foreach(resources, addr, r) {
+	json_object_foreach (resources, addr, r) {
 		const char *id = json_get_str(r, "id", NULL);
 		char *k;
 		json_t *ids;
@@ -119,7 +119,7 @@ int plan_refresh(json_t **out, const struct provider_set *ps,
 		free(k);
 	}
 
-	json_object_foreach(groups, gkey, g) {
+	json_object_foreach (groups, gkey, g) {
 		const char *nl = strchr(gkey, '\n');
 		char *type = xstrndup(gkey, (size_t)(nl - gkey));
 		const struct resource_type *rt = resource_type_lookup(type);
@@ -145,7 +145,7 @@ int plan_refresh(json_t **out, const struct provider_set *ps,
 			json_decref(ids);
 			goto out;
 		}
-		json_object_foreach(g, id, addrs)
+		json_object_foreach (g, id, addrs)
 			json_array_append_new(ids, json_string(id));
 		ret = rt->read_many(ctx, nl + 1, ids, &got, e);
 		json_decref(ids);
@@ -154,12 +154,12 @@ int plan_refresh(json_t **out, const struct provider_set *ps,
 			free(type);
 			goto out;
 		}
-		json_object_foreach(g, id, addrs) {
+		json_object_foreach (g, id, addrs) {
 			json_t *attrs = json_object_get(got, id);
 			size_t i;
 			json_t *a;
 
-			json_array_foreach(addrs, i, a)
+			json_array_foreach (addrs, i, a)
 				json_object_set(res, json_string_value(a),
 						attrs ? attrs : json_null());
 		}
@@ -183,7 +183,7 @@ static int path_ignored(const json_t *ignore, const char *path)
 	size_t i, n;
 	json_t *p;
 
-	json_array_foreach(ignore, i, p) {
+	json_array_foreach (ignore, i, p) {
 		const char *s = json_string_value(p);
 		if (!s)
 			continue;
@@ -201,9 +201,9 @@ static void unknown_paths(json_t *out, const char *path, const json_t *v)
 	json_t *x;
 
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, x) {
-			char *p = *path ? xasprintf("%s.%s", path, k)
-					: xstrdup(k);
+		json_object_foreach ((json_t *)v, k, x) {
+			char *p =
+			    *path ? xasprintf("%s.%s", path, k) : xstrdup(k);
 			unknown_paths(out, p, x);
 			free(p);
 		}
@@ -231,10 +231,10 @@ static void set_actions(json_t *c, enum change_action a, int cbd)
 		json_array_append_new(acts, json_string("delete"));
 		break;
 	case CHANGE_REPLACE:
-		json_array_append_new(acts, json_string(cbd ? "create"
-							    : "delete"));
-		json_array_append_new(acts, json_string(cbd ? "delete"
-							    : "create"));
+		json_array_append_new(acts,
+				      json_string(cbd ? "create" : "delete"));
+		json_array_append_new(acts,
+				      json_string(cbd ? "delete" : "create"));
 		break;
 	}
 	json_object_set_new(c, "action", json_string(change_action_name(a)));
@@ -255,8 +255,9 @@ static const char **sorted_keys(const json_t *a, const json_t *b, size_t *n)
 	size_t alloc = json_object_size(a) + json_object_size(b) + 1, i = 0;
 
 	v = xcalloc(alloc, sizeof(*v));
-	json_object_foreach((json_t *)a, k, x) v[i++] = k;
-	json_object_foreach((json_t *)b, k, x)
+	json_object_foreach ((json_t *)a, k, x)
+		v[i++] = k;
+	json_object_foreach ((json_t *)b, k, x)
 		if (!json_object_get(a, k))
 			v[i++] = k;
 	qsort(v, i, sizeof(*v), cmp_str);
@@ -288,9 +289,8 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 	 * cloud does not report (write-only ones) keep their applied value. */
 	if (json_is_object(r)) {
 		merged = json_is_object(json_object_get(s, "attributes"))
-				 ? json_deep_copy(json_object_get(s,
-								  "attributes"))
-				 : json_object();
+			     ? json_deep_copy(json_object_get(s, "attributes"))
+			     : json_object();
 		json_deep_update(merged, r);
 		current = merged;
 	} else {
@@ -299,35 +299,34 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 
 	json_object_set_new(c, "address", json_string(addr));
 	json_object_set_new(c, "type", json_string(type));
-	json_object_set_new(c, "provider",
-			    json_string(json_get_str(d ? d : s, "provider",
-						     "")));
+	json_object_set_new(
+	    c, "provider",
+	    json_string(json_get_str(d ? d : s, "provider", "")));
 	json_object_set_new(c, "region",
 			    json_string(json_get_str(d ? d : s, "region", "")));
 	if (id)
 		json_object_set_new(c, "id", json_string(id));
 
 	if (d) {
-		json_t *after = props_redact(type,
-					     json_object_get(d, "properties"),
-					     digests, key);
+		json_t *after = props_redact(
+		    type, json_object_get(d, "properties"), digests, key);
 		json_object_set_new(c, "after", after);
 		unknown_paths(unknown, "", json_object_get(d, "properties"));
-		json_object_set_new(c, "depends_on",
-				    json_object_get(d, "depends_on")
-					    ? json_incref(json_object_get(
-						      d, "depends_on"))
-					    : json_array());
+		json_object_set_new(
+		    c, "depends_on",
+		    json_object_get(d, "depends_on")
+			? json_incref(json_object_get(d, "depends_on"))
+			: json_array());
 	} else {
 		json_object_set_new(c, "after", json_null());
-		json_object_set_new(c, "depends_on",
-				    json_object_get(s, "dependencies")
-					    ? json_incref(json_object_get(
-						      s, "dependencies"))
-					    : json_array());
+		json_object_set_new(
+		    c, "depends_on",
+		    json_object_get(s, "dependencies")
+			? json_incref(json_object_get(s, "dependencies"))
+			: json_array());
 	}
-	json_object_set(c, "before", s && current ? (json_t *)current
-						  : json_null());
+	json_object_set(c, "before",
+			s && current ? (json_t *)current : json_null());
 
 	/* Drift: what the cloud reports that differs from what was applied
 	 * (attributes it does not report are not drift). */
@@ -338,9 +337,9 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 	if (pending && (d || !id)) {
 		a = CHANGE_RESUME;
 		json_object_set_new(
-			c, "note",
-			json_sprintf("resuming at step '%s' of an earlier apply",
-				     json_get_str(pending, "step", "?")));
+		    c, "note",
+		    json_sprintf("resuming at step '%s' of an earlier apply",
+				 json_get_str(pending, "step", "?")));
 	} else if (!d) {
 		if (!id) {
 			a = CHANGE_NOOP;
@@ -348,11 +347,11 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 			a = CHANGE_DELETE;
 			if (json_is_null(r))
 				json_object_set_new(
-					c, "note",
-					json_sprintf("%s no longer exists in "
-						     "the cloud; only the "
-						     "state entry is removed",
-						     id));
+				    c, "note",
+				    json_sprintf("%s no longer exists in "
+						 "the cloud; only the "
+						 "state entry is removed",
+						 id));
 		}
 	} else if (!id) {
 		a = CHANGE_CREATE;
@@ -368,10 +367,9 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 		json_t *p;
 		json_t *all = json_array();
 
-		props_diff(all, type, json_object_get(d, "properties"),
-			   current, json_object_get(s, "sensitive_digests"),
-			   key);
-		json_array_foreach(all, i, p) {
+		props_diff(all, type, json_object_get(d, "properties"), current,
+			   json_object_get(s, "sensitive_digests"), key);
+		json_array_foreach (all, i, p) {
 			const char *ps = json_string_value(p);
 			if (path_ignored(json_object_get(lc, "ignore_changes"),
 					 ps))
@@ -400,18 +398,18 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 			       "%s: lifecycle.prevent_destroy is set, but this "
 			       "plan would %s it; remove prevent_destroy "
 			       "first if that is really intended",
-			       addr, a == CHANGE_DELETE ? "destroy" : "replace");
+			       addr,
+			       a == CHANGE_DELETE ? "destroy" : "replace");
 	}
 
 	set_actions(c, a, cbd);
 	/* Terraform's shape, for tools that read its plan JSON. */
-	json_object_set_new(
-		c, "change",
-		json_pack("{s:O,s:O,s:O,s:O}", "actions",
-			  json_object_get(c, "actions"), "before",
-			  json_object_get(c, "before"), "after",
-			  json_object_get(c, "after"), "after_unknown",
-			  unknown));
+	json_object_set_new(c, "change",
+			    json_pack("{s:O,s:O,s:O,s:O}", "actions",
+				      json_object_get(c, "actions"), "before",
+				      json_object_get(c, "before"), "after",
+				      json_object_get(c, "after"),
+				      "after_unknown", unknown));
 	json_object_set_new(c, "changed", changed);
 	json_object_set_new(c, "replace_paths", replace);
 	json_object_set_new(c, "drift", drift);
@@ -465,8 +463,8 @@ int plan_diff(json_t **out, const json_t *desired, const json_t *state,
 
 /* ---- steps ---------------------------------------------------------- */
 
-static void change_view(struct change *v, const json_t *c,
-			enum change_action a, const json_t *desired_props)
+static void change_view(struct change *v, const json_t *c, enum change_action a,
+			const json_t *desired_props)
 {
 	memset(v, 0, sizeof(*v));
 	v->address = json_get_str(c, "address", "");
@@ -475,8 +473,8 @@ static void change_view(struct change *v, const json_t *c,
 	v->action = a;
 	v->desired = a == CHANGE_DELETE ? NULL : desired_props;
 	v->current = json_is_object(json_object_get(c, "before"))
-			     ? json_object_get(c, "before")
-			     : NULL;
+			 ? json_object_get(c, "before")
+			 : NULL;
 	v->changed = json_object_get(c, "changed");
 	v->pending = json_object_get(c, "pending");
 }
@@ -488,7 +486,7 @@ static int add_phase(json_t *steps, const json_t *c, enum change_action a,
 		     const char **first, const char **last, struct err *e)
 {
 	const struct resource_type *rt =
-		resource_type_lookup(json_get_str(c, "type", ""));
+	    resource_type_lookup(json_get_str(c, "type", ""));
 	const char *addr = json_get_str(c, "address", "");
 	struct change v;
 	json_t *got = NULL, *s;
@@ -497,8 +495,9 @@ static int add_phase(json_t *steps, const json_t *c, enum change_action a,
 
 	*first = *last = NULL;
 	if (!rt)
-		return err_set(e, DCF_EINVALID, "%s: unknown resource type '%s'",
-			       addr, json_get_str(c, "type", ""));
+		return err_set(e, DCF_EINVALID,
+			       "%s: unknown resource type '%s'", addr,
+			       json_get_str(c, "type", ""));
 	/* A delete of an object the cloud no longer has needs no steps. */
 	if (a == CHANGE_DELETE && json_is_null(json_object_get(c, "before")))
 		return 0;
@@ -506,7 +505,7 @@ static int add_phase(json_t *steps, const json_t *c, enum change_action a,
 	ret = rt->expand(&v, &got, e);
 	if (ret < 0)
 		return err_prefix(e, "%s: %s", addr, phase);
-	json_array_foreach(got, i, s) {
+	json_array_foreach (got, i, s) {
 		size_t n = json_array_size(steps);
 		json_t *deps;
 
@@ -514,9 +513,8 @@ static int add_phase(json_t *steps, const json_t *c, enum change_action a,
 			continue; /* done before the interruption */
 		deps = json_array();
 		json_object_set_new(s, "index", json_integer((json_int_t)i));
-		json_object_set_new(s, "count",
-				    json_integer((json_int_t)json_array_size(
-					    got)));
+		json_object_set_new(
+		    s, "count", json_integer((json_int_t)json_array_size(got)));
 
 		json_object_set_new(s, "id", json_sprintf("%s#%zu", addr, n));
 		json_object_set_new(s, "address", json_string(addr));
@@ -536,7 +534,7 @@ static int add_phase(json_t *steps, const json_t *c, enum change_action a,
 
 struct rsteps {
 	const char *addr;
-	const char *up_first, *up_last;   /* create/update/resume chain */
+	const char *up_first, *up_last;	  /* create/update/resume chain */
 	const char *del_first, *del_last; /* delete chain */
 };
 
@@ -555,7 +553,7 @@ static json_t *step_by_id(json_t *steps, const char *id)
 	size_t i;
 	json_t *s;
 
-	json_array_foreach(steps, i, s)
+	json_array_foreach (steps, i, s)
 		if (!strcmp(json_get_str(s, "id", ""), id))
 			return s;
 	return NULL;
@@ -578,9 +576,9 @@ static int order_steps(json_t **out, json_t *steps, struct err *e)
 	json_t *sorted = json_array(), *ids = json_object();
 
 	for (i = 0; i < n; i++)
-		json_object_set_new(ids, json_get_str(json_array_get(steps, i),
-						      "id", ""),
-				    json_integer((json_int_t)i));
+		json_object_set_new(
+		    ids, json_get_str(json_array_get(steps, i), "id", ""),
+		    json_integer((json_int_t)i));
 	while (done < n) {
 		int progress = 0;
 
@@ -590,10 +588,10 @@ static int order_steps(json_t **out, json_t *steps, struct err *e)
 
 			if (emitted[i])
 				continue;
-			json_array_foreach(json_object_get(s, "depends_on"), j,
-					   d) {
-				json_t *ix = json_object_get(
-					ids, json_string_value(d));
+			json_array_foreach (json_object_get(s, "depends_on"), j,
+					    d) {
+				json_t *ix =
+				    json_object_get(ids, json_string_value(d));
 				if (ix && !emitted[json_integer_value(ix)]) {
 					ready = 0;
 					break;
@@ -630,7 +628,7 @@ int plan_steps(json_t **out, const json_t *changes, const json_t *state,
 	int ret = 0;
 
 	(void)state;
-	json_array_foreach(changes, i, c) {
+	json_array_foreach (changes, i, c) {
 		int a = action_parse(json_get_str(c, "action", ""));
 		const char *f, *l;
 
@@ -660,33 +658,27 @@ int plan_steps(json_t **out, const json_t *changes, const json_t *state,
 				break;
 			}
 			if (pa == CHANGE_DELETE)
-				ret = add_phase(steps, c, CHANGE_DELETE, ph,
-						NULL,
-						(size_t)json_get_int(
-							p, "completed", 0),
-						&rs[i].del_first,
-						&rs[i].del_last, e);
+				ret = add_phase(
+				    steps, c, CHANGE_DELETE, ph, NULL,
+				    (size_t)json_get_int(p, "completed", 0),
+				    &rs[i].del_first, &rs[i].del_last, e);
 			else
-				ret = add_phase(steps, c,
-						(enum change_action)pa, ph,
-						NULL,
-						(size_t)json_get_int(
-							p, "completed", 0),
-						&rs[i].up_first,
-						&rs[i].up_last, e);
+				ret = add_phase(
+				    steps, c, (enum change_action)pa, ph, NULL,
+				    (size_t)json_get_int(p, "completed", 0),
+				    &rs[i].up_first, &rs[i].up_last, e);
 			break;
 		}
 		case CHANGE_DELETE:
-			ret = add_phase(steps, c, CHANGE_DELETE, "delete", NULL,
-					0, &rs[i].del_first, &rs[i].del_last,
-					e);
+			ret =
+			    add_phase(steps, c, CHANGE_DELETE, "delete", NULL,
+				      0, &rs[i].del_first, &rs[i].del_last, e);
 			break;
 		case CHANGE_REPLACE:
 			if (json_get_bool(c, "create_before_destroy", 0)) {
-				ret = add_phase(steps, c, CHANGE_CREATE,
-						"create", NULL, 0,
-						&rs[i].up_first,
-						&rs[i].up_last, e);
+				ret = add_phase(
+				    steps, c, CHANGE_CREATE, "create", NULL, 0,
+				    &rs[i].up_first, &rs[i].up_last, e);
 				if (!ret)
 					ret = add_phase(steps, c, CHANGE_DELETE,
 							"delete", rs[i].up_last,
@@ -696,15 +688,13 @@ int plan_steps(json_t **out, const json_t *changes, const json_t *state,
 					rs[i].del_last = l;
 				}
 			} else {
-				ret = add_phase(steps, c, CHANGE_DELETE,
-						"delete", NULL, 0,
-						&rs[i].del_first,
-						&rs[i].del_last, e);
+				ret = add_phase(
+				    steps, c, CHANGE_DELETE, "delete", NULL, 0,
+				    &rs[i].del_first, &rs[i].del_last, e);
 				if (!ret)
-					ret = add_phase(steps, c, CHANGE_CREATE,
-							"create",
-							rs[i].del_last, 0, &f,
-							&l, e);
+					ret = add_phase(
+					    steps, c, CHANGE_CREATE, "create",
+					    rs[i].del_last, 0, &f, &l, e);
 				if (!ret) {
 					rs[i].up_first = f;
 					rs[i].up_last = l;
@@ -719,10 +709,10 @@ int plan_steps(json_t **out, const json_t *changes, const json_t *state,
 	}
 
 	/* Cross-resource order. */
-	json_array_foreach(changes, i, c) {
-		json_array_foreach(json_object_get(c, "depends_on"), j, d) {
+	json_array_foreach (changes, i, c) {
+		json_array_foreach (json_object_get(c, "depends_on"), j, d) {
 			struct rsteps *dep =
-				find_rs(rs, n, json_string_value(d));
+			    find_rs(rs, n, json_string_value(d));
 			if (!dep)
 				continue;
 			/* Creates after what they reference is created. */
@@ -752,9 +742,9 @@ int plan_quote_and_preflight(json_t *plan, const struct provider_set *ps,
 	size_t i;
 	int ret = 0;
 
-	json_array_foreach(changes, i, c) {
+	json_array_foreach (changes, i, c) {
 		const struct resource_type *rt =
-			resource_type_lookup(json_get_str(c, "type", ""));
+		    resource_type_lookup(json_get_str(c, "type", ""));
 		int a = action_parse(json_get_str(c, "action", ""));
 		void *ctx;
 		struct change v;
@@ -766,7 +756,8 @@ int plan_quote_and_preflight(json_t *plan, const struct provider_set *ps,
 		    a != CHANGE_REPLACE && a != CHANGE_RESUME)
 			continue;
 		if (a == CHANGE_RESUME)
-			continue; /* already quoted and confirmed when started */
+			continue; /* already quoted and confirmed when started
+				   */
 		ctx = provider_set_ctx(ps, rt->provider);
 		if (!ctx)
 			continue;
@@ -780,9 +771,9 @@ int plan_quote_and_preflight(json_t *plan, const struct provider_set *ps,
 		up += json_get_int(q, "upfront_fen", 0);
 		monthly += json_get_int(q, "monthly_fen", 0);
 		json_object_set_new(
-			per, rt->provider,
-			json_integer(json_get_int(per, rt->provider, 0) +
-				     json_get_int(q, "upfront_fen", 0)));
+		    per, rt->provider,
+		    json_integer(json_get_int(per, rt->provider, 0) +
+				 json_get_int(q, "upfront_fen", 0)));
 		json_object_set_new(by, v.address, q);
 	}
 	for (i = 0; ps && i < ps->n; i++) {
@@ -799,7 +790,7 @@ int plan_quote_and_preflight(json_t *plan, const struct provider_set *ps,
 			err_prefix(e, "%s: preflight", p->name);
 			goto out;
 		}
-		json_array_foreach(checks, j, ck) {
+		json_array_foreach (checks, j, ck) {
 			json_object_set_new(ck, "provider",
 					    json_string(p->name));
 			json_array_append(pre, ck);
@@ -807,8 +798,7 @@ int plan_quote_and_preflight(json_t *plan, const struct provider_set *ps,
 		json_decref(checks);
 	}
 	json_object_set_new(quotes, "total_upfront_fen", json_integer(up));
-	json_object_set_new(quotes, "total_monthly_fen",
-			    json_integer(monthly));
+	json_object_set_new(quotes, "total_monthly_fen", json_integer(monthly));
 	json_object_set_new(quotes, "by_provider", per);
 	per = NULL;
 	json_object_set_new(quotes, "by_address", by);
@@ -834,7 +824,7 @@ void plan_summarise(json_t *plan)
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		json_object_set_new(sum, keys[i], json_integer(0));
-	json_array_foreach(json_object_get(plan, "resource_changes"), i, c) {
+	json_array_foreach (json_object_get(plan, "resource_changes"), i, c) {
 		const char *a = json_get_str(c, "action", "no-op");
 		json_object_set_new(sum, a,
 				    json_integer(json_get_int(sum, a, 0) + 1));
@@ -847,7 +837,7 @@ int plan_has_changes(const json_t *plan)
 	json_t *c;
 	size_t i;
 
-	json_array_foreach(json_object_get(plan, "resource_changes"), i, c)
+	json_array_foreach (json_object_get(plan, "resource_changes"), i, c)
 		if (strcmp(json_get_str(c, "action", "no-op"), "no-op"))
 			return 1;
 	return 0;
@@ -858,7 +848,7 @@ int plan_preflight_ok(const json_t *plan)
 	json_t *c;
 	size_t i;
 
-	json_array_foreach(json_object_get(plan, "preflight"), i, c)
+	json_array_foreach (json_object_get(plan, "preflight"), i, c)
 		if (!json_get_bool(c, "ok", 1))
 			return 0;
 	return 1;

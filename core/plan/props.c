@@ -33,12 +33,12 @@ int props_has_unknown(const json_t *v)
 	if (json_is_string(v))
 		return !strcmp(json_string_value(v), PROPS_UNKNOWN);
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, x)
+		json_object_foreach ((json_t *)v, k, x)
 			if (props_has_unknown(x))
 				return 1;
 	}
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
+		json_array_foreach (v, i, x)
 			if (props_has_unknown(x))
 				return 1;
 	}
@@ -60,7 +60,7 @@ int props_equal(const json_t *a, const json_t *b)
 	if (json_is_object(a)) {
 		if (json_object_size(a) != json_object_size(b))
 			return 0;
-		json_object_foreach((json_t *)a, k, x)
+		json_object_foreach ((json_t *)a, k, x)
 			if (!props_equal(x, json_object_get(b, k)))
 				return 0;
 		return 1;
@@ -68,7 +68,7 @@ int props_equal(const json_t *a, const json_t *b)
 	if (json_is_array(a)) {
 		if (json_array_size(a) != json_array_size(b))
 			return 0;
-		json_array_foreach(a, i, x)
+		json_array_foreach (a, i, x)
 			if (!props_equal(x, json_array_get(b, i)))
 				return 0;
 		return 1;
@@ -116,7 +116,7 @@ static void diff_rec(json_t *out, const char *type, const char *path,
 		const char *k;
 		json_t *x;
 
-		json_object_foreach((json_t *)d, k, x) {
+		json_object_foreach ((json_t *)d, k, x) {
 			char *p = join(path, k);
 			diff_rec(out, type, p, x, json_object_get(c, k),
 				 digests, key);
@@ -137,8 +137,8 @@ void props_diff(json_t *out, const char *type, const json_t *desired,
 		diff_rec(out, type, "", desired, current, digests, key);
 }
 
-static json_t *redact_rec(const char *type, const char *path,
-			  const json_t *v, json_t *digests, const char *key)
+static json_t *redact_rec(const char *type, const char *path, const json_t *v,
+			  json_t *digests, const char *key)
 {
 	unsigned f = *path ? props_flags(type, path) : 0;
 	const char *k;
@@ -155,7 +155,7 @@ static json_t *redact_rec(const char *type, const char *path,
 	if (!json_is_object(v))
 		return json_deep_copy(v);
 	copy = json_object();
-	json_object_foreach((json_t *)v, k, x) {
+	json_object_foreach ((json_t *)v, k, x) {
 		char *p = join(path, k);
 		json_t *r = redact_rec(type, p, x, digests, key);
 		if (r)

@@ -1,6 +1,6 @@
 /*
- * embedded.h: the JSON Schemas of the files in schemas/ compiled into the binary
- * by core/schema/embed.sh.  Names drop ".json" and ".schema"
+ * embedded.h: the JSON Schemas of the files in schemas/ compiled into the
+ * binary by core/schema/embed.sh.  Names drop ".json" and ".schema"
  * ("manifest", "tencentcloud_dcdb_instance", …).
  */
 #ifndef DCFORM_SCHEMA_EMBEDDED_H

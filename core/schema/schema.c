@@ -139,8 +139,9 @@ static const json_t *pointer_get(const json_t *doc, const char *ptr)
 			char *e;
 			long i = strtol(seg.ptr, &e, 10);
 
-			cur = (seg.len && !*e && i >= 0) ?
-				json_array_get(cur, (size_t)i) : NULL;
+			cur = (seg.len && !*e && i >= 0)
+				  ? json_array_get(cur, (size_t)i)
+				  : NULL;
 		} else {
 			cur = NULL;
 		}
@@ -272,7 +273,7 @@ static void fmt_number(struct buf *b, const json_t *n)
 }
 
 static void report(struct vctx *c, const char *path, const char *fmt, ...)
-	PRINTF_LIKE(3, 4);
+    PRINTF_LIKE(3, 4);
 static void report(struct vctx *c, const char *path, const char *fmt, ...)
 {
 	va_list ap;
@@ -292,12 +293,12 @@ static void validate(struct vctx *c, const json_t *root, const json_t *s,
 		     const json_t *v, const char *path, int sensitive);
 
 /* Validate into a scratch list; returns the number of problems. */
-static size_t count_errors(struct vctx *c, const json_t *root,
-			   const json_t *s, const json_t *v, const char *path,
-			   int sensitive, struct diags *keep)
+static size_t count_errors(struct vctx *c, const json_t *root, const json_t *s,
+			   const json_t *v, const char *path, int sensitive,
+			   struct diags *keep)
 {
 	struct diags tmp = DIAGS_INIT;
-	struct vctx sub = { keep ? keep : &tmp, c->depth, c->expressions };
+	struct vctx sub = {keep ? keep : &tmp, c->depth, c->expressions};
 	size_t n, before = keep ? keep->n : 0;
 
 	validate(&sub, root, s, v, path, sensitive);
@@ -363,7 +364,7 @@ static int type_ok(const json_t *s, const json_t *v)
 		return 1;
 	if (json_is_string(t))
 		return type_matches(json_string_value(t), v);
-	json_array_foreach(t, i, x)
+	json_array_foreach (t, i, x)
 		if (type_matches(json_string_value(x), v))
 			return 1;
 	return 0;
@@ -391,13 +392,14 @@ static int check_type(struct vctx *c, const json_t *s, const json_t *v,
 		buf_printf(&msg, "%s %s", article(json_string_value(t)),
 			   json_string_value(t));
 	} else {
-		json_array_foreach(t, i, x)
+		json_array_foreach (t, i, x)
 			if (type_matches(json_string_value(x), v))
 				return 1;
-		json_array_foreach(t, i, x) {
+		json_array_foreach (t, i, x) {
 			if (i)
-				buf_puts(&msg, i + 1 == json_array_size(t) ?
-					 " or " : ", ");
+				buf_puts(&msg, i + 1 == json_array_size(t)
+						   ? " or "
+						   : ", ");
 			buf_printf(&msg, "%s %s", article(json_string_value(x)),
 				   json_string_value(x));
 		}
@@ -431,10 +433,10 @@ static void check_enum(struct vctx *c, const json_t *s, const json_t *v,
 	json_t *x;
 
 	if (json_is_array(e)) {
-		json_array_foreach(e, i, x)
+		json_array_foreach (e, i, x)
 			if (values_equal(x, v))
 				return;
-		json_array_foreach(e, i, x) {
+		json_array_foreach (e, i, x) {
 			buf_puts(&msg, i ? ", " : "");
 			describe_allowed(&msg, x);
 		}
@@ -461,10 +463,10 @@ static void check_number(struct vctx *c, const json_t *s, const json_t *v,
 		const char *kw, *text;
 		int exclusive, upper;
 	} bounds[] = {
-		{ "minimum", "at least", 0, 0 },
-		{ "maximum", "at most", 0, 1 },
-		{ "exclusiveMinimum", "greater than", 1, 0 },
-		{ "exclusiveMaximum", "less than", 1, 1 },
+	    {"minimum", "at least", 0, 0},
+	    {"maximum", "at most", 0, 1},
+	    {"exclusiveMinimum", "greater than", 1, 0},
+	    {"exclusiveMaximum", "less than", 1, 1},
 	};
 	double d = json_number_value(v);
 	size_t i;
@@ -578,10 +580,11 @@ static void check_array(struct vctx *c, const json_t *root, const json_t *s,
 						 json_array_get(v, j))) {
 					char *p = xasprintf("%s[%zu]", path, i);
 
-					report(c, p,
-					       "'%s' must not repeat items: item "
-					       "%zu equals item %zu",
-					       last_segment(path), i, j);
+					report(
+					    c, p,
+					    "'%s' must not repeat items: item "
+					    "%zu equals item %zu",
+					    last_segment(path), i, j);
 					free(p);
 					j = i;
 				}
@@ -601,8 +604,8 @@ static void check_array(struct vctx *c, const json_t *root, const json_t *s,
 static const json_t *prop_schema(const json_t *root, const json_t *s,
 				 const char *key, const json_t **proot)
 {
-	const json_t *p = json_object_get(json_object_get(s, "properties"),
-					  key);
+	const json_t *p =
+	    json_object_get(json_object_get(s, "properties"), key);
 
 	if (!p)
 		return NULL;
@@ -611,7 +614,8 @@ static const json_t *prop_schema(const json_t *root, const json_t *s,
 
 /* Sorted names of the settable properties of s. */
 static void settable_names(const json_t *root, const json_t *s,
-			   struct buf *list, const char *near, const char **best)
+			   struct buf *list, const char *near,
+			   const char **best)
 {
 	const json_t *props = json_object_get(s, "properties");
 	const char **names;
@@ -620,7 +624,7 @@ static void settable_names(const json_t *root, const json_t *s,
 	json_t *x;
 
 	names = xcalloc(json_object_size(props) + 1, sizeof(*names));
-	json_object_foreach((json_t *)props, k, x) {
+	json_object_foreach ((json_t *)props, k, x) {
 		const json_t *d = schema_deref(root, x, NULL);
 
 		if (json_is_true(json_object_get(d, "x-computed")))
@@ -664,7 +668,7 @@ static void check_object(struct vctx *c, const json_t *root, const json_t *s,
 	 * suggestion, not also as missing.
 	 */
 	if (json_is_false(addl)) {
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach ((json_t *)v, k, x) {
 			struct buf list = BUF_INIT;
 			const char *best = NULL;
 
@@ -678,7 +682,7 @@ static void check_object(struct vctx *c, const json_t *root, const json_t *s,
 			}
 		}
 	}
-	json_array_foreach(req, i, x) {
+	json_array_foreach (req, i, x) {
 		const char *name = json_string_value(x);
 		size_t j;
 
@@ -691,10 +695,10 @@ static void check_object(struct vctx *c, const json_t *root, const json_t *s,
 			report(c, path, "missing required property '%s'", name);
 	}
 	free(suggested);
-	json_object_foreach((json_t *)dep, k, x) {
+	json_object_foreach ((json_t *)dep, k, x) {
 		if (!json_object_get(v, k))
 			continue;
-		json_array_foreach(x, i, y) {
+		json_array_foreach (x, i, y) {
 			char *p;
 
 			if (json_object_get(v, json_string_value(y)))
@@ -711,11 +715,12 @@ static void check_object(struct vctx *c, const json_t *root, const json_t *s,
 		       last_segment(path), (long long)minp,
 		       minp == 1 ? "y" : "ies", n);
 	if (maxp >= 0 && n > (size_t)maxp)
-		report(c, path, "'%s' must have at most %lld propert%s, got %zu",
+		report(c, path,
+		       "'%s' must have at most %lld propert%s, got %zu",
 		       last_segment(path), (long long)maxp,
 		       maxp == 1 ? "y" : "ies", n);
 
-	json_object_foreach((json_t *)v, k, x) {
+	json_object_foreach ((json_t *)v, k, x) {
 		char *p = child_path(path, k);
 		const json_t *proot = root;
 		const json_t *ps = props ? json_object_get(props, k) : NULL;
@@ -726,23 +731,24 @@ static void check_object(struct vctx *c, const json_t *root, const json_t *s,
 
 			if (count_errors(c, root, names, key, p, 0, &tmp)) {
 				const char *xe = json_get_str(
-					schema_deref(root, names, NULL),
-					"x-error", NULL);
+				    schema_deref(root, names, NULL), "x-error",
+				    NULL);
 
 				if (xe)
 					report(c, p, "invalid name '%s': %s", k,
 					       xe);
 				else
-					report(c, p, "invalid name '%s': %s",
-					       k, tmp.v[0].msg);
+					report(c, p, "invalid name '%s': %s", k,
+					       tmp.v[0].msg);
 			}
 			diags_release(&tmp);
 			json_decref(key);
 		}
 		if (ps) {
 			const json_t *d = prop_schema(root, s, k, &proot);
-			int sens = sensitive ||
-				json_is_true(json_object_get(d, "x-sensitive"));
+			int sens =
+			    sensitive ||
+			    json_is_true(json_object_get(d, "x-sensitive"));
 
 			if (json_is_true(json_object_get(d, "x-computed")))
 				report(c, p,
@@ -762,8 +768,9 @@ static void check_object(struct vctx *c, const json_t *root, const json_t *s,
 				       "'%s'? allowed: %s",
 				       k, best, list.ptr);
 			else
-				report(c, p, "unknown property '%s'; allowed: %s",
-				       k, list.ptr);
+				report(c, p,
+				       "unknown property '%s'; allowed: %s", k,
+				       list.ptr);
 			buf_release(&list);
 		} else if (json_is_object(addl)) {
 			validate(c, root, addl, x, p, sensitive);
@@ -785,7 +792,7 @@ static void check_alternatives(struct vctx *c, const json_t *root,
 	size_t i, valid = 0, best_score = (size_t)-1;
 	json_t *a;
 
-	json_array_foreach(alts, i, a) {
+	json_array_foreach (alts, i, a) {
 		struct diags tmp = DIAGS_INIT;
 		const json_t *d = schema_deref(root, a, NULL);
 		size_t n = count_errors(c, root, a, v, path, sensitive, &tmp);
@@ -810,7 +817,8 @@ static void check_alternatives(struct vctx *c, const json_t *root,
 	if (!valid && json_array_size(alts))
 		move_diags(c->out, &best);
 	else if (one && valid > 1)
-		report(c, path, "'%s' matches more than one of its allowed forms",
+		report(c, path,
+		       "'%s' matches more than one of its allowed forms",
 		       last_segment(path));
 	diags_release(&best);
 }
@@ -819,7 +827,7 @@ static void validate(struct vctx *c, const json_t *root, const json_t *s,
 		     const json_t *v, const char *path, int sensitive)
 {
 	struct diags mine = DIAGS_INIT;
-	struct vctx here = { &mine, c->depth + 1, c->expressions };
+	struct vctx here = {&mine, c->depth + 1, c->expressions};
 	const char *xerr;
 	const json_t *x, *sub;
 	size_t i;
@@ -844,7 +852,8 @@ static void validate(struct vctx *c, const json_t *root, const json_t *s,
 	x = json_object_get(s, "$ref");
 	if (json_is_string(x)) {
 		const json_t *troot = root;
-		const json_t *t = ref_target(root, json_string_value(x), &troot);
+		const json_t *t =
+		    ref_target(root, json_string_value(x), &troot);
 
 		if (!t)
 			BUG("schema reference '%s' does not resolve",
@@ -870,7 +879,7 @@ static void validate(struct vctx *c, const json_t *root, const json_t *s,
 			check_object(&here, root, s, v, path, sensitive);
 	}
 
-	json_array_foreach(json_object_get(s, "allOf"), i, a)
+	json_array_foreach (json_object_get(s, "allOf"), i, a)
 		validate(&here, root, a, v, path, sensitive);
 	x = json_object_get(s, "anyOf");
 	if (json_is_array(x))
@@ -883,9 +892,9 @@ static void validate(struct vctx *c, const json_t *root, const json_t *s,
 		/* A condition that looks at an expression is undecided until
 		 * resolution: neither branch applies yet. */
 		int exprs = 0;
-		struct vctx cond = { here.out, here.depth, &exprs };
-		size_t bad = count_errors(&cond, root, x, v, path, sensitive,
-					  NULL);
+		struct vctx cond = {here.out, here.depth, &exprs};
+		size_t bad =
+		    count_errors(&cond, root, x, v, path, sensitive, NULL);
 
 		sub = exprs ? NULL : json_object_get(s, bad ? "else" : "then");
 		if (sub)
@@ -923,7 +932,7 @@ size_t schema_validate(const json_t *schema, const json_t *value,
 		       const char *base_path, struct diags *out)
 {
 	int exprs = 0;
-	struct vctx c = { out, 0, &exprs };
+	struct vctx c = {out, 0, &exprs};
 	size_t before = out->n;
 
 	if (!schema || !value)
@@ -942,7 +951,7 @@ static const json_t *child_schema(const json_t *root, const json_t *node,
 				  const char *seg, const json_t **root_out,
 				  int depth)
 {
-	static const char *const branches[] = { "allOf", "anyOf", "oneOf" };
+	static const char *const branches[] = {"allOf", "anyOf", "oneOf"};
 	const json_t *r = root, *c;
 	size_t i, j;
 	json_t *a;
@@ -959,7 +968,7 @@ static const json_t *child_schema(const json_t *root, const json_t *node,
 			return schema_deref(r, c, root_out);
 	}
 	for (i = 0; i < ARRAY_SIZE(branches); i++)
-		json_array_foreach(json_object_get(node, branches[i]), j, a) {
+		json_array_foreach (json_object_get(node, branches[i]), j, a) {
 			c = child_schema(r, a, seg, root_out, depth + 1);
 			if (c)
 				return c;
@@ -1043,7 +1052,7 @@ int schema_has_attribute(const char *type, const char *attr,
 		return 0;
 	if (json_object_get(props, attr))
 		return 1;
-	json_object_foreach((json_t *)props, k, x) {
+	json_object_foreach ((json_t *)props, k, x) {
 		size_t d = str_edit_distance(attr, k);
 		size_t limit = strlen(k) / 3 + 1;
 
@@ -1075,7 +1084,7 @@ static void bundle_refs(json_t *node, json_t *defs, int depth)
 	if (depth > MAX_DEPTH)
 		return;
 	if (json_is_array(node)) {
-		json_array_foreach(node, i, x)
+		json_array_foreach (node, i, x)
 			bundle_refs(x, defs, depth + 1);
 		return;
 	}
@@ -1083,7 +1092,7 @@ static void bundle_refs(json_t *node, json_t *defs, int depth)
 		return;
 	/* Keys first: defs (maybe an object below node) grows meanwhile. */
 	keys = xcalloc(json_object_size(node) + 1, sizeof(*keys));
-	json_object_foreach(node, k, x)
+	json_object_foreach (node, k, x)
 		keys[nkeys++] = xstrdup(k);
 	for (i = 0; i < nkeys; i++) {
 		const char *ref, *hash;
@@ -1117,9 +1126,9 @@ static void bundle_refs(json_t *node, json_t *defs, int depth)
 			json_object_set_new(defs, name, copy);
 			bundle_refs(copy, defs, depth + 1);
 		}
-		fixed = hash && hash[1] ? xasprintf("#/$defs/%s%s", name,
-						     hash + 1) :
-					  xasprintf("#/$defs/%s", name);
+		fixed = hash && hash[1]
+			    ? xasprintf("#/$defs/%s%s", name, hash + 1)
+			    : xasprintf("#/$defs/%s", name);
 		json_object_set_new(node, k, json_string(fixed));
 		free(fixed);
 		free(name);

@@ -53,10 +53,15 @@ size_t schema_validate(const json_t *schema, const json_t *value,
 int schema_has_attribute(const char *type, const char *attr,
 			 const char **suggest);
 
-/* Marks of a property (schema_property_flags). */
-#define SCHEMA_FORCE_NEW (1u << 0) /* "x-force-new": a change means replace */
-#define SCHEMA_SENSITIVE (1u << 1) /* "x-sensitive": never stored or printed */
-#define SCHEMA_COMPUTED (1u << 2)  /* "x-computed": read from the cloud */
+/*
+ * Marks of a property (schema_property_flags):
+ *   SCHEMA_FORCE_NEW  "x-force-new": a change means replace
+ *   SCHEMA_SENSITIVE  "x-sensitive": never stored or printed
+ *   SCHEMA_COMPUTED   "x-computed": read from the cloud
+ */
+#define SCHEMA_FORCE_NEW (1u << 0)
+#define SCHEMA_SENSITIVE (1u << 1)
+#define SCHEMA_COMPUTED (1u << 2)
 
 /*
  * The subschema (borrowed, $refs followed) of the property at `path` of

@@ -20,12 +20,12 @@
 #include "core/util/uuid.h"
 
 struct state_lock {
-	int fd;                 /* the local flock (always held) */
-	git_repository *repo;   /* remote lock: the cache repository */
+	int fd;			 /* the local flock (always held) */
+	git_repository *repo;	 /* remote lock: the cache repository */
 	struct state_backend be; /* be.url NULL: no remote lock */
-	char *remote_ref;       /* "refs/dcform/locks/<workspace>" */
-	char *out_ref;          /* the local ref pushed to remote_ref */
-	git_oid oid;            /* our lock commit */
+	char *remote_ref;	 /* "refs/dcform/locks/<workspace>" */
+	char *out_ref;		 /* the local ref pushed to remote_ref */
+	git_oid oid;		 /* our lock commit */
 };
 
 static char *lock_path(const char *dir, struct err *e, int create)
@@ -60,7 +60,8 @@ static void age_text(char *out, size_t n, int64_t since)
 	if (!since)
 		snprintf(out, n, "at an unknown time");
 	else if (d < 60)
-		snprintf(out, n, "%lld seconds ago", (long long)(d < 0 ? 0 : d));
+		snprintf(out, n, "%lld seconds ago",
+			 (long long)(d < 0 ? 0 : d));
 	else if (d < 3600)
 		snprintf(out, n, "%lld minute%s ago", (long long)(d / 60),
 			 d / 60 == 1 ? "" : "s");
@@ -202,8 +203,7 @@ static int remote_holder(json_t **h, git_oid *id, git_repository *repo,
 			 const char *workspace, struct err *e)
 {
 	char *seen = xasprintf("refs/dcform/lock-seen/%s",
-			       workspace && *workspace ? workspace
-						       : "default");
+			       workspace && *workspace ? workspace : "default");
 	int found = 0, ret;
 
 	*h = NULL;
@@ -217,8 +217,8 @@ static int remote_holder(json_t **h, git_oid *id, git_repository *repo,
 	return 0;
 }
 
-static int make_lock_commit(git_oid *out, git_repository *repo,
-			    const char *ref, const json_t *h, struct err *e)
+static int make_lock_commit(git_oid *out, git_repository *repo, const char *ref,
+			    const json_t *h, struct err *e)
 {
 	git_treebuilder *tb = NULL;
 	git_tree *tree = NULL;
@@ -226,10 +226,9 @@ static int make_lock_commit(git_oid *out, git_repository *repo,
 	git_reference *r = NULL;
 	git_oid blob, tid;
 	char *text = json_dumps(h, JSON_INDENT(2) | JSON_SORT_KEYS);
-	char *msg = xasprintf("lock: %s by %s@%s\n\n%s\n",
-			      json_get_str(h, "operation", "?"),
-			      json_get_str(h, "who", "?"),
-			      json_get_str(h, "host", "?"), text);
+	char *msg = xasprintf(
+	    "lock: %s by %s@%s\n\n%s\n", json_get_str(h, "operation", "?"),
+	    json_get_str(h, "who", "?"), json_get_str(h, "host", "?"), text);
 	int ret;
 
 	if ((ret = git_blob_create_from_buffer(&blob, repo, text,
@@ -241,8 +240,8 @@ static int make_lock_commit(git_oid *out, git_repository *repo,
 	    (ret = git_tree_lookup(&tree, repo, &tid)) < 0 ||
 	    (ret = git_signature_now(&sig, json_get_str(h, "who", "dcform"),
 				     "dcform@localhost")) < 0 ||
-	    (ret = git_commit_create(out, repo, NULL, sig, sig, NULL, msg,
-				     tree, 0, NULL)) < 0 ||
+	    (ret = git_commit_create(out, repo, NULL, sig, sig, NULL, msg, tree,
+				     0, NULL)) < 0 ||
 	    (ret = git_reference_create(&r, repo, ref, out, 1,
 					"dcform: lock")) < 0)
 		ret = state_git_fail(e, ret, "cannot write the lock");
@@ -265,9 +264,9 @@ static int remote_acquire(struct state_lock *lk, const char *workspace,
 
 	memset(&zero, 0, sizeof(zero));
 	lk->remote_ref = lock_ref(workspace);
-	lk->out_ref = xasprintf("refs/dcform/lock-out/%s",
-				workspace && *workspace ? workspace
-							: "default");
+	lk->out_ref =
+	    xasprintf("refs/dcform/lock-out/%s",
+		      workspace && *workspace ? workspace : "default");
 	ret = make_lock_commit(&lk->oid, lk->repo, lk->out_ref, h, e);
 	if (ret < 0)
 		return ret;
@@ -287,8 +286,8 @@ static int remote_acquire(struct state_lock *lk, const char *workspace,
 		if (!held && quick++ < 3)
 			continue; /* released in between: try again now */
 		if (time_mono_ms() >= deadline) {
-			char *where = xasprintf("the state on %s",
-						lk->be.shown);
+			char *where =
+			    xasprintf("the state on %s", lk->be.shown);
 
 			ret = held ? holder_message(e, held, where)
 				   : err_set(e, DCF_ELOCKED,
@@ -424,8 +423,7 @@ int state_lock_info(const char *dir, json_t **out, struct err *e)
 }
 
 int state_lock_info_backend(const char *dir, const json_t *backend,
-			    const char *workspace, json_t **out,
-			    struct err *e)
+			    const char *workspace, json_t **out, struct err *e)
 {
 	struct state_backend be;
 	git_repository *repo = NULL;

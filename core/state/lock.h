@@ -48,8 +48,7 @@ int state_lock_release_checked(struct state_lock *lk, struct err *e);
 int state_lock_info(const char *dir, json_t **out, struct err *e);
 /* The holder for backend and workspace (remote: the lock ref). */
 int state_lock_info_backend(const char *dir, const json_t *backend,
-			    const char *workspace, json_t **out,
-			    struct err *e);
+			    const char *workspace, json_t **out, struct err *e);
 
 /* Clear the local holder file when id matches and its process is gone. */
 int state_lock_force(const char *dir, const char *id, struct err *e);

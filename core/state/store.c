@@ -16,10 +16,10 @@
 struct state_store {
 	git_repository *repo;
 	char *workspace;
-	char *ref;        /* local "refs/heads/<ws>"; remote: the cache ref */
+	char *ref; /* local "refs/heads/<ws>"; remote: the cache ref */
 	struct state_backend be; /* be.url NULL: the local repository */
 	char *remote_ref; /* "refs/heads/<branch>[--<ws>]" on the remote */
-	char *where;      /* for messages */
+	char *where;	  /* for messages */
 };
 
 static int git_fail(struct err *e, const char *what)
@@ -60,10 +60,10 @@ int state_store_open_backend(struct state_store **out, const char *dir,
 	st->workspace = xstrdup(workspace);
 	if (st->be.url) {
 		st->ref = xasprintf("refs/dcform/cache/%s", workspace);
-		st->remote_ref = state_remote_branch_ref(st->be.branch,
-							 workspace);
-		st->where = xasprintf("%s (%s)", st->be.shown,
-				      st->remote_ref + 11);
+		st->remote_ref =
+		    state_remote_branch_ref(st->be.branch, workspace);
+		st->where =
+		    xasprintf("%s (%s)", st->be.shown, st->remote_ref + 11);
 	} else {
 		st->ref = xasprintf("refs/heads/%s", workspace);
 		st->where = fs_join(dir, ".dcform/state.git");
@@ -105,8 +105,8 @@ static int check_doc(const json_t *doc, const char *where, struct err *e)
 {
 	json_int_t v = json_get_int(doc, "format_version", 0);
 
-	if (!json_is_object(doc) || !json_is_object(json_object_get(doc,
-								     "resources")))
+	if (!json_is_object(doc) ||
+	    !json_is_object(json_object_get(doc, "resources")))
 		return err_set(e, DCF_EINVALID,
 			       "%s: not a dcform state document", where);
 	if (v > STATE_FORMAT_VERSION)
@@ -121,8 +121,8 @@ static int check_doc(const json_t *doc, const char *where, struct err *e)
 	return 0;
 }
 
-static int read_commit(struct state_store *st, const git_oid *oid,
-		       json_t **doc, struct err *e)
+static int read_commit(struct state_store *st, const git_oid *oid, json_t **doc,
+		       struct err *e)
 {
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
@@ -190,9 +190,8 @@ static int push_version(struct state_store *st, const git_oid *commit,
 		ret = git_fail(e, "cannot prepare the push");
 		goto out;
 	}
-	ret = state_remote_push_cas(st->repo, &st->be, out_ref,
-				    st->remote_ref, base ? base : &zero, &now,
-				    e);
+	ret = state_remote_push_cas(st->repo, &st->be, out_ref, st->remote_ref,
+				    base ? base : &zero, &now, e);
 	if (ret == DCF_ECONFLICT) {
 		json_t *d = NULL;
 		char hex[41] = "";
@@ -276,12 +275,12 @@ int state_store_write(struct state_store *st, const json_t *doc,
 		}
 		if (json_get_int(doc, "serial", 0) <=
 		    json_get_int(prev, "serial", 0)) {
-			ret = err_set(e, DCF_EINVALID,
-				      "refusing to write serial %lld over "
-				      "serial %lld",
-				      (long long)json_get_int(doc, "serial", 0),
-				      (long long)json_get_int(prev, "serial",
-							      0));
+			ret =
+			    err_set(e, DCF_EINVALID,
+				    "refusing to write serial %lld over "
+				    "serial %lld",
+				    (long long)json_get_int(doc, "serial", 0),
+				    (long long)json_get_int(prev, "serial", 0));
 			goto out;
 		}
 		if (git_commit_lookup(&pc, st->repo, &tip) < 0) {
@@ -322,9 +321,10 @@ int state_store_write(struct state_store *st, const json_t *doc,
 	}
 	{
 		const git_commit *parents[1] = {pc};
-		char *msg = xasprintf("%s\n\nserial %lld, lineage %s\n", message,
-				      (long long)json_get_int(doc, "serial", 0),
-				      json_get_str(doc, "lineage", ""));
+		char *msg =
+		    xasprintf("%s\n\nserial %lld, lineage %s\n", message,
+			      (long long)json_get_int(doc, "serial", 0),
+			      json_get_str(doc, "lineage", ""));
 
 		ret = git_commit_create(&commit_oid, st->repo, NULL, sig, sig,
 					NULL, msg, tree, pc ? 1 : 0, parents);
@@ -342,19 +342,19 @@ int state_store_write(struct state_store *st, const json_t *doc,
 	} else {
 		if (pc)
 			ret = git_reference_create_matching(
-				&ref, st->repo, st->ref, &commit_oid, 1, &tip,
-				message);
+			    &ref, st->repo, st->ref, &commit_oid, 1, &tip,
+			    message);
 		else
 			ret = git_reference_create(&ref, st->repo, st->ref,
 						   &commit_oid, 0, message);
 		if (ret < 0) {
 			ret = git_error_last() && git_error_last()->klass ==
-							  GIT_ERROR_REFERENCE
-				      ? err_set(e, DCF_ECONFLICT,
-						"state changed while it was "
-						"being written; read it again")
-				      : git_fail(e, "cannot update the state "
-						    "branch");
+						      GIT_ERROR_REFERENCE
+				  ? err_set(e, DCF_ECONFLICT,
+					    "state changed while it was "
+					    "being written; read it again")
+				  : git_fail(e, "cannot update the state "
+						"branch");
 			goto out;
 		}
 	}
@@ -403,12 +403,11 @@ static int history(struct state_store *st, size_t limit, json_t **out,
 		if (ser)
 			serial = atoll(ser + 9);
 		json_array_append_new(
-			arr,
-			json_pack("{s:s,s:I,s:I,s:s%,s:s}", "commit", hex,
-				  "serial", (json_int_t)serial, "time",
-				  (json_int_t)git_commit_time(c), "message",
-				  msg, strcspn(msg, "\n"), "author",
-				  git_commit_author(c)->name));
+		    arr, json_pack("{s:s,s:I,s:I,s:s%,s:s}", "commit", hex,
+				   "serial", (json_int_t)serial, "time",
+				   (json_int_t)git_commit_time(c), "message",
+				   msg, strcspn(msg, "\n"), "author",
+				   git_commit_author(c)->name));
 		git_commit_free(c);
 	}
 	git_revwalk_free(w);
@@ -445,7 +444,7 @@ int state_store_read_at(struct state_store *st, const char *rev, json_t **doc,
 		ret = history(st, 0, &h, e);
 		if (ret < 0)
 			return ret;
-		json_array_foreach(h, i, v)
+		json_array_foreach (h, i, v)
 			if (json_get_int(v, "serial", -1) == atoll(rev)) {
 				snprintf(commit, 41, "%s",
 					 json_get_str(v, "commit", ""));
@@ -457,8 +456,9 @@ int state_store_read_at(struct state_store *st, const char *rev, json_t **doc,
 				       "no state version with serial %s", rev);
 		rev = commit;
 	}
-	spec = str_starts_with(rev, "HEAD") ? xasprintf("%s%s", st->ref, rev + 4)
-					    : xstrdup(rev);
+	spec = str_starts_with(rev, "HEAD")
+		   ? xasprintf("%s%s", st->ref, rev + 4)
+		   : xstrdup(rev);
 	if (git_revparse_single(&obj, st->repo, spec) < 0 ||
 	    git_object_type(obj) != GIT_OBJECT_COMMIT) {
 		git_object_free(obj);
@@ -472,8 +472,7 @@ int state_store_read_at(struct state_store *st, const char *rev, json_t **doc,
 	return ret;
 }
 
-int state_store_workspaces(struct state_store *st, json_t **out,
-			   struct err *e)
+int state_store_workspaces(struct state_store *st, json_t **out, struct err *e)
 {
 	git_branch_iterator *it = NULL;
 	git_reference *ref;
@@ -492,14 +491,14 @@ int state_store_workspaces(struct state_store *st, json_t **out,
 			json_decref(arr);
 			return ret;
 		}
-		json_object_foreach(refs, name, v) {
+		json_object_foreach (refs, name, v) {
 			if (!name[n])
 				json_array_append_new(arr,
 						      json_string("default"));
 			else if (str_starts_with(name + n, "--") &&
 				 state_name_ok(name + n + 2))
 				json_array_append_new(
-					arr, json_string(name + n + 2));
+				    arr, json_string(name + n + 2));
 		}
 		json_decref(refs);
 		*out = arr;
@@ -570,12 +569,12 @@ static int migrate_one(const char *dir, const json_t *from, const json_t *to,
 			goto out;
 		}
 	} else {
-		ret = have_dst ? git_reference_create_matching(
-					 &ref, dst->repo, dst->ref, &stip, 1,
-					 &dtip, "dcform: migrate")
-			       : git_reference_create(&ref, dst->repo,
-						      dst->ref, &stip, 0,
-						      "dcform: migrate");
+		ret = have_dst
+			  ? git_reference_create_matching(
+				&ref, dst->repo, dst->ref, &stip, 1, &dtip,
+				"dcform: migrate")
+			  : git_reference_create(&ref, dst->repo, dst->ref,
+						 &stip, 0, "dcform: migrate");
 		if (ret < 0) {
 			ret = err_set(e, DCF_ECONFLICT,
 				      "workspace '%s': %s changed during the "
@@ -593,11 +592,10 @@ static int migrate_one(const char *dir, const json_t *from, const json_t *to,
 	}
 	git_oid_tostr(hex, sizeof(hex), &stip);
 	json_array_append_new(
-		rep, json_pack("{s:s,s:s,s:I,s:I,s:s}", "workspace", ws,
-			       "commit", hex, "serial",
-			       (json_int_t)json_get_int(d, "serial", 0),
-			       "versions", (json_int_t)versions, "result",
-			       result));
+	    rep,
+	    json_pack("{s:s,s:s,s:I,s:I,s:s}", "workspace", ws, "commit", hex,
+		      "serial", (json_int_t)json_get_int(d, "serial", 0),
+		      "versions", (json_int_t)versions, "result", result));
 	ret = 0;
 out:
 	git_revwalk_free(w);
@@ -628,8 +626,8 @@ int state_store_migrate(const char *dir, const json_t *from, const json_t *to,
 		goto out;
 	}
 	if (!strcmp(a->where, b->where)) {
-		ret = err_set(e, DCF_EINVALID,
-			      "the state is already in %s", a->where);
+		ret = err_set(e, DCF_EINVALID, "the state is already in %s",
+			      a->where);
 		goto out;
 	}
 	if ((ret = state_store_workspaces(a, &ws, e)) < 0)
@@ -639,7 +637,7 @@ int state_store_migrate(const char *dir, const json_t *from, const json_t *to,
 			      a->where);
 		goto out;
 	}
-	json_array_foreach(ws, i, v) {
+	json_array_foreach (ws, i, v) {
 		const char *name = json_string_value(v);
 
 		if (!state_name_ok(name))

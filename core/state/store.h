@@ -60,8 +60,7 @@ int state_store_read_at(struct state_store *st, const char *rev, json_t **doc,
 			char commit[41], struct err *e);
 
 /* Names of the workspaces (branches). */
-int state_store_workspaces(struct state_store *st, json_t **out,
-			   struct err *e);
+int state_store_workspaces(struct state_store *st, json_t **out, struct err *e);
 
 /*
  * Copy every workspace's versions (whole history, same commits) from one

@@ -168,7 +168,7 @@ void buf_add_urlencode(struct buf *b, const char *s, size_t len,
 		    c == '~' || (keep && c && strchr(keep, c))) {
 			buf_putc(b, (char)c);
 		} else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
 
 			buf_add(b, e, 3);
 		}

@@ -22,7 +22,10 @@ struct buf {
 };
 
 extern char buf_empty_[];
-#define BUF_INIT { buf_empty_, 0, 0, 0 }
+#define BUF_INIT                    \
+	{                           \
+		buf_empty_, 0, 0, 0 \
+	}
 
 void buf_init(struct buf *b, size_t hint);
 /* Free the contents and reset to BUF_INIT (keeps max). */

@@ -28,7 +28,8 @@ int err_prefix(struct err *e, const char *fmt, ...)
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
 	{
-		size_t lp = strlen(pre), lo = strlen(old), cap = sizeof(e->msg) - 1;
+		size_t lp = strlen(pre), lo = strlen(old),
+		       cap = sizeof(e->msg) - 1;
 
 		if (lp > cap)
 			lp = cap;

@@ -13,17 +13,17 @@
 
 enum {
 	DCF_OK = 0,
-	DCF_ERROR = -1,       /* generic failure */
-	DCF_ENOTFOUND = -3,   /* object does not exist */
-	DCF_EEXISTS = -4,     /* object already exists */
-	DCF_ELOCKED = -5,     /* lock held by someone else */
-	DCF_ECONFLICT = -6,   /* compare-and-swap lost, stale plan */
-	DCF_EAUTH = -7,       /* credentials rejected or missing */
-	DCF_ERATELIMIT = -8,  /* cloud said slow down */
-	DCF_EPROVIDER = -9,   /* the cloud returned an error */
-	DCF_EINVALID = -10,   /* invalid input (manifest, flags, files) */
-	DCF_ENETWORK = -11,   /* transport failure */
-	DCF_ETIMEOUT = -12,   /* a wait or a request timed out */
+	DCF_ERROR = -1,	     /* generic failure */
+	DCF_ENOTFOUND = -3,  /* object does not exist */
+	DCF_EEXISTS = -4,    /* object already exists */
+	DCF_ELOCKED = -5,    /* lock held by someone else */
+	DCF_ECONFLICT = -6,  /* compare-and-swap lost, stale plan */
+	DCF_EAUTH = -7,	     /* credentials rejected or missing */
+	DCF_ERATELIMIT = -8, /* cloud said slow down */
+	DCF_EPROVIDER = -9,  /* the cloud returned an error */
+	DCF_EINVALID = -10,  /* invalid input (manifest, flags, files) */
+	DCF_ENETWORK = -11,  /* transport failure */
+	DCF_ETIMEOUT = -12,  /* a wait or a request timed out */
 };
 
 struct err {
@@ -31,7 +31,13 @@ struct err {
 	char msg[1024];
 };
 
-#define ERR_INIT { 0, { 0 } }
+#define ERR_INIT          \
+	{                 \
+		0,        \
+		{         \
+			0 \
+		}         \
+	}
 
 /* Set the message (and code) of e, which may be NULL; returns code. */
 int err_set(struct err *e, int code, const char *fmt, ...) PRINTF_LIKE(3, 4);

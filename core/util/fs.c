@@ -34,9 +34,10 @@ int fs_read_file(struct buf *out, const char *path, size_t max, struct err *e)
 		total += (size_t)n;
 		if (max && total > max) {
 			close(fd);
-			return err_set(e, DCF_EINVALID,
-				       "'%s' is larger than the limit of %zu bytes",
-				       path, max);
+			return err_set(
+			    e, DCF_EINVALID,
+			    "'%s' is larger than the limit of %zu bytes", path,
+			    max);
 		}
 		buf_add(out, tmp, (size_t)n);
 	}
@@ -44,8 +45,8 @@ int fs_read_file(struct buf *out, const char *path, size_t max, struct err *e)
 	return 0;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len,
-		    mode_t mode, struct err *e)
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		    struct err *e)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;
@@ -95,15 +96,16 @@ int fs_mkdir_p(const char *path, mode_t mode, struct err *e)
 	char *p = xstrdup(path), *s;
 	int ret = 0;
 
-	for (s = p + 1; ; s++) {
+	for (s = p + 1;; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
 
 			*s = '\0';
 			if (mkdir(p, mode) < 0 && errno != EEXIST) {
-				ret = err_set(e, DCF_ERROR,
-					      "cannot create directory '%s': %s",
-					      p, strerror(errno));
+				ret =
+				    err_set(e, DCF_ERROR,
+					    "cannot create directory '%s': %s",
+					    p, strerror(errno));
 				break;
 			}
 			*s = c;

@@ -14,8 +14,8 @@
  * (0: no limit). */
 int fs_read_file(struct buf *out, const char *path, size_t max, struct err *e);
 /* Write data to path atomically with the given mode. */
-int fs_write_atomic(const char *path, const void *data, size_t len,
-		    mode_t mode, struct err *e);
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		    struct err *e);
 /* mkdir -p with the given mode for directories it creates. */
 int fs_mkdir_p(const char *path, mode_t mode, struct err *e);
 int fs_exists(const char *path);

@@ -15,8 +15,8 @@ void sha256(unsigned char out[SHA256_LEN], const void *data, size_t len)
 		BUG("EVP_Digest(sha256) failed");
 }
 
-void hmac_sha256(unsigned char out[SHA256_LEN], const void *key,
-		 size_t keylen, const void *data, size_t len)
+void hmac_sha256(unsigned char out[SHA256_LEN], const void *key, size_t keylen,
+		 const void *data, size_t len)
 {
 	unsigned int n = 0;
 

@@ -10,8 +10,8 @@
 #define SHA256_LEN 32
 
 void sha256(unsigned char out[SHA256_LEN], const void *data, size_t len);
-void hmac_sha256(unsigned char out[SHA256_LEN], const void *key,
-		 size_t keylen, const void *data, size_t len);
+void hmac_sha256(unsigned char out[SHA256_LEN], const void *key, size_t keylen,
+		 const void *data, size_t len);
 /* Lowercase hex of sha256(data) into out (65 bytes with the NUL). */
 void sha256_hex(char out[2 * SHA256_LEN + 1], const void *data, size_t len);
 void hex_encode(char *out, const unsigned char *data, size_t len);

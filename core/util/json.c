@@ -39,8 +39,9 @@ json_t *json_path_get(const json_t *root, const char *path)
 			char *end;
 			long i = strtol(s, &end, 10);
 
-			cur = (*s && !*end && i >= 0) ?
-				json_array_get(cur, (size_t)i) : NULL;
+			cur = (*s && !*end && i >= 0)
+				  ? json_array_get(cur, (size_t)i)
+				  : NULL;
 		} else {
 			cur = NULL;
 		}
@@ -75,14 +76,21 @@ int json_dump_buf(struct buf *b, const json_t *v, size_t flags)
 const char *json_type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "object";
-	case JSON_ARRAY: return "array";
-	case JSON_STRING: return "string";
-	case JSON_INTEGER: return "integer";
-	case JSON_REAL: return "number";
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+		return "integer";
+	case JSON_REAL:
+		return "number";
 	case JSON_TRUE:
-	case JSON_FALSE: return "boolean";
-	case JSON_NULL: return "null";
+	case JSON_FALSE:
+		return "boolean";
+	case JSON_NULL:
+		return "null";
 	}
 	return "unknown";
 }
@@ -92,7 +100,7 @@ void json_deep_update(json_t *dst, const json_t *src)
 	const char *k;
 	json_t *v, *d;
 
-	json_object_foreach((json_t *)src, k, v) {
+	json_object_foreach ((json_t *)src, k, v) {
 		d = json_object_get(dst, k);
 		if (json_is_object(d) && json_is_object(v))
 			json_deep_update(d, v);

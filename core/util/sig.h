@@ -21,9 +21,9 @@ struct sig_header {
 struct sig_auth {
 	char *storage;
 	const char *algorithm;
-	const char *credential;     /* whole "id/date/…/terminator" */
-	const char *key_id;         /* first component */
-	const char *scope[5];       /* following components; NULL-padded */
+	const char *credential; /* whole "id/date/…/terminator" */
+	const char *key_id;	/* first component */
+	const char *scope[5];	/* following components; NULL-padded */
 	size_t nscope;
 	const char *signed_headers; /* "content-type;host" */
 	const char *signature;

@@ -25,7 +25,7 @@
 /* Abort with "BUG: file:line: message"; for invariants, never for input. */
 #define BUG(...) bug_fl(__FILE__, __LINE__, __VA_ARGS__)
 void bug_fl(const char *file, int line, const char *fmt, ...)
-	PRINTF_LIKE(3, 4) NORETURN;
+    PRINTF_LIKE(3, 4) NORETURN;
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
@@ -37,15 +37,15 @@ char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 char *xvasprintf(const char *fmt, va_list ap);
 
 /* Grow *arr (of *alloc elements of size sz) to hold at least n elements. */
-#define ALLOC_GROW(arr, n, alloc)                                              \
-	do {                                                                   \
-		if ((size_t)(n) > (alloc)) {                                   \
-			size_t alloc_new_ = (alloc) ? (alloc) * 2 : 8;         \
-			while (alloc_new_ < (size_t)(n))                       \
-				alloc_new_ *= 2;                               \
-			(arr) = xrealloc((arr), alloc_new_ * sizeof(*(arr)));  \
-			(alloc) = alloc_new_;                                  \
-		}                                                              \
+#define ALLOC_GROW(arr, n, alloc)                                             \
+	do {                                                                  \
+		if ((size_t)(n) > (alloc)) {                                  \
+			size_t alloc_new_ = (alloc) ? (alloc)*2 : 8;          \
+			while (alloc_new_ < (size_t)(n))                      \
+				alloc_new_ *= 2;                              \
+			(arr) = xrealloc((arr), alloc_new_ * sizeof(*(arr))); \
+			(alloc) = alloc_new_;                                 \
+		}                                                             \
 	} while (0)
 
 int str_starts_with(const char *s, const char *prefix);

@@ -84,23 +84,38 @@ int jd_client_new(struct jd_client **out, const struct jd_config *cfg,
 	 * 4), one bucket per operation dcform calls, and 20/s for the
 	 * rest together. */
 	{
-		static const char *const ops[] = {
-			"asset:describeAccountAmount", "bgw:confirmConnection",
-			"bgw:createBgw", "bgw:createBgwRoute",
-			"bgw:createConnection", "bgw:createPrivateVif",
-			"bgw:createVpcAttachment", "bgw:deleteBgw",
-			"bgw:deleteBgwRoute", "bgw:deleteConnection",
-			"bgw:deletePrivateVif", "bgw:deleteVpcAttachment",
-			"bgw:describeBgw", "bgw:describeBgwRoute",
-			"bgw:describeBgwRoutes", "bgw:describeBgws",
-			"bgw:describeConnection", "bgw:describeConnections",
-			"bgw:describeLocations", "bgw:describePrivateVif",
-			"bgw:describePrivateVifs", "bgw:describeVpcAttachment",
-			"bgw:describeVpcAttachments", "bgw:modifyBgw",
-			"bgw:modifyBgwRoute", "bgw:modifyConnection",
-			"bgw:modifyPrivateVif", "bgw:modifyVpcAttachment",
-			"bgw:resizeConnection", "order:payOrder",
-			"order:queryOrder", NULL};
+		static const char *const ops[] = {"asset:describeAccountAmount",
+						  "bgw:confirmConnection",
+						  "bgw:createBgw",
+						  "bgw:createBgwRoute",
+						  "bgw:createConnection",
+						  "bgw:createPrivateVif",
+						  "bgw:createVpcAttachment",
+						  "bgw:deleteBgw",
+						  "bgw:deleteBgwRoute",
+						  "bgw:deleteConnection",
+						  "bgw:deletePrivateVif",
+						  "bgw:deleteVpcAttachment",
+						  "bgw:describeBgw",
+						  "bgw:describeBgwRoute",
+						  "bgw:describeBgwRoutes",
+						  "bgw:describeBgws",
+						  "bgw:describeConnection",
+						  "bgw:describeConnections",
+						  "bgw:describeLocations",
+						  "bgw:describePrivateVif",
+						  "bgw:describePrivateVifs",
+						  "bgw:describeVpcAttachment",
+						  "bgw:describeVpcAttachments",
+						  "bgw:modifyBgw",
+						  "bgw:modifyBgwRoute",
+						  "bgw:modifyConnection",
+						  "bgw:modifyPrivateVif",
+						  "bgw:modifyVpcAttachment",
+						  "bgw:resizeConnection",
+						  "order:payOrder",
+						  "order:queryOrder",
+						  NULL};
 		size_t i;
 
 		http_rate_set(http, "jdcloud:", 20, 20);
@@ -151,7 +166,7 @@ void jd_query_filter(struct buf *q, int n, const char *name,
 
 	snprintf(key, sizeof(key), "filters.%d.name", n);
 	jd_query_add(q, key, name);
-	json_array_foreach(values, i, v) {
+	json_array_foreach (values, i, v) {
 		if (!json_is_string(v))
 			continue;
 		snprintf(key, sizeof(key), "filters.%d.values.%d", n, ++m);
@@ -206,8 +221,8 @@ long long jd_yuan_to_fen(const char *s)
 /* The error status of an answer's envelope ("" when none). */
 static void envelope_status(char out[64], const struct http_response *r)
 {
-	json_t *j = json_loadb(r->body.ptr ? r->body.ptr : "", r->body.len, 0,
-			       NULL);
+	json_t *j =
+	    json_loadb(r->body.ptr ? r->body.ptr : "", r->body.len, 0, NULL);
 
 	snprintf(out, 64, "%s",
 		 json_get_str(json_object_get(j, "error"), "status", ""));
@@ -219,9 +234,9 @@ static void envelope_status(char out[64], const struct http_response *r)
 struct attempt {
 	struct jd_client *c;
 	struct jd_call *call;
-	char *body;      /* JSON text, or NULL */
+	char *body; /* JSON text, or NULL */
 	char *url;
-	char *raw_path;  /* as sent and signed */
+	char *raw_path; /* as sent and signed */
 	char host[256];
 };
 
@@ -409,9 +424,9 @@ void jd_call_many(struct jd_client *c, struct jd_call *calls, size_t n)
 		a[i].raw_path = encode_path(path);
 		free(path);
 		a[i].url = xasprintf(
-			"%s%s%s%s", c->cfg.endpoint ? c->cfg.endpoint : "",
-			a[i].raw_path, k->query && *k->query ? "?" : "",
-			k->query ? k->query : "");
+		    "%s%s%s%s", c->cfg.endpoint ? c->cfg.endpoint : "",
+		    a[i].raw_path, k->query && *k->query ? "?" : "",
+		    k->query ? k->query : "");
 		if (!c->cfg.endpoint) {
 			char *u = xasprintf("https://%s.jdcloud-api.com%s",
 					    k->service, a[i].url);

@@ -27,16 +27,16 @@
 #include "core/util/err.h"
 
 struct jd_error {
-	char status[64];    /* "NOT_FOUND", "RATE_LIMIT", … */
+	char status[64]; /* "NOT_FOUND", "RATE_LIMIT", … */
 	char message[512];
 	char request_id[64];
-	long http_status;   /* also error.code */
+	long http_status; /* also error.code */
 };
 
 struct jd_config {
 	char *access_key;
 	char *secret_key;
-	char *region;   /* default region */
+	char *region;	/* default region */
 	char *endpoint; /* "https://…" / "http://127.0.0.1:P", or NULL */
 };
 
@@ -57,7 +57,7 @@ const char *jd_client_region(const struct jd_client *c);
 /* One call (see jd_call_many). */
 struct jd_call {
 	const char *service; /* "bgw", "asset", "order" */
-	const char *op;      /* operation name, for rate keys and messages */
+	const char *op;	     /* operation name, for rate keys and messages */
 	const char *method;  /* "GET", "POST", "PATCH", "DELETE" */
 	const char *region;  /* path region */
 	const char *path;    /* after /vN/regions/{r}: "/connections/",
@@ -65,10 +65,10 @@ struct jd_call {
 			      * signed as %3A */
 	const char *query;   /* raw query (jd_query_*), or NULL */
 	const json_t *body;  /* POST/PATCH body (borrowed), or NULL */
-	int idempotent;      /* reads and safe repeats: retried on 5xx and
+	int idempotent;	     /* reads and safe repeats: retried on 5xx and
 			      * network errors */
 	/* results */
-	json_t *result;      /* the "result" object (new ref; {} if none) */
+	json_t *result; /* the "result" object (new ref; {} if none) */
 	struct jd_error jerr;
 	struct err err;
 	int ret;

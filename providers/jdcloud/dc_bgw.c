@@ -19,29 +19,29 @@ static json_t *attrs_of(const json_t *in)
 	json_t *a = json_object();
 	char *desc = jd_desc_user(json_get_str(in, "description", ""), NULL);
 
-	json_object_set_new(a, "id", json_string(json_get_str(in, "bgwId", "")));
+	json_object_set_new(a, "id",
+			    json_string(json_get_str(in, "bgwId", "")));
 	json_object_set_new(a, "name",
 			    json_string(json_get_str(in, "bgwName", "")));
 	if (*desc)
 		json_object_set_new(a, "description", json_string(desc));
 	free(desc);
-	json_object_set_new(a, "az_type", json_string(json_get_str(
-						  in, "azType", "standard")));
+	json_object_set_new(
+	    a, "az_type", json_string(json_get_str(in, "azType", "standard")));
 	if (*json_get_str(in, "az", ""))
 		json_object_set_new(a, "az",
 				    json_string(json_get_str(in, "az", "")));
 	json_object_set_new(a, "vif_ids",
 			    json_is_array(json_object_get(in, "vifIds"))
-				    ? json_deep_copy(json_object_get(in,
-								     "vifIds"))
-				    : json_array());
+				? json_deep_copy(json_object_get(in, "vifIds"))
+				: json_array());
 	json_object_set_new(
-		a, "vpc_attachment_ids",
-		json_is_array(json_object_get(in, "vpcAttachmentIds"))
-			? json_deep_copy(json_object_get(in, "vpcAttachmentIds"))
-			: json_array());
-	json_object_set_new(a, "created_time", json_string(json_get_str(
-						       in, "createdTime", "")));
+	    a, "vpc_attachment_ids",
+	    json_is_array(json_object_get(in, "vpcAttachmentIds"))
+		? json_deep_copy(json_object_get(in, "vpcAttachmentIds"))
+		: json_array());
+	json_object_set_new(a, "created_time",
+			    json_string(json_get_str(in, "createdTime", "")));
 	return a;
 }
 
@@ -52,8 +52,7 @@ static int read_many(void *ctx, const char *region, const json_t *ids,
 		       "bgws", "bgwId", attrs_of, out, e);
 }
 
-static int list_all(void *ctx, const char *region, json_t **out,
-		    struct err *e)
+static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
 {
 	return read_many(ctx, region, NULL, out, e);
 }
@@ -69,7 +68,7 @@ static int find_by_token(void *ctx, const char *region, const char *token,
 			  &all, e);
 	if (ret < 0)
 		return ret;
-	json_array_foreach(all, i, in) {
+	json_array_foreach (all, i, in) {
 		char tok[64];
 
 		free(jd_desc_user(json_get_str(in, "description", ""), tok));
@@ -84,8 +83,8 @@ static int find_by_token(void *ctx, const char *region, const char *token,
 	return DCF_ENOTFOUND;
 }
 
-static int describe(json_t **out, void *ctx, const char *region,
-		    const char *id, struct step_run *r, struct err *e)
+static int describe(json_t **out, void *ctx, const char *region, const char *id,
+		    struct step_run *r, struct err *e)
 {
 	json_t *res = NULL;
 	char *path = xasprintf("/bgws/%s", id);
@@ -132,15 +131,15 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 	(void)e;
 	if (c->action == CHANGE_CREATE) {
 		json_array_append_new(
-			steps, jd_step("create", "createBgw (free of charge)", 1,
-				       "create", "create"));
+		    steps, jd_step("create", "createBgw (free of charge)", 1,
+				   "create", "create"));
 		json_array_append_new(steps,
 				      jd_step("read", "read the gateway back",
 					      0, "create", "read"));
 	} else if (c->action == CHANGE_UPDATE) {
 		json_array_append_new(
-			steps, jd_step("update", "modifyBgw: name, description",
-				       1, "update", "modify"));
+		    steps, jd_step("update", "modifyBgw: name, description", 1,
+				   "update", "modify"));
 	} else if (c->action == CHANGE_DELETE) {
 		json_array_append_new(steps, jd_step("delete", "deleteBgw", 1,
 						     "delete", "delete"));
@@ -176,11 +175,11 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 	if (!strcmp(op, "create")) {
 		if (id && json_get_str(r->data, "id", NULL))
 			return STEP_DONE;
-		desc = stored_desc(json_get_str(d, "description", NULL),
-				   r->token);
-		spec = json_pack("{s:s,s:s}", "bgwName",
-				 json_get_str(d, "name", ""), "description",
-				 desc);
+		desc =
+		    stored_desc(json_get_str(d, "description", NULL), r->token);
+		spec =
+		    json_pack("{s:s,s:s}", "bgwName",
+			      json_get_str(d, "name", ""), "description", desc);
 		free(desc);
 		if (json_get_str(d, "az_type", NULL))
 			json_object_set(spec, "azType",
@@ -202,8 +201,8 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		return STEP_DONE;
 	}
 	if (!id)
-		return err_set(e, DCF_EINVALID, "step '%s' without a gateway id",
-			       op);
+		return err_set(e, DCF_EINVALID,
+			       "step '%s' without a gateway id", op);
 	if (!strcmp(op, "read") || !strcmp(op, "modify")) {
 		if (!strcmp(op, "modify")) {
 			char tok[64];
@@ -217,12 +216,13 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 			desc = stored_desc(json_get_str(d, "description", ""),
 					   tok[0] ? tok : NULL);
 			path = xasprintf("/bgws/%s", id);
-			ret = jd_step_call(NULL, ctx, r, "bgw", "modifyBgw",
-					   "PATCH", path, NULL,
-					   json_pack("{s:s,s:s}", "bgwName",
-						     json_get_str(d, "name", ""),
-						     "description", desc),
-					   1, e);
+			ret =
+			    jd_step_call(NULL, ctx, r, "bgw", "modifyBgw",
+					 "PATCH", path, NULL,
+					 json_pack("{s:s,s:s}", "bgwName",
+						   json_get_str(d, "name", ""),
+						   "description", desc),
+					 1, e);
 			free(path);
 			free(desc);
 			if (ret < 0)
@@ -257,14 +257,14 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 }
 
 const struct resource_type jdcloud_dc_bgw_type = {
-	.version = RESOURCE_TYPE_VERSION,
-	.name = "jdcloud_dc_bgw",
-	.provider = "jdcloud",
-	.caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST,
-	.read_many = read_many,
-	.list_all = list_all,
-	.find_by_token = find_by_token,
-	.expand = expand,
-	.run_step = run_step,
-	.import = import_one,
+    .version = RESOURCE_TYPE_VERSION,
+    .name = "jdcloud_dc_bgw",
+    .provider = "jdcloud",
+    .caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST,
+    .read_many = read_many,
+    .list_all = list_all,
+    .find_by_token = find_by_token,
+    .expand = expand,
+    .run_step = run_step,
+    .import = import_one,
 };

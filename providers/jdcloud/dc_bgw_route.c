@@ -23,10 +23,10 @@
 static const char *hop_type(const char *t)
 {
 	static const char *const map[][2] = {
-		{"privateVif", "private_vif"},
-		{"hostedPrivateVif", "hosted_private_vif"},
-		{"vpcAttachment", "vpc_attachment"},
-		{"vpnConnection", "vpn_connection"},
+	    {"privateVif", "private_vif"},
+	    {"hostedPrivateVif", "hosted_private_vif"},
+	    {"vpcAttachment", "vpc_attachment"},
+	    {"vpnConnection", "vpn_connection"},
 	};
 	size_t i;
 
@@ -45,30 +45,29 @@ static json_t *attrs_of(const json_t *in)
 			    json_string(json_get_str(in, "bgwRouteId", "")));
 	json_object_set_new(a, "bgw_id",
 			    json_string(json_get_str(in, "bgwId", "")));
-	json_object_set_new(a, "destination", json_string(json_get_str(
-						      in, "bgwRouteDestination",
-						      "")));
 	json_object_set_new(
-		a, "nexthop_type",
-		json_string(hop_type(json_get_str(
-			in, "bgwRouteNextHopType",
-			json_get_str(in, "bgwNexthopType", "")))));
-	json_object_set_new(a, "nexthop_id", json_string(json_get_str(
-						     in, "bgwRouteNexthop", "")));
+	    a, "destination",
+	    json_string(json_get_str(in, "bgwRouteDestination", "")));
+	json_object_set_new(a, "nexthop_type",
+			    json_string(hop_type(json_get_str(
+				in, "bgwRouteNextHopType",
+				json_get_str(in, "bgwNexthopType", "")))));
+	json_object_set_new(
+	    a, "nexthop_id",
+	    json_string(json_get_str(in, "bgwRouteNexthop", "")));
 	if (*desc)
 		json_object_set_new(a, "description", json_string(desc));
 	free(desc);
 	json_object_set_new(a, "origin",
 			    json_string(json_get_str(in, "origin", "static")));
-	json_object_set_new(a, "priority",
-			    json_integer(json_get_int(in, "bgwRoutePriority",
-						      0)));
+	json_object_set_new(
+	    a, "priority",
+	    json_integer(json_get_int(in, "bgwRoutePriority", 0)));
 	return a;
 }
 
 /* Every gateway id of the region (new array). */
-static int bgw_ids(json_t **out, void *ctx, const char *region,
-		   struct err *e)
+static int bgw_ids(json_t **out, void *ctx, const char *region, struct err *e)
 {
 	json_t *all = NULL, *b;
 	size_t i;
@@ -79,9 +78,9 @@ static int bgw_ids(json_t **out, void *ctx, const char *region,
 	if (ret < 0)
 		return ret;
 	*out = json_array();
-	json_array_foreach(all, i, b)
-		json_array_append_new(*out,
-				      json_string(json_get_str(b, "bgwId", "")));
+	json_array_foreach (all, i, b)
+		json_array_append_new(
+		    *out, json_string(json_get_str(b, "bgwId", "")));
 	json_decref(all);
 	return 0;
 }
@@ -113,9 +112,9 @@ static int read_routes(void *ctx, const char *region, const json_t *ids,
 	if (!ids) {
 		for (g = 0; g < ng; g++) {
 			json_t *all = NULL;
-			char *path = xasprintf("/bgws/%s/bgwRoutes/",
-					       json_string_value(
-						       json_array_get(gws, g)));
+			char *path = xasprintf(
+			    "/bgws/%s/bgwRoutes/",
+			    json_string_value(json_array_get(gws, g)));
 
 			ret = jd_list_raw(ctx, region, "describeBgwRoutes",
 					  path, NULL, "bgwRoutes", &all, e);
@@ -125,10 +124,10 @@ static int read_routes(void *ctx, const char *region, const json_t *ids,
 				json_decref(res);
 				return ret;
 			}
-			json_array_foreach(all, i, it)
+			json_array_foreach (all, i, it)
 				json_object_set_new(
-					res, json_get_str(it, "bgwRouteId", ""),
-					attrs_of(it));
+				    res, json_get_str(it, "bgwRouteId", ""),
+				    attrs_of(it));
 			json_decref(all);
 		}
 		json_decref(gws);
@@ -154,9 +153,9 @@ static int read_routes(void *ctx, const char *region, const json_t *ids,
 			jd_query_add(&qs[c], "pageSize", "100");
 			jd_query_filter(&qs[c], 1, "bgwRouteIds", chunk);
 			json_decref(chunk);
-			paths[c] = xasprintf("/bgws/%s/bgwRoutes/",
-					     json_string_value(
-						     json_array_get(gws, g)));
+			paths[c] = xasprintf(
+			    "/bgws/%s/bgwRoutes/",
+			    json_string_value(json_array_get(gws, g)));
 			calls[c].service = "bgw";
 			calls[c].op = "describeBgwRoutes";
 			calls[c].method = "GET";
@@ -171,14 +170,12 @@ static int read_routes(void *ctx, const char *region, const json_t *ids,
 		size_t j;
 
 		/* A gateway deleted meanwhile has no routes. */
-		if (calls[i].ret < 0 && calls[i].ret != DCF_ENOTFOUND &&
-		    !ret) {
+		if (calls[i].ret < 0 && calls[i].ret != DCF_ENOTFOUND && !ret) {
 			*e = calls[i].err;
 			ret = calls[i].ret;
 		}
-		json_array_foreach(json_object_get(calls[i].result,
-						   "bgwRoutes"),
-				   j, it) {
+		json_array_foreach (
+		    json_object_get(calls[i].result, "bgwRoutes"), j, it) {
 			const char *rid = json_get_str(it, "bgwRouteId", "");
 			json_t *x;
 			size_t m;
@@ -186,10 +183,10 @@ static int read_routes(void *ctx, const char *region, const json_t *ids,
 
 			/* Only the ids asked for, should a filter be
 			 * ignored. */
-			json_array_foreach(ids, m, x)
+			json_array_foreach (ids, m, x)
 				if (!strcmp(json_string_value(x)
-						    ? json_string_value(x)
-						    : "",
+						? json_string_value(x)
+						: "",
 					    rid))
 					asked = 1;
 			if (asked)
@@ -217,8 +214,7 @@ static int read_many(void *ctx, const char *region, const json_t *ids,
 	return read_routes(ctx, region, ids, out, e);
 }
 
-static int list_all(void *ctx, const char *region, json_t **out,
-		    struct err *e)
+static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
 {
 	return read_routes(ctx, region, NULL, out, e);
 }
@@ -236,8 +232,9 @@ static int find_by_token(void *ctx, const char *region, const char *token,
 		return ret;
 	for (g = 0; g < json_array_size(gws); g++) {
 		json_t *routes = NULL, *it;
-		char *path = xasprintf("/bgws/%s/bgwRoutes/",
-				       json_string_value(json_array_get(gws, g)));
+		char *path =
+		    xasprintf("/bgws/%s/bgwRoutes/",
+			      json_string_value(json_array_get(gws, g)));
 
 		ret = jd_list_raw(ctx, region, "describeBgwRoutes", path, NULL,
 				  "bgwRoutes", &routes, e);
@@ -246,7 +243,7 @@ static int find_by_token(void *ctx, const char *region, const char *token,
 			json_decref(gws);
 			return ret;
 		}
-		json_array_foreach(routes, i, it) {
+		json_array_foreach (routes, i, it) {
 			char tok[64];
 
 			free(jd_desc_user(json_get_str(it, "description", ""),
@@ -293,22 +290,20 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 
 	(void)e;
 	if (c->action == CHANGE_CREATE) {
-		snprintf(title, sizeof(title),
-			 "createBgwRoute: %s via %s",
+		snprintf(title, sizeof(title), "createBgwRoute: %s via %s",
 			 json_get_str(c->desired, "destination", "?"),
 			 json_get_str(c->desired, "nexthop_type", "?"));
-		json_array_append_new(steps, jd_step("create", title, 1,
-						     "create", "create"));
+		json_array_append_new(
+		    steps, jd_step("create", title, 1, "create", "create"));
 		json_array_append_new(steps,
 				      jd_step("read", "read the route back", 0,
 					      "create", "read"));
 	} else if (c->action == CHANGE_UPDATE) {
 		json_array_append_new(
-			steps,
-			jd_step("update",
-				"modifyBgwRoute: destination, next hop, "
-				"description",
-				1, "update", "modify"));
+		    steps, jd_step("update",
+				   "modifyBgwRoute: destination, next hop, "
+				   "description",
+				   1, "update", "modify"));
 	} else if (c->action == CHANGE_DELETE) {
 		json_array_append_new(steps, jd_step("delete", "deleteBgwRoute",
 						     1, "delete", "delete"));
@@ -381,7 +376,7 @@ static int find_dest(void *ctx, const char *region, const char *bgw,
 	free(path);
 	if (ret < 0)
 		return ret;
-	json_array_foreach(all, i, it) {
+	json_array_foreach (all, i, it) {
 		char tok[64];
 		char *user;
 		int ours;
@@ -392,9 +387,8 @@ static int find_dest(void *ctx, const char *region, const char *bgw,
 		ours = tok[0] ? !strcmp(tok, token)
 			      : !strcmp(json_get_str(it, "bgwRouteNexthop", ""),
 					json_get_str(d, "nexthop_id", "")) &&
-					!strcmp(user, json_get_str(
-							      d, "description",
-							      ""));
+				    !strcmp(user,
+					    json_get_str(d, "description", ""));
 		free(user);
 		if (!ours)
 			continue;
@@ -430,14 +424,12 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 
 		if (json_get_str(r->data, "id", NULL))
 			return STEP_DONE;
-		desc = stored_desc(json_get_str(d, "description", NULL),
-				   r->token);
+		desc =
+		    stored_desc(json_get_str(d, "description", NULL), r->token);
 		path = xasprintf("/bgws/%s/bgwRoutes/", bgw);
-		ret = jd_step_call(&res, ctx, r, "bgw", "createBgwRoute",
-				   "POST", path, NULL,
-				   json_pack("{s:o}", "bgwRouteSpec",
-					     spec_of(d, desc)),
-				   0, e);
+		ret = jd_step_call(
+		    &res, ctx, r, "bgw", "createBgwRoute", "POST", path, NULL,
+		    json_pack("{s:o}", "bgwRouteSpec", spec_of(d, desc)), 0, e);
 		free(path);
 		free(desc);
 		json_object_set_new(r->data, "bgw_id", json_string(bgw));
@@ -522,14 +514,14 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 }
 
 const struct resource_type jdcloud_dc_bgw_route_type = {
-	.version = RESOURCE_TYPE_VERSION,
-	.name = "jdcloud_dc_bgw_route",
-	.provider = "jdcloud",
-	.caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST,
-	.read_many = read_many,
-	.list_all = list_all,
-	.find_by_token = find_by_token,
-	.expand = expand,
-	.run_step = run_step,
-	.import = import_one,
+    .version = RESOURCE_TYPE_VERSION,
+    .name = "jdcloud_dc_bgw_route",
+    .provider = "jdcloud",
+    .caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST,
+    .read_many = read_many,
+    .list_all = list_all,
+    .find_by_token = find_by_token,
+    .expand = expand,
+    .run_step = run_step,
+    .import = import_one,
 };

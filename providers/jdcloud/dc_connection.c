@@ -34,8 +34,8 @@ static json_t *attrs_of(const json_t *in)
 		type = "jcloud";
 	json_object_set_new(a, "id",
 			    json_string(json_get_str(in, "connectionId", "")));
-	json_object_set_new(a, "name", json_string(json_get_str(
-					       in, "connectionName", "")));
+	json_object_set_new(
+	    a, "name", json_string(json_get_str(in, "connectionName", "")));
 	json_object_set_new(a, "type", json_string(type));
 	if (json_is_object(loc)) {
 		json_t *l = json_object();
@@ -44,57 +44,57 @@ static json_t *attrs_of(const json_t *in)
 
 		if (strcmp(type, "jcloud_hosted") &&
 		    *json_get_str(loc, "locationCode", ""))
-			json_object_set_new(l, "code",
-					    json_string(json_get_str(
-						    loc, "locationCode", "")));
+			json_object_set_new(
+			    l, "code",
+			    json_string(json_get_str(loc, "locationCode", "")));
 		if (json_get_str(ps, "portSpecCode", NULL))
-			json_object_set_new(l, "port_spec_code",
-					    json_string(json_get_str(
-						    ps, "portSpecCode", "")));
+			json_object_set_new(
+			    l, "port_spec_code",
+			    json_string(json_get_str(ps, "portSpecCode", "")));
 		if (strcmp(type, "jcloud_hosted") &&
 		    json_get_str(isp, "ispCode", NULL))
-			json_object_set_new(l, "isp_code",
-					    json_string(json_get_str(
-						    isp, "ispCode", "")));
+			json_object_set_new(
+			    l, "isp_code",
+			    json_string(json_get_str(isp, "ispCode", "")));
 		json_object_set_new(a, "location", l);
 	}
 	if (json_is_object(json_object_get(in, "partner")) &&
 	    json_get_str(json_object_get(in, "partner"), "partnerCode", NULL))
 		json_object_set_new(
-			a, "partner_code",
-			json_string(json_get_str(json_object_get(in, "partner"),
-						 "partnerCode", "")));
+		    a, "partner_code",
+		    json_string(json_get_str(json_object_get(in, "partner"),
+					     "partnerCode", "")));
 	if (json_integer_value(json_object_get(in, "chargeDuration")) > 0)
 		json_object_set(a, "partner_months",
 				json_object_get(in, "chargeDuration"));
 	if (*desc)
 		json_object_set_new(a, "description", json_string(desc));
 	free(desc);
-	json_object_set_new(a, "idc_address", json_string(json_get_str(
-						      in, "idcAddress", "")));
-	json_object_set_new(a, "contact_name", json_string(json_get_str(
-						       in, "contactName", "")));
-	json_object_set_new(a, "phone_number", json_string(json_get_str(
-						       in, "phoneNumber", "")));
-	json_object_set_new(a, "status", json_string(json_get_str(
-						 in, "connectionStatus", "")));
-	json_object_set_new(a, "rejected_reason",
-			    json_string(json_get_str(in, "rejectedReason", "")));
+	json_object_set_new(a, "idc_address",
+			    json_string(json_get_str(in, "idcAddress", "")));
+	json_object_set_new(a, "contact_name",
+			    json_string(json_get_str(in, "contactName", "")));
+	json_object_set_new(a, "phone_number",
+			    json_string(json_get_str(in, "phoneNumber", "")));
+	json_object_set_new(
+	    a, "status", json_string(json_get_str(in, "connectionStatus", "")));
+	json_object_set_new(
+	    a, "rejected_reason",
+	    json_string(json_get_str(in, "rejectedReason", "")));
 	json_object_set_new(a, "bandwidth_mbps",
 			    json_integer(json_get_int(in, "bandwidthMbps", 0)));
 	json_object_set_new(a, "order_id",
 			    json_string(json_get_str(in, "orderId", "")));
 	json_object_set_new(a, "vif_ids",
 			    json_is_array(json_object_get(in, "vifIds"))
-				    ? json_deep_copy(json_object_get(in,
-								     "vifIds"))
-				    : json_array());
-	json_object_set_new(a, "created_time", json_string(json_get_str(
-						       in, "createdTime", "")));
+				? json_deep_copy(json_object_get(in, "vifIds"))
+				: json_array());
+	json_object_set_new(a, "created_time",
+			    json_string(json_get_str(in, "createdTime", "")));
 	json_object_set_new(
-		a, "charge_expired_time",
-		json_string(json_get_str(json_object_get(in, "charge"),
-					 "chargeExpiredTime", "")));
+	    a, "charge_expired_time",
+	    json_string(json_get_str(json_object_get(in, "charge"),
+				     "chargeExpiredTime", "")));
 	return a;
 }
 
@@ -114,15 +114,14 @@ static int read_many(void *ctx, const char *region, const json_t *ids,
 	if (ret < 0)
 		return ret;
 	/* A Deleted connection is gone for dcform. */
-	json_object_foreach_safe(got, tmp, k, a)
+	json_object_foreach_safe (got, tmp, k, a)
 		if (!strcmp(json_get_str(a, "status", ""), "Deleted"))
 			json_object_del(got, k);
 	*out = got;
 	return 0;
 }
 
-static int list_all(void *ctx, const char *region, json_t **out,
-		    struct err *e)
+static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
 {
 	return read_many(ctx, region, NULL, out, e);
 }
@@ -138,10 +137,10 @@ static int find_by_token(void *ctx, const char *region, const char *token,
 			  NULL, "connections", &all, e);
 	if (ret < 0)
 		return ret;
-	json_array_foreach(all, i, in) {
+	json_array_foreach (all, i, in) {
 		char tok[64];
-		char *d = jd_desc_user(json_get_str(in, "description", ""),
-				       tok);
+		char *d =
+		    jd_desc_user(json_get_str(in, "description", ""), tok);
 
 		free(d);
 		if (strcmp(tok, token) ||
@@ -158,8 +157,8 @@ static int find_by_token(void *ctx, const char *region, const char *token,
 }
 
 /* The Connection object (new ref); DCF_ENOTFOUND when unknown. */
-static int describe(json_t **out, void *ctx, const char *region,
-		    const char *id, struct step_run *r, struct err *e)
+static int describe(json_t **out, void *ctx, const char *region, const char *id,
+		    struct step_run *r, struct err *e)
 {
 	json_t *res = NULL;
 	char *path = xasprintf("/connections/%s", id);
@@ -223,25 +222,23 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 				 json_get_str(loc, "port_spec_code", "?"),
 				 json_get_str(loc, "code", NULL) ? " at " : "",
 				 json_get_str(loc, "code", ""));
-		json_array_append_new(steps, jd_step("create", title, 1,
-						     "create", "create"));
 		json_array_append_new(
-			steps,
-			jd_step("wait",
-				"wait for JD's review (Ordering → "
-				"Installation_Paying; 1-2 working days)",
-				0, "review", "wait_review"));
+		    steps, jd_step("create", title, 1, "create", "create"));
 		json_array_append_new(
-			steps, jd_step("pay",
-				       "payOrder: the installation order, if "
-				       "still unpaid",
-				       1, "pay", "pay_installation"));
+		    steps, jd_step("wait",
+				   "wait for JD's review (Ordering → "
+				   "Installation_Paying; 1-2 working days)",
+				   0, "review", "wait_review"));
 		json_array_append_new(
-			steps,
-			jd_step("wait",
-				"wait for construction (Pending → "
-				"Confirming)",
-				0, "construction", "wait_construction"));
+		    steps, jd_step("pay",
+				   "payOrder: the installation order, if "
+				   "still unpaid",
+				   1, "pay", "pay_installation"));
+		json_array_append_new(
+		    steps, jd_step("wait",
+				   "wait for construction (Pending → "
+				   "Confirming)",
+				   0, "construction", "wait_construction"));
 		if (rent)
 			snprintf(title, sizeof(title),
 				 "confirmConnection: start the port rental "
@@ -250,16 +247,16 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 				 json_get_str(rent, "unit", "month"),
 				 json_get_int(rent, "span", 1) > 1 ? "s" : "",
 				 json_get_bool(rent, "auto_renew", 0)
-					 ? ", auto-renew"
-					 : "");
+				     ? ", auto-renew"
+				     : "");
 		else
 			snprintf(title, sizeof(title),
 				 "confirmConnection: accept the built line");
-		json_array_append_new(steps, jd_step("confirm", title, 1,
-						     "create", "confirm"));
 		json_array_append_new(
-			steps, jd_step("wait", "wait for status Active", 0,
-				       "create", "wait_active"));
+		    steps, jd_step("confirm", title, 1, "create", "confirm"));
+		json_array_append_new(steps,
+				      jd_step("wait", "wait for status Active",
+					      0, "create", "wait_active"));
 	} else if (c->action == CHANGE_UPDATE) {
 		/* One step whatever changed, so that a resumed update
 		 * expands the same way: it compares with the cloud and makes
@@ -269,27 +266,29 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 		if (jd_changed(c, "name") || jd_changed(c, "description"))
 			buf_puts(&t, "modifyConnection (name, description)");
 		if (jd_changed(c, "location.port_spec_code"))
-			buf_printf(&t, "%sresizeConnection to %s and payOrder "
+			buf_printf(&t,
+				   "%sresizeConnection to %s and payOrder "
 				   "of its order if unpaid",
 				   t.len ? "; " : "",
 				   json_get_str(loc, "port_spec_code", "?"));
 		if (jd_changed(c, "rental"))
-			buf_printf(&t, "%sthe rental settings apply at the "
+			buf_printf(&t,
+				   "%sthe rental settings apply at the "
 				   "next renewal (recorded in state)",
 				   t.len ? "; " : "");
 		if (!t.len)
 			buf_puts(&t, "read the connection back");
-		json_array_append_new(steps, jd_step("update", t.ptr, 1,
-						     "update", "update"));
+		json_array_append_new(
+		    steps, jd_step("update", t.ptr, 1, "update", "update"));
 		buf_release(&t);
 	} else if (c->action == CHANGE_DELETE) {
 		json_array_append_new(
-			steps, jd_step("delete",
-				       "deleteConnection (only without VIFs)", 1,
-				       "delete", "delete"));
-		json_array_append_new(
-			steps, jd_step("wait", "wait until Deleted", 0, "delete",
-				       "wait_deleted"));
+		    steps,
+		    jd_step("delete", "deleteConnection (only without VIFs)", 1,
+			    "delete", "delete"));
+		json_array_append_new(steps,
+				      jd_step("wait", "wait until Deleted", 0,
+					      "delete", "wait_deleted"));
 	}
 	*out = steps;
 	return 0;
@@ -303,7 +302,7 @@ static int offers(const json_t *loc, const char *list, const char *key,
 	json_t *it;
 	size_t i;
 
-	json_array_foreach(json_object_get(loc, list), i, it)
+	json_array_foreach (json_object_get(loc, list), i, it)
 		if (!strcmp(json_get_str(it, key, ""), code))
 			return 1;
 	return 0;
@@ -345,7 +344,7 @@ static int check_location(void *ctx, const struct change *c, struct err *e)
 		msg = xasprintf("%s: access point %s is not offered in %s",
 				c->address, code, c->region);
 	} else {
-		json_array_foreach(locs, i, it) {
+		json_array_foreach (locs, i, it) {
 			if (port && offers(it, "locationPortSpecs",
 					   "portSpecCode", port))
 				port_ok = 1;
@@ -370,8 +369,7 @@ static int check_location(void *ctx, const struct change *c, struct err *e)
 	return 0;
 }
 
-static int quote(void *ctx, const struct change *c, json_t **out,
-		 struct err *e)
+static int quote(void *ctx, const struct change *c, json_t **out, struct err *e)
 {
 	int ret;
 
@@ -379,19 +377,19 @@ static int quote(void *ctx, const struct change *c, json_t **out,
 		*out = json_pack("{s:i,s:s,s:s}", "upfront_fen", 0, "currency",
 				 "CNY", "detail",
 				 jd_changed(c, "location.port_spec_code")
-					 ? "resize: priced by its order"
-					 : "no charge");
+				     ? "resize: priced by its order"
+				     : "no charge");
 		return 0;
 	}
 	ret = check_location(ctx, c, e);
 	if (ret < 0)
 		return ret;
 	*out = json_pack(
-		"{s:I,s:s,s:s,s:b}", "upfront_fen",
-		(json_int_t)JD_INSTALLATION_FEN, "currency", "CNY", "detail",
-		"installation ¥15,000 (JD's published fee; the order is set "
-		"at review); port rental priced by its order at confirm",
-		"estimated", 1);
+	    "{s:I,s:s,s:s,s:b}", "upfront_fen", (json_int_t)JD_INSTALLATION_FEN,
+	    "currency", "CNY", "detail",
+	    "installation ¥15,000 (JD's published fee; the order is set "
+	    "at review); port rental priced by its order at confirm",
+	    "estimated", 1);
 	return 0;
 }
 
@@ -401,8 +399,8 @@ static json_t *create_body(const struct step_run *r)
 {
 	const json_t *d = r->desired, *loc = json_object_get(d, "location");
 	json_t *spec = json_object();
-	char *desc = jd_desc_with_token(json_get_str(d, "description", NULL),
-					r->token);
+	char *desc =
+	    jd_desc_with_token(json_get_str(d, "description", NULL), r->token);
 	const char *type = json_get_str(d, "type", "jcloud");
 
 	json_object_set_new(spec, "connectionName",
@@ -549,10 +547,10 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		if (ret < 0)
 			return ret;
 		set_status(r, in);
-		ret = !strcmp(json_get_str(in, "connectionStatus", ""),
-			      "Deleted")
-			      ? STEP_DONE
-			      : STEP_IN_PROGRESS;
+		ret =
+		    !strcmp(json_get_str(in, "connectionStatus", ""), "Deleted")
+			? STEP_DONE
+			: STEP_IN_PROGRESS;
 		json_decref(in);
 		return ret;
 	}
@@ -569,12 +567,11 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 			return STEP_DONE;
 		}
 		if (json_array_size(json_object_get(in, "vifIds"))) {
-			ret = err_set(e, DCF_EPROVIDER,
-				      "connection %s still has %zu private "
-				      "VIF(s); delete them first",
-				      id,
-				      json_array_size(
-					      json_object_get(in, "vifIds")));
+			ret = err_set(
+			    e, DCF_EPROVIDER,
+			    "connection %s still has %zu private "
+			    "VIF(s); delete them first",
+			    id, json_array_size(json_object_get(in, "vifIds")));
 			json_decref(in);
 			return ret;
 		}
@@ -595,39 +592,38 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 	set_status(r, in);
 	if (status_is(in, (const char *const[]){"Rejected", "Deleting",
 						"Deleted", NULL})) {
-		ret = err_set(e, DCF_EPROVIDER, "connection %s is %s%s%s", id,
-			      json_get_str(in, "connectionStatus", ""),
-			      *json_get_str(in, "rejectedReason", "") ? ": "
-								       : "",
-			      json_get_str(in, "rejectedReason", ""));
+		ret =
+		    err_set(e, DCF_EPROVIDER, "connection %s is %s%s%s", id,
+			    json_get_str(in, "connectionStatus", ""),
+			    *json_get_str(in, "rejectedReason", "") ? ": " : "",
+			    json_get_str(in, "rejectedReason", ""));
 		json_decref(in);
 		return ret;
 	}
 
 	if (!strcmp(op, "wait_review") || !strcmp(op, "wait_construction") ||
 	    !strcmp(op, "wait_active") || !strcmp(op, "read")) {
-		int done = !strcmp(op, "read") ||
-			   (!strcmp(op, "wait_review") &&
-			    status_is(in, reviewed)) ||
-			   (!strcmp(op, "wait_construction") &&
-			    status_is(in, built)) ||
-			   (!strcmp(op, "wait_active") &&
-			    status_is(in, (const char *const[]){"Active",
-								NULL}));
+		int done =
+		    !strcmp(op, "read") ||
+		    (!strcmp(op, "wait_review") && status_is(in, reviewed)) ||
+		    (!strcmp(op, "wait_construction") &&
+		     status_is(in, built)) ||
+		    (!strcmp(op, "wait_active") &&
+		     status_is(in, (const char *const[]){"Active", NULL}));
 
 		if (!strcmp(op, "wait_review") && done &&
 		    *json_get_str(in, "orderId", ""))
-			json_object_set_new(r->data, "installation_order",
-					    json_string(json_get_str(
-						    in, "orderId", "")));
+			json_object_set_new(
+			    r->data, "installation_order",
+			    json_string(json_get_str(in, "orderId", "")));
 		r->attributes = attrs_of(in);
 		json_decref(in);
 		return done ? STEP_DONE : STEP_IN_PROGRESS;
 	}
 	if (!strcmp(op, "pay_installation")) {
-		const char *order = json_get_str(
-			r->data, "installation_order",
-			json_get_str(in, "orderId", ""));
+		const char *order =
+		    json_get_str(r->data, "installation_order",
+				 json_get_str(in, "orderId", ""));
 		char *o;
 
 		if (status_is(in, paid)) {
@@ -667,8 +663,7 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		if (strcmp(json_get_str(in, "connectionStatus", ""),
 			   "Confirming")) {
 			ret = err_set(e, DCF_EPROVIDER,
-				      "connection %s is %s, not Confirming",
-				      id,
+				      "connection %s is %s, not Confirming", id,
 				      json_get_str(in, "connectionStatus", ""));
 			json_decref(in);
 			return ret;
@@ -677,34 +672,32 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		spec = json_object();
 		if (json_is_object(rent)) {
 			json_object_set_new(
-				spec, "chargeTimeUnit",
-				json_string(strcmp(json_get_str(rent, "unit",
-								"month"),
-						   "year")
-						    ? "MONTH"
-						    : "YEAR"));
+			    spec, "chargeTimeUnit",
+			    json_string(
+				strcmp(json_get_str(rent, "unit", "month"),
+				       "year")
+				    ? "MONTH"
+				    : "YEAR"));
 			json_object_set_new(
-				spec, "chargeTimeSpan",
-				json_integer(json_get_int(rent, "span", 1)));
+			    spec, "chargeTimeSpan",
+			    json_integer(json_get_int(rent, "span", 1)));
 			if (json_object_get(rent, "auto_renew"))
 				json_object_set_new(
-					spec, "autoRenewSpec",
-					json_pack(
-						"{s:s,s:s,s:I}",
-						"autoRenewStatus",
-						json_get_bool(rent,
-							      "auto_renew", 0)
-							? "OPEN"
-							: "CLOSE",
-						"renewTimeUnit",
-						strcmp(json_get_str(rent, "unit",
-								    "month"),
-						       "year")
-							? "MONTH"
-							: "YEAR",
-						"renewTimeSpan",
-						(json_int_t)json_get_int(
-							rent, "span", 1)));
+				    spec, "autoRenewSpec",
+				    json_pack(
+					"{s:s,s:s,s:I}", "autoRenewStatus",
+					json_get_bool(rent, "auto_renew", 0)
+					    ? "OPEN"
+					    : "CLOSE",
+					"renewTimeUnit",
+					strcmp(
+					    json_get_str(rent, "unit", "month"),
+					    "year")
+					    ? "MONTH"
+					    : "YEAR",
+					"renewTimeSpan",
+					(json_int_t)json_get_int(rent, "span",
+								 1)));
 		}
 		/* Never autoPay: the order is paid below once seen unpaid.
 		 * Confirming again while it is unpaid returns the same
@@ -731,15 +724,15 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 	}
 	if (!strcmp(op, "update")) {
 		char tok[64];
-		char *cur = jd_desc_user(json_get_str(in, "description", ""),
-					 tok);
-		const char *want = json_get_str(
-			json_object_get(r->desired, "location"),
-			"port_spec_code", NULL);
+		char *cur =
+		    jd_desc_user(json_get_str(in, "description", ""), tok);
+		const char *want =
+		    json_get_str(json_object_get(r->desired, "location"),
+				 "port_spec_code", NULL);
 		const char *have = json_get_str(
-			json_object_get(json_object_get(in, "location"),
-					"locationPortSpec"),
-			"portSpecCode", "");
+		    json_object_get(json_object_get(in, "location"),
+				    "locationPortSpec"),
+		    "portSpecCode", "");
 		char *order, *w = want ? xstrdup(want) : NULL;
 		int resize = w && *have && strcmp(w, have);
 
@@ -748,12 +741,12 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		    strcmp(json_get_str(r->desired, "description", ""), cur)) {
 			/* Keep the token the cloud has, whatever it is. */
 			char *desc = jd_desc_with_token(
-				json_get_str(r->desired, "description", ""),
-				tok[0] ? tok : NULL);
-			json_t *body = json_pack(
-				"{s:s,s:s}", "connectionName",
-				json_get_str(r->desired, "name", ""),
-				"description", desc);
+			    json_get_str(r->desired, "description", ""),
+			    tok[0] ? tok : NULL);
+			json_t *body =
+			    json_pack("{s:s,s:s}", "connectionName",
+				      json_get_str(r->desired, "name", ""),
+				      "description", desc);
 
 			free(desc);
 			path = xasprintf("/connections/%s", id);
@@ -780,18 +773,18 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 			return STEP_DONE;
 		}
 		path = xasprintf("/connections/%s:resize", id);
-		ret = jd_step_call(&res, ctx, r, "bgw", "resizeConnection",
-				   "POST", path, NULL,
-				   json_pack("{s:s,s:b}", "locationPortSpecCode",
-					     w, "autoPay", 0),
-				   0, e);
+		ret = jd_step_call(
+		    &res, ctx, r, "bgw", "resizeConnection", "POST", path, NULL,
+		    json_pack("{s:s,s:b}", "locationPortSpecCode", w, "autoPay",
+			      0),
+		    0, e);
 		free(path);
 		free(w);
 		if (ret < 0)
 			return ret;
 		order = *json_get_str(res, "orderId", "")
-				? xstrdup(json_get_str(res, "orderId", ""))
-				: NULL;
+			    ? xstrdup(json_get_str(res, "orderId", ""))
+			    : NULL;
 		json_decref(res);
 		if (order) {
 			json_object_set_new(r->data, "resize_order",
@@ -813,16 +806,15 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 }
 
 const struct resource_type jdcloud_dc_connection_type = {
-	.version = RESOURCE_TYPE_VERSION,
-	.name = "jdcloud_dc_connection",
-	.provider = "jdcloud",
-	.caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST |
-		RT_CAP_QUOTE,
-	.read_many = read_many,
-	.list_all = list_all,
-	.find_by_token = find_by_token,
-	.expand = expand,
-	.quote = quote,
-	.run_step = run_step,
-	.import = import_one,
+    .version = RESOURCE_TYPE_VERSION,
+    .name = "jdcloud_dc_connection",
+    .provider = "jdcloud",
+    .caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST | RT_CAP_QUOTE,
+    .read_many = read_many,
+    .list_all = list_all,
+    .find_by_token = find_by_token,
+    .expand = expand,
+    .quote = quote,
+    .run_step = run_step,
+    .import = import_one,
 };

@@ -26,28 +26,24 @@ static json_t *health_attrs(const json_t *hc)
 
 	if (!strcmp(type, "NQA") && json_is_object(n))
 		json_object_set_new(
-			a, "nqa",
-			json_pack("{s:I,s:I,s:I}", "tx_interval",
-				  (json_int_t)json_get_int(n, "txInterval", 4),
-				  "threshold_count",
-				  (json_int_t)json_get_int(n, "thresholdCount",
-							   5),
-				  "response_timeout",
-				  (json_int_t)json_get_int(n, "responseTimeout",
-							   3)));
+		    a, "nqa",
+		    json_pack(
+			"{s:I,s:I,s:I}", "tx_interval",
+			(json_int_t)json_get_int(n, "txInterval", 4),
+			"threshold_count",
+			(json_int_t)json_get_int(n, "thresholdCount", 5),
+			"response_timeout",
+			(json_int_t)json_get_int(n, "responseTimeout", 3)));
 	if (!strcmp(type, "BFD") && json_is_object(b))
 		json_object_set_new(
-			a, "bfd",
-			json_pack("{s:I,s:I,s:I}", "min_tx_interval",
-				  (json_int_t)json_get_int(b, "minTxInterval",
-							   1000),
-				  "min_rx_interval",
-				  (json_int_t)json_get_int(b, "minRxInterval",
-							   1000),
-				  "detect_multiplier",
-				  (json_int_t)json_get_int(b,
-							   "detectMultiplier",
-							   3)));
+		    a, "bfd",
+		    json_pack(
+			"{s:I,s:I,s:I}", "min_tx_interval",
+			(json_int_t)json_get_int(b, "minTxInterval", 1000),
+			"min_rx_interval",
+			(json_int_t)json_get_int(b, "minRxInterval", 1000),
+			"detect_multiplier",
+			(json_int_t)json_get_int(b, "detectMultiplier", 3)));
 	return a;
 }
 
@@ -58,57 +54,56 @@ static json_t *attrs_of(const json_t *in)
 	char *desc = jd_desc_user(json_get_str(in, "description", ""), NULL);
 	size_t i;
 
-	json_object_set_new(a, "id", json_string(json_get_str(
-					     in, "privateVifId", "")));
-	json_object_set_new(a, "name", json_string(json_get_str(
-					       in, "privateVifName", "")));
-	json_object_set_new(a, "connection_id", json_string(json_get_str(
-							in, "connectionId", "")));
+	json_object_set_new(a, "id",
+			    json_string(json_get_str(in, "privateVifId", "")));
+	json_object_set_new(
+	    a, "name", json_string(json_get_str(in, "privateVifName", "")));
+	json_object_set_new(a, "connection_id",
+			    json_string(json_get_str(in, "connectionId", "")));
 	json_object_set_new(a, "bgw_id",
 			    json_string(json_get_str(in, "bgwId", "")));
 	json_object_set_new(a, "vlan",
 			    json_integer(json_get_int(in, "vlan", 0)));
 	if (*json_get_str(in, "privateVifOwner", ""))
-		json_object_set_new(a, "owner",
-				    json_string(json_get_str(
-					    in, "privateVifOwner", "")));
+		json_object_set_new(
+		    a, "owner",
+		    json_string(json_get_str(in, "privateVifOwner", "")));
 	if (*desc)
 		json_object_set_new(a, "description", json_string(desc));
 	free(desc);
-	json_array_foreach(json_object_get(in, "peers"), i, p) {
+	json_array_foreach (json_object_get(in, "peers"), i, p) {
 		const json_t *pi = json_object_get(p, "peerIps");
 
 		json_array_append_new(
-			ips, json_pack("{s:s,s:s}", "customer_ip",
-				       json_get_str(pi, "customerIp", ""),
-				       "jd_cloud_ip",
-				       json_get_str(pi, "jdCloudIp", "")));
+		    ips,
+		    json_pack("{s:s,s:s}", "customer_ip",
+			      json_get_str(pi, "customerIp", ""), "jd_cloud_ip",
+			      json_get_str(pi, "jdCloudIp", "")));
 	}
 	json_object_set_new(a, "peer_ips", ips);
 	/* bgp without authKey: the key never leaves the provider. */
 	json_object_set_new(
-		a, "bgp",
-		json_pack("{s:I,s:s}", "customer_asn",
-			  (json_int_t)json_get_int(bgp, "customerAsn", 0),
-			  "address_family",
-			  json_get_str(bgp, "addressFamily", "ipv4")));
+	    a, "bgp",
+	    json_pack("{s:I,s:s}", "customer_asn",
+		      (json_int_t)json_get_int(bgp, "customerAsn", 0),
+		      "address_family",
+		      json_get_str(bgp, "addressFamily", "ipv4")));
 	if (json_is_object(json_object_get(in, "healthCheck")))
 		json_object_set_new(
-			a, "health_check",
-			health_attrs(json_object_get(in, "healthCheck")));
-	json_object_set_new(a, "status", json_string(json_get_str(
-						 in, "privateVifStatus", "")));
-	json_object_set_new(a, "vif_type", json_string(json_get_str(
-						   in, "type", "directed")));
+		    a, "health_check",
+		    health_attrs(json_object_get(in, "healthCheck")));
+	json_object_set_new(
+	    a, "status", json_string(json_get_str(in, "privateVifStatus", "")));
+	json_object_set_new(a, "vif_type",
+			    json_string(json_get_str(in, "type", "directed")));
 	json_object_set_new(a, "jd_cloud_asn",
 			    json_integer(json_get_int(bgp, "jdCloudAsn", 0)));
-	json_object_set_new(
-		a, "bgp_status",
-		json_string(json_get_str(
-			json_array_get(json_object_get(in, "peers"), 0),
-			"peerBgpStatus", "")));
-	json_object_set_new(a, "created_time", json_string(json_get_str(
-						       in, "createdTime", "")));
+	json_object_set_new(a, "bgp_status",
+			    json_string(json_get_str(
+				json_array_get(json_object_get(in, "peers"), 0),
+				"peerBgpStatus", "")));
+	json_object_set_new(a, "created_time",
+			    json_string(json_get_str(in, "createdTime", "")));
 	return a;
 }
 
@@ -120,8 +115,7 @@ static int read_many(void *ctx, const char *region, const json_t *ids,
 		       attrs_of, out, e);
 }
 
-static int list_all(void *ctx, const char *region, json_t **out,
-		    struct err *e)
+static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
 {
 	return read_many(ctx, region, NULL, out, e);
 }
@@ -137,7 +131,7 @@ static int find_by_token(void *ctx, const char *region, const char *token,
 			  NULL, "privateVifs", &all, e);
 	if (ret < 0)
 		return ret;
-	json_array_foreach(all, i, in) {
+	json_array_foreach (all, i, in) {
 		char tok[64];
 
 		free(jd_desc_user(json_get_str(in, "description", ""), tok));
@@ -152,8 +146,8 @@ static int find_by_token(void *ctx, const char *region, const char *token,
 	return DCF_ENOTFOUND;
 }
 
-static int describe(json_t **out, void *ctx, const char *region,
-		    const char *id, struct step_run *r, struct err *e)
+static int describe(json_t **out, void *ctx, const char *region, const char *id,
+		    struct step_run *r, struct err *e)
 {
 	json_t *res = NULL;
 	char *path = xasprintf("/privateVifs/%s", id);
@@ -201,24 +195,24 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 
 	(void)e;
 	if (c->action == CHANGE_CREATE) {
-		snprintf(title, sizeof(title),
-			 "createPrivateVif: VLAN %lld, BGP with ASN %lld",
-			 (long long)json_get_int(c->desired, "vlan", 0),
-			 (long long)json_get_int(
-				 json_object_get(c->desired, "bgp"),
-				 "customer_asn", 0));
-		json_array_append_new(steps, jd_step("create", title, 1,
-						     "create", "create"));
+		snprintf(
+		    title, sizeof(title),
+		    "createPrivateVif: VLAN %lld, BGP with ASN %lld",
+		    (long long)json_get_int(c->desired, "vlan", 0),
+		    (long long)json_get_int(json_object_get(c->desired, "bgp"),
+					    "customer_asn", 0));
 		json_array_append_new(
-			steps, jd_step("wait", "wait for status Active", 0,
-				       "create", "wait_active"));
+		    steps, jd_step("create", title, 1, "create", "create"));
+		json_array_append_new(steps,
+				      jd_step("wait", "wait for status Active",
+					      0, "create", "wait_active"));
 	} else if (c->action == CHANGE_UPDATE) {
 		json_array_append_new(
-			steps,
-			jd_step("update",
-				"modifyPrivateVif: name, description, health "
-				"check",
-				1, "update", "modify"));
+		    steps,
+		    jd_step("update",
+			    "modifyPrivateVif: name, description, health "
+			    "check",
+			    1, "update", "modify"));
 	} else if (c->action == CHANGE_DELETE) {
 		json_array_append_new(steps,
 				      jd_step("delete", "deletePrivateVif", 1,
@@ -262,9 +256,9 @@ static json_t *health_body(const json_t *hc)
 			json_object_set(x, "minRxInterval",
 					json_object_get(b, "min_rx_interval"));
 		if (json_object_get(b, "detect_multiplier"))
-			json_object_set(x, "detectMultiplier",
-					json_object_get(b,
-							"detect_multiplier"));
+			json_object_set(
+			    x, "detectMultiplier",
+			    json_object_get(b, "detect_multiplier"));
 		json_object_set_new(o, "bfdInfo", x);
 	}
 	return o;
@@ -285,14 +279,14 @@ static json_t *create_body(const struct step_run *r)
 {
 	const json_t *d = r->desired, *bgp = json_object_get(d, "bgp"), *p;
 	json_t *spec = json_object(), *ips = json_array(), *bs;
-	char *desc = stored_desc(json_get_str(d, "description", NULL),
-				 r->token);
+	char *desc =
+	    stored_desc(json_get_str(d, "description", NULL), r->token);
 	size_t i;
 
 	json_object_set_new(spec, "privateVifName",
 			    json_string(json_get_str(d, "name", "")));
-	json_object_set_new(spec, "connectionId", json_string(json_get_str(
-							  d, "connection_id", "")));
+	json_object_set_new(spec, "connectionId",
+			    json_string(json_get_str(d, "connection_id", "")));
 	json_object_set_new(spec, "bgwId",
 			    json_string(json_get_str(d, "bgw_id", "")));
 	json_object_set_new(spec, "vlan",
@@ -303,12 +297,12 @@ static json_t *create_body(const struct step_run *r)
 	json_object_set_new(spec, "description", json_string(desc));
 	free(desc);
 	json_object_set_new(spec, "enableBgp", json_true());
-	json_array_foreach(json_object_get(d, "peer_ips"), i, p)
+	json_array_foreach (json_object_get(d, "peer_ips"), i, p)
 		json_array_append_new(
-			ips, json_pack("{s:s,s:s}", "customerIp",
-				       json_get_str(p, "customer_ip", ""),
-				       "jdCloudIp",
-				       json_get_str(p, "jd_cloud_ip", "")));
+		    ips,
+		    json_pack("{s:s,s:s}", "customerIp",
+			      json_get_str(p, "customer_ip", ""), "jdCloudIp",
+			      json_get_str(p, "jd_cloud_ip", "")));
 	if (json_array_size(ips))
 		json_object_set_new(spec, "peerIps", ips);
 	else
@@ -318,12 +312,13 @@ static json_t *create_body(const struct step_run *r)
 		       "customerAsn",
 		       (json_int_t)json_get_int(bgp, "customer_asn", 0));
 	if (json_get_str(bgp, "auth_key", NULL))
-		json_object_set(bs, "authKey", json_object_get(bgp, "auth_key"));
+		json_object_set(bs, "authKey",
+				json_object_get(bgp, "auth_key"));
 	json_object_set_new(spec, "bgpSpec", bs);
 	if (json_is_object(json_object_get(d, "health_check")))
 		json_object_set_new(
-			spec, "healthCheck",
-			health_body(json_object_get(d, "health_check")));
+		    spec, "healthCheck",
+		    health_body(json_object_get(d, "health_check")));
 	return json_pack("{s:o}", "privateVifSpec", spec);
 }
 
@@ -398,15 +393,14 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		json_decref(in);
 		desc = stored_desc(json_get_str(d, "description", ""),
 				   tok[0] ? tok : NULL);
-		body = json_pack("{s:s,s:s}", "privateVifName",
-				 json_get_str(d, "name", ""), "description",
-				 desc);
+		body =
+		    json_pack("{s:s,s:s}", "privateVifName",
+			      json_get_str(d, "name", ""), "description", desc);
 		free(desc);
 		if (json_is_object(json_object_get(d, "health_check")))
 			json_object_set_new(
-				body, "healthCheck",
-				health_body(json_object_get(d,
-							    "health_check")));
+			    body, "healthCheck",
+			    health_body(json_object_get(d, "health_check")));
 		path = xasprintf("/privateVifs/%s", id);
 		ret = jd_step_call(NULL, ctx, r, "bgw", "modifyPrivateVif",
 				   "PATCH", path, NULL, body, 1, e);
@@ -456,14 +450,14 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 }
 
 const struct resource_type jdcloud_dc_private_vif_type = {
-	.version = RESOURCE_TYPE_VERSION,
-	.name = "jdcloud_dc_private_vif",
-	.provider = "jdcloud",
-	.caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST,
-	.read_many = read_many,
-	.list_all = list_all,
-	.find_by_token = find_by_token,
-	.expand = expand,
-	.run_step = run_step,
-	.import = import_one,
+    .version = RESOURCE_TYPE_VERSION,
+    .name = "jdcloud_dc_private_vif",
+    .provider = "jdcloud",
+    .caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST,
+    .read_many = read_many,
+    .list_all = list_all,
+    .find_by_token = find_by_token,
+    .expand = expand,
+    .run_step = run_step,
+    .import = import_one,
 };

@@ -26,24 +26,22 @@ static json_t *attrs_of(const json_t *in)
 	const char *pt = json_get_str(in, "propagateType", "");
 	size_t i;
 
-	json_object_set_new(a, "id", json_string(json_get_str(
-					     in, "vpcAttachmentId", "")));
-	json_object_set_new(a, "name", json_string(json_get_str(
-					       in, "vpcAttachmentName", "")));
+	json_object_set_new(
+	    a, "id", json_string(json_get_str(in, "vpcAttachmentId", "")));
+	json_object_set_new(
+	    a, "name", json_string(json_get_str(in, "vpcAttachmentName", "")));
 	json_object_set_new(a, "vpc_id",
 			    json_string(json_get_str(in, "vpcId", "")));
 	json_object_set_new(a, "bgw_id",
 			    json_string(json_get_str(in, "bgwId", "")));
 	json_object_set_new(a, "propagate_type", json_string(pt));
-	json_array_foreach(json_object_get(in, "propagateCidrInfos"), i, p) {
+	json_array_foreach (json_object_get(in, "propagateCidrInfos"), i, p) {
 		if (json_get_str(p, "subnetId", NULL))
-			json_array_append_new(subnets,
-					      json_string(json_get_str(
-						      p, "subnetId", "")));
+			json_array_append_new(subnets, json_string(json_get_str(
+							   p, "subnetId", "")));
 		if (json_get_str(p, "subnetCidr", NULL))
-			json_array_append_new(cidrs,
-					      json_string(json_get_str(
-						      p, "subnetCidr", "")));
+			json_array_append_new(cidrs, json_string(json_get_str(
+							 p, "subnetCidr", "")));
 	}
 	if (!strcmp(pt, "partial"))
 		json_object_set_new(a, "subnet_ids", subnets);
@@ -52,8 +50,8 @@ static json_t *attrs_of(const json_t *in)
 	json_object_set_new(a, "propagated_cidrs", cidrs);
 	json_object_set_new(a, "status",
 			    json_string(json_get_str(in, "status", "")));
-	json_object_set_new(a, "created_time", json_string(json_get_str(
-						       in, "createdTime", "")));
+	json_object_set_new(a, "created_time",
+			    json_string(json_get_str(in, "createdTime", "")));
 	return a;
 }
 
@@ -65,14 +63,13 @@ static int read_many(void *ctx, const char *region, const json_t *ids,
 		       "vpcAttachments", "vpcAttachmentId", attrs_of, out, e);
 }
 
-static int list_all(void *ctx, const char *region, json_t **out,
-		    struct err *e)
+static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
 {
 	return read_many(ctx, region, NULL, out, e);
 }
 
-static int describe(json_t **out, void *ctx, const char *region,
-		    const char *id, struct step_run *r, struct err *e)
+static int describe(json_t **out, void *ctx, const char *region, const char *id,
+		    struct step_run *r, struct err *e)
 {
 	json_t *res = NULL;
 	char *path = xasprintf("/vpcAttachments/%s", id);
@@ -124,17 +121,16 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 			 "createVpcAttachment: %s, propagate %s",
 			 json_get_str(c->desired, "vpc_id", "?"),
 			 json_get_str(c->desired, "propagate_type", "?"));
-		json_array_append_new(steps, jd_step("create", title, 1,
-						     "create", "create"));
 		json_array_append_new(
-			steps, jd_step("read", "read the attachment back", 0,
-				       "create", "read"));
+		    steps, jd_step("create", title, 1, "create", "create"));
+		json_array_append_new(steps, jd_step("read",
+						     "read the attachment back",
+						     0, "create", "read"));
 	} else if (c->action == CHANGE_UPDATE) {
 		json_array_append_new(
-			steps,
-			jd_step("update",
-				"modifyVpcAttachment: name, propagation", 1,
-				"update", "modify"));
+		    steps,
+		    jd_step("update", "modifyVpcAttachment: name, propagation",
+			    1, "update", "modify"));
 	} else if (c->action == CHANGE_DELETE) {
 		json_array_append_new(steps,
 				      jd_step("delete", "deleteVpcAttachment",
@@ -155,7 +151,8 @@ static int find_pair(void *ctx, const char *region, const char *bgw,
 		     struct err *e)
 {
 	struct buf q = BUF_INIT;
-	json_t *all = NULL, *v = json_pack("[s]", bgw), *w = json_pack("[s]", vpc);
+	json_t *all = NULL, *v = json_pack("[s]", bgw),
+	       *w = json_pack("[s]", vpc);
 	int ret;
 
 	jd_query_filter(&q, 1, "bgwIds", v);
@@ -188,7 +185,8 @@ static json_t *propagation(const json_t *d, int with_vpc)
 		json_object_set(o, "vpcId", json_object_get(d, "vpc_id"));
 	if (!strcmp(json_get_str(d, "propagate_type", ""), "partial") &&
 	    json_is_array(json_object_get(d, "subnet_ids")))
-		json_object_set(o, "subnetIds", json_object_get(d, "subnet_ids"));
+		json_object_set(o, "subnetIds",
+				json_object_get(d, "subnet_ids"));
 	return o;
 }
 
@@ -210,20 +208,19 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		json_object_set_new(spec, "vpcAttachmentName",
 				    json_string(json_get_str(d, "name", "")));
 		json_object_set(spec, "bgwId", json_object_get(d, "bgw_id"));
-		ret = jd_step_call(&res, ctx, r, "bgw", "createVpcAttachment",
-				   "POST", "/vpcAttachments/", NULL,
-				   json_pack("{s:o}", "vpcAttachmentSpec", spec),
-				   0, e);
+		ret = jd_step_call(
+		    &res, ctx, r, "bgw", "createVpcAttachment", "POST",
+		    "/vpcAttachments/", NULL,
+		    json_pack("{s:o}", "vpcAttachmentSpec", spec), 0, e);
 		if (ret == DCF_EEXISTS) {
 			/* Made before an interruption (one per VPC and
 			 * gateway): adopt it. */
 			struct err e2 = ERR_INIT;
 
-			if (find_pair(ctx, r->region,
-				      json_get_str(d, "bgw_id", ""),
-				      json_get_str(d, "vpc_id", ""),
-				      json_get_str(d, "name", ""), &got,
-				      &e2) == 0) {
+			if (find_pair(
+				ctx, r->region, json_get_str(d, "bgw_id", ""),
+				json_get_str(d, "vpc_id", ""),
+				json_get_str(d, "name", ""), &got, &e2) == 0) {
 				err_clear(e);
 				r->cloud_code[0] = r->request_id[0] = '\0';
 				jd_set_id(r, got);
@@ -253,13 +250,13 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		if (!strcmp(op, "modify")) {
 			path = xasprintf("/vpcAttachments/%s", id);
 			ret = jd_step_call(
-				NULL, ctx, r, "bgw", "modifyVpcAttachment",
-				"PATCH", path, NULL,
-				json_pack("{s:s,s:o}", "vpcAttachmentName",
-					  json_get_str(d, "name", ""),
-					  "propagationAttribute",
-					  propagation(d, 1)),
-				1, e);
+			    NULL, ctx, r, "bgw", "modifyVpcAttachment", "PATCH",
+			    path, NULL,
+			    json_pack("{s:s,s:o}", "vpcAttachmentName",
+				      json_get_str(d, "name", ""),
+				      "propagationAttribute",
+				      propagation(d, 1)),
+			    1, e);
 			free(path);
 			if (ret < 0)
 				return ret;
@@ -295,13 +292,13 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 }
 
 const struct resource_type jdcloud_dc_vpc_attachment_type = {
-	.version = RESOURCE_TYPE_VERSION,
-	.name = "jdcloud_dc_vpc_attachment",
-	.provider = "jdcloud",
-	.caps = RT_CAP_IMPORT | RT_CAP_LIST,
-	.read_many = read_many,
-	.list_all = list_all,
-	.expand = expand,
-	.run_step = run_step,
-	.import = import_one,
+    .version = RESOURCE_TYPE_VERSION,
+    .name = "jdcloud_dc_vpc_attachment",
+    .provider = "jdcloud",
+    .caps = RT_CAP_IMPORT | RT_CAP_LIST,
+    .read_many = read_many,
+    .list_all = list_all,
+    .expand = expand,
+    .run_step = run_step,
+    .import = import_one,
 };

@@ -57,13 +57,13 @@ int jd_step_call(json_t **out, void *ctx, struct step_run *r,
  */
 int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	    const char *filter, const json_t *ids, const char *list_key,
-	    const char *id_key, json_t *(*attrs)(const json_t *),
-	    json_t **out, struct err *e);
+	    const char *id_key, json_t *(*attrs)(const json_t *), json_t **out,
+	    struct err *e);
 
 /* Raw list items (not converted), every page: *out a new array. */
-int jd_list_raw(void *ctx, const char *region, const char *op,
-		const char *path, const char *query, const char *list_key,
-		json_t **out, struct err *e);
+int jd_list_raw(void *ctx, const char *region, const char *op, const char *path,
+		const char *query, const char *list_key, json_t **out,
+		struct err *e);
 
 /*
  * dcform's idempotency token in a description: "<desc> [dcf-…]" (or

@@ -58,8 +58,8 @@ void jd2_canonical_query(struct buf *out, const char *raw_query)
 			ALLOC_GROW(p, n + 1, alloc);
 			if (eq) {
 				p[n].name = reencode(s, (size_t)(eq - s));
-				p[n].value = reencode(eq + 1,
-						      len - (size_t)(eq - s) - 1);
+				p[n].value = reencode(
+				    eq + 1, len - (size_t)(eq - s) - 1);
 			} else {
 				p[n].name = reencode(s, len);
 				p[n].value = xstrdup("");
@@ -73,8 +73,7 @@ void jd2_canonical_query(struct buf *out, const char *raw_query)
 	if (n)
 		qsort(p, n, sizeof(*p), qpair_cmp);
 	for (i = 0; i < n; i++) {
-		buf_printf(out, "%s%s=%s", i ? "&" : "", p[i].name,
-			   p[i].value);
+		buf_printf(out, "%s%s=%s", i ? "&" : "", p[i].name, p[i].value);
 		free(p[i].name);
 		free(p[i].value);
 	}
@@ -124,8 +123,7 @@ static char *trim_collapse(const char *s)
 void jd2_canonical_request(struct buf *out, const char *method,
 			   const char *raw_path, const char *raw_query,
 			   const struct sig_header *headers, size_t nheaders,
-			   const char *payload_hash,
-			   struct buf *signed_headers)
+			   const char *payload_hash, struct buf *signed_headers)
 {
 	struct canon_hdr *h = xcalloc(nheaders, sizeof(*h));
 	size_t i, n = 0;
@@ -175,8 +173,7 @@ void jd2_canonical_request(struct buf *out, const char *method,
 }
 
 void jd2_signing_key(unsigned char out[32], const char *secret_key,
-		     const char *date8, const char *region,
-		     const char *service)
+		     const char *date8, const char *region, const char *service)
 {
 	unsigned char k1[SHA256_LEN], k2[SHA256_LEN], k3[SHA256_LEN];
 	char *key = xasprintf("JDCLOUD2%s", secret_key);
@@ -188,9 +185,9 @@ void jd2_signing_key(unsigned char out[32], const char *secret_key,
 	free(key);
 }
 
-void jd2_signature(char out[65], const char *secret_key,
-		   const char *datetime, const char *region,
-		   const char *service, const char *canonical_request)
+void jd2_signature(char out[65], const char *secret_key, const char *datetime,
+		   const char *region, const char *service,
+		   const char *canonical_request)
 {
 	unsigned char key[SHA256_LEN], sig[SHA256_LEN];
 	char date8[9], hcr[65];
@@ -221,10 +218,10 @@ char *jd2_authorization(const struct jd2_sign *s)
 		      cr.ptr);
 	memcpy(date8, s->datetime, 8);
 	date8[8] = '\0';
-	auth = xasprintf(JD2_ALGORITHM " Credential=%s/%s/%s/%s/"
-			 "jdcloud2_request, SignedHeaders=%s, Signature=%s",
-			 s->access_key, date8, s->region, s->service, sh.ptr,
-			 sig);
+	auth = xasprintf(
+	    JD2_ALGORITHM " Credential=%s/%s/%s/%s/"
+			  "jdcloud2_request, SignedHeaders=%s, Signature=%s",
+	    s->access_key, date8, s->region, s->service, sh.ptr, sig);
 	buf_release(&cr);
 	buf_release(&sh);
 	return auth;

@@ -42,24 +42,24 @@ void jd2_signing_key(unsigned char out[32], const char *secret_key,
 		     const char *service);
 
 /* Signature (64 lowercase hex) of a canonical request. */
-void jd2_signature(char out[65], const char *secret_key,
-		   const char *datetime, const char *region,
-		   const char *service, const char *canonical_request);
+void jd2_signature(char out[65], const char *secret_key, const char *datetime,
+		   const char *region, const char *service,
+		   const char *canonical_request);
 
 struct jd2_sign {
 	const char *access_key;
 	const char *secret_key;
-	const char *region;       /* "cn-north-1"; "jdcloud-api" if none */
-	const char *service;      /* "bgw", "asset", "order" */
+	const char *region;  /* "cn-north-1"; "jdcloud-api" if none */
+	const char *service; /* "bgw", "asset", "order" */
 	const char *method;
-	const char *raw_path;     /* percent-encoded, ":" as "%3A" */
-	const char *raw_query;    /* without '?', may be NULL */
+	const char *raw_path;		  /* percent-encoded, ":" as "%3A" */
+	const char *raw_query;		  /* without '?', may be NULL */
 	const struct sig_header *headers; /* headers to sign, incl. host,
 					   * x-jdcloud-date, x-jdcloud-nonce */
 	size_t nheaders;
 	const char *payload;
 	size_t payload_len;
-	const char *datetime;     /* value of x-jdcloud-date */
+	const char *datetime; /* value of x-jdcloud-date */
 };
 
 /* The Authorization header value; caller frees. */

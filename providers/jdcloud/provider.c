@@ -83,8 +83,8 @@ static int preflight(void *ctx, long long total_fen, json_t **out,
 
 		if (x->locations_checked) {
 			json_t *msgs = x->location_problems
-					       ? json_incref(x->location_problems)
-					       : json_array();
+					   ? json_incref(x->location_problems)
+					   : json_array();
 			char *m;
 
 			if (n) {
@@ -92,7 +92,7 @@ static int preflight(void *ctx, long long total_fen, json_t **out,
 				json_t *v;
 				size_t i;
 
-				json_array_foreach(msgs, i, v)
+				json_array_foreach (msgs, i, v)
 					buf_printf(&b, "%s%s", i ? "; " : "",
 						   json_string_value(v));
 				m = buf_detach(&b, NULL);
@@ -103,10 +103,9 @@ static int preflight(void *ctx, long long total_fen, json_t **out,
 					      x->locations_checked);
 			}
 			json_array_append_new(
-				*out, json_pack("{s:s,s:b,s:s,s:{s:o}}",
-						"check", "location", "ok",
-						n == 0, "message", m,
-						"details", "problems", msgs));
+			    *out, json_pack("{s:s,s:b,s:s,s:{s:o}}", "check",
+					    "location", "ok", n == 0, "message",
+					    m, "details", "problems", msgs));
 			free(m);
 		}
 		json_decref(x->location_problems);
@@ -117,13 +116,13 @@ static int preflight(void *ctx, long long total_fen, json_t **out,
 }
 
 const struct provider jdcloud_provider = {
-	.version = PROVIDER_VERSION,
-	.name = "jdcloud",
-	.caps = PROVIDER_CAP_PREFLIGHT,
-	.configure = configure,
-	.free = provider_free,
-	.region = region,
-	.preflight = preflight,
+    .version = PROVIDER_VERSION,
+    .name = "jdcloud",
+    .caps = PROVIDER_CAP_PREFLIGHT,
+    .configure = configure,
+    .free = provider_free,
+    .region = region,
+    .preflight = preflight,
 };
 
 /* ---- shared helpers --------------------------------------------------- */
@@ -161,9 +160,9 @@ int jd_step_call(json_t **out, void *ctx, struct step_run *r,
 	return 0;
 }
 
-int jd_list_raw(void *ctx, const char *region, const char *op,
-		const char *path, const char *query, const char *list_key,
-		json_t **out, struct err *e)
+int jd_list_raw(void *ctx, const char *region, const char *op, const char *path,
+		const char *query, const char *list_key, json_t **out,
+		struct err *e)
 {
 	json_t *all = json_array(), *res = NULL, *it;
 	long long page = 1, total;
@@ -186,7 +185,7 @@ int jd_list_raw(void *ctx, const char *region, const char *op,
 			json_decref(all);
 			return ret;
 		}
-		json_array_foreach(json_object_get(res, list_key), i, it)
+		json_array_foreach (json_object_get(res, list_key), i, it)
 			json_array_append(all, it);
 		total = (long long)json_get_int(res, "totalCount", 0);
 		json_decref(res);
@@ -201,8 +200,8 @@ int jd_list_raw(void *ctx, const char *region, const char *op,
 
 int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	    const char *filter, const json_t *ids, const char *list_key,
-	    const char *id_key, json_t *(*attrs)(const json_t *),
-	    json_t **out, struct err *e)
+	    const char *id_key, json_t *(*attrs)(const json_t *), json_t **out,
+	    struct err *e)
 {
 	json_t *res = json_object(), *it, *want;
 	size_t n, nb, b, i, bs;
@@ -213,13 +212,13 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	if (!ids) {
 		json_t *all = NULL;
 
-		ret = jd_list_raw(ctx, region, op, path, NULL, list_key, &all,
-				  e);
+		ret =
+		    jd_list_raw(ctx, region, op, path, NULL, list_key, &all, e);
 		if (ret < 0) {
 			json_decref(res);
 			return ret;
 		}
-		json_array_foreach(all, i, it)
+		json_array_foreach (all, i, it)
 			json_object_set_new(res, json_get_str(it, id_key, ""),
 					    attrs(it));
 		json_decref(all);
@@ -230,7 +229,7 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	bs = provider_batch_size(100);
 	nb = (n + bs - 1) / bs;
 	want = json_object();
-	json_array_foreach(ids, i, it)
+	json_array_foreach (ids, i, it)
 		if (json_is_string(it))
 			json_object_set_new(want, json_string_value(it),
 					    json_true());
@@ -261,12 +260,12 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 			ret = calls[b].ret;
 		}
 		/* Only the ids asked for, should a filter be ignored. */
-		json_array_foreach(json_object_get(calls[b].result, list_key),
-				   i, it)
+		json_array_foreach (json_object_get(calls[b].result, list_key),
+				    i, it)
 			if (json_object_get(want, json_get_str(it, id_key, "")))
 				json_object_set_new(
-					res, json_get_str(it, id_key, ""),
-					attrs(it));
+				    res, json_get_str(it, id_key, ""),
+				    attrs(it));
 		json_decref(calls[b].result);
 		buf_release(&qs[b]);
 	}
@@ -327,11 +326,11 @@ int jd_changed(const struct change *c, const char *prefix)
 	json_t *p;
 	size_t i, n = strlen(prefix);
 
-	json_array_foreach(c->changed, i, p) {
+	json_array_foreach (c->changed, i, p) {
 		const char *s = json_string_value(p);
 
-		if (s && !strncmp(s, prefix, n) && (!s[n] || s[n] == '.' ||
-						    s[n] == '['))
+		if (s && !strncmp(s, prefix, n) &&
+		    (!s[n] || s[n] == '.' || s[n] == '['))
 			return 1;
 	}
 	return 0;

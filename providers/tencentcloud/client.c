@@ -35,9 +35,9 @@ int tc_config_load(struct tc_config *c, const json_t *block, struct err *e)
 	if (!profile)
 		profile = getenv("TENCENTCLOUD_PROFILE");
 	if ((!c->secret_id || !c->secret_key) && getenv("HOME")) {
-		char *path = xasprintf("%s/.tccli/%s.credential",
-				       getenv("HOME"),
-				       profile ? profile : "default");
+		char *path =
+		    xasprintf("%s/.tccli/%s.credential", getenv("HOME"),
+			      profile ? profile : "default");
 		struct buf b = BUF_INIT;
 		struct err ig = ERR_INIT;
 		json_t *j = NULL;
@@ -47,10 +47,10 @@ int tc_config_load(struct tc_config *c, const json_t *block, struct err *e)
 		    json_parse(&j, b.ptr, b.len, path, &ig) == 0) {
 			free(c->secret_id);
 			free(c->secret_key);
-			c->secret_id = dup_or_null(json_get_str(j, "secretId",
-								NULL));
-			c->secret_key = dup_or_null(
-				json_get_str(j, "secretKey", NULL));
+			c->secret_id =
+			    dup_or_null(json_get_str(j, "secretId", NULL));
+			c->secret_key =
+			    dup_or_null(json_get_str(j, "secretKey", NULL));
 		}
 		json_decref(j);
 		buf_release(&b);
@@ -68,7 +68,8 @@ int tc_config_load(struct tc_config *c, const json_t *block, struct err *e)
 	v = json_get_str(block, "region", NULL);
 	c->region = dup_or_null(v ? v : getenv("TENCENTCLOUD_REGION"));
 	v = json_get_str(block, "endpoint", NULL);
-	c->endpoint = dup_or_null(v ? v : getenv("DCFORM_TENCENTCLOUD_ENDPOINT"));
+	c->endpoint =
+	    dup_or_null(v ? v : getenv("DCFORM_TENCENTCLOUD_ENDPOINT"));
 	if (c->endpoint && http_url_allowed(c->endpoint, e) < 0) {
 		tc_config_release(c);
 		return err_prefix(e, "tencentcloud endpoint");
@@ -179,11 +180,11 @@ static int prepare(void *ctx, struct curl_slist **hs, struct err *e)
 static const char *error_code(const struct http_response *r)
 {
 	static __thread char code[128];
-	json_t *j = json_loadb(r->body.ptr ? r->body.ptr : "", r->body.len, 0,
-			       NULL);
+	json_t *j =
+	    json_loadb(r->body.ptr ? r->body.ptr : "", r->body.len, 0, NULL);
 	const char *c = json_get_str(
-		json_object_get(json_object_get(j, "Response"), "Error"),
-		"Code", "");
+	    json_object_get(json_object_get(j, "Response"), "Error"), "Code",
+	    "");
 
 	snprintf(code, sizeof(code), "%s", c);
 	json_decref(j);
@@ -287,12 +288,12 @@ void tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 		a[i].c = c;
 		a[i].call = &calls[i];
 		a[i].body = calls[i].params
-				    ? json_dumps(calls[i].params, JSON_COMPACT)
-				    : xstrdup("{}");
+				? json_dumps(calls[i].params, JSON_COMPACT)
+				: xstrdup("{}");
 		a[i].url = c->cfg.endpoint
-				   ? xasprintf("%s/", c->cfg.endpoint)
-				   : xasprintf("https://%s.tencentcloudapi.com/",
-					       calls[i].service);
+			       ? xasprintf("%s/", c->cfg.endpoint)
+			       : xasprintf("https://%s.tencentcloudapi.com/",
+					   calls[i].service);
 		host_of(a[i].host, a[i].url);
 		rq[i].method = "POST";
 		rq[i].url = a[i].url;

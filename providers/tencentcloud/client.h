@@ -25,8 +25,8 @@ struct api_error {
 struct tc_config {
 	char *secret_id;
 	char *secret_key;
-	char *token;    /* session token, or NULL */
-	char *region;   /* default region */
+	char *token;	/* session token, or NULL */
+	char *region;	/* default region */
 	char *endpoint; /* "https://…" / "http://127.0.0.1:P", or NULL */
 };
 
@@ -47,14 +47,14 @@ const char *tc_client_region(const struct tc_client *c);
 
 /* One call in a batch (see tc_call_many). */
 struct tc_call {
-	const char *service;  /* "dcdb" */
-	const char *version;  /* "2018-04-11" */
+	const char *service; /* "dcdb" */
+	const char *version; /* "2018-04-11" */
 	const char *action;
 	const char *region;   /* NULL: no X-TC-Region */
 	const json_t *params; /* borrowed */
-	int idempotent;       /* reads: retried after network errors */
+	int idempotent;	      /* reads: retried after network errors */
 	/* results */
-	json_t *response;     /* the Response object (new ref) or NULL */
+	json_t *response; /* the Response object (new ref) or NULL */
 	struct api_error aerr;
 	struct err err;
 	int ret;

@@ -43,59 +43,54 @@ static json_t *attrs_of(const json_t *in)
 {
 	int64_t shards = json_get_int(in, "ShardCount", 0);
 	json_t *a = json_object(), *tags = json_object(), *t, *ids;
-	const char *paymode = json_get_str(in, "Paymode",
-					   json_get_str(in, "PayMode",
-							"prepaid"));
+	const char *paymode =
+	    json_get_str(in, "Paymode", json_get_str(in, "PayMode", "prepaid"));
 	size_t i;
 
 	json_object_set_new(a, "id",
 			    json_string(json_get_str(in, "InstanceId", "")));
-	json_object_set_new(a, "name", json_string(json_get_str(
-					       in, "InstanceName", "")));
+	json_object_set_new(a, "name",
+			    json_string(json_get_str(in, "InstanceName", "")));
 	json_object_set_new(
-		a, "billing",
-		json_pack("{s:s}", "mode",
-			  !strcmp(paymode, "postpaid") ? "postpaid"
-						       : "prepaid"));
+	    a, "billing",
+	    json_pack("{s:s}", "mode",
+		      !strcmp(paymode, "postpaid") ? "postpaid" : "prepaid"));
 	if (!strcmp(paymode, "prepaid"))
-		json_object_set_new(json_object_get(a, "billing"),
-				    "auto_renew",
-				    json_boolean(json_get_int(in,
-							      "AutoRenewFlag",
-							      0) == 1));
+		json_object_set_new(
+		    json_object_get(a, "billing"), "auto_renew",
+		    json_boolean(json_get_int(in, "AutoRenewFlag", 0) == 1));
 	if (shards > 0)
 		json_object_set_new(
-			a, "shard",
-			json_pack("{s:I,s:I,s:I,s:I}", "memory_gb",
-				  (json_int_t)(json_get_int(in, "Memory", 0) /
-					       shards),
-				  "storage_gb",
-				  (json_int_t)(json_get_int(in, "Storage", 0) /
-					       shards),
-				  "node_count",
-				  (json_int_t)json_get_int(in, "NodeCount", 2),
-				  "count", (json_int_t)shards));
+		    a, "shard",
+		    json_pack(
+			"{s:I,s:I,s:I,s:I}", "memory_gb",
+			(json_int_t)(json_get_int(in, "Memory", 0) / shards),
+			"storage_gb",
+			(json_int_t)(json_get_int(in, "Storage", 0) / shards),
+			"node_count",
+			(json_int_t)json_get_int(in, "NodeCount", 2), "count",
+			(json_int_t)shards));
 	if (*json_get_str(in, "UniqueVpcId", ""))
-		json_object_set_new(a, "vpc_id",
-				    json_string(json_get_str(in, "UniqueVpcId",
-							     "")));
+		json_object_set_new(
+		    a, "vpc_id",
+		    json_string(json_get_str(in, "UniqueVpcId", "")));
 	if (*json_get_str(in, "UniqueSubnetId", ""))
-		json_object_set_new(a, "subnet_id",
-				    json_string(json_get_str(
-					    in, "UniqueSubnetId", "")));
+		json_object_set_new(
+		    a, "subnet_id",
+		    json_string(json_get_str(in, "UniqueSubnetId", "")));
 	json_object_set_new(a, "project_id",
 			    json_integer(json_get_int(in, "ProjectId", 0)));
 	if (json_get_str(in, "DbVersionId", NULL))
-		json_object_set_new(a, "db_version",
-				    json_string(json_get_str(in, "DbVersionId",
-							     "")));
-	json_array_foreach(json_object_get(in, "ResourceTags"), i, t) {
+		json_object_set_new(
+		    a, "db_version",
+		    json_string(json_get_str(in, "DbVersionId", "")));
+	json_array_foreach (json_object_get(in, "ResourceTags"), i, t) {
 		const char *k = json_get_str(t, "TagKey", "");
 
 		if (strcmp(k, TOKEN_TAG))
-			json_object_set_new(tags, k,
-					    json_string(json_get_str(
-						    t, "TagValue", "")));
+			json_object_set_new(
+			    tags, k,
+			    json_string(json_get_str(t, "TagValue", "")));
 	}
 	json_object_set_new(a, "tags", tags);
 	json_object_set_new(a, "status",
@@ -111,13 +106,13 @@ static json_t *attrs_of(const json_t *in)
 			    json_string(json_get_str(in, "CreateTime", "")));
 	json_object_set_new(a, "period_end_time",
 			    json_string(json_get_str(in, "PeriodEndTime", "")));
-	json_object_set_new(a, "deletion_protection",
-			    json_boolean(json_get_int(in, "ProtectedProperty",
-						      0) == 1));
+	json_object_set_new(
+	    a, "deletion_protection",
+	    json_boolean(json_get_int(in, "ProtectedProperty", 0) == 1));
 	ids = json_array();
-	json_array_foreach(json_object_get(in, "ShardDetail"), i, t)
-		json_array_append_new(ids, json_string(json_get_str(
-						   t, "ShardInstanceId", "")));
+	json_array_foreach (json_object_get(in, "ShardDetail"), i, t)
+		json_array_append_new(
+		    ids, json_string(json_get_str(t, "ShardInstanceId", "")));
 	json_object_set_new(a, "shard_ids", ids);
 	return a;
 }
@@ -148,8 +143,8 @@ static int read_many(void *ctx, const char *region, const json_t *ids,
 		calls[b].version = DCDB_VERSION;
 		calls[b].action = "DescribeDCDBInstances";
 		calls[b].region = region;
-		calls[b].params = json_pack("{s:o,s:i}", "InstanceIds", chunk,
-					    "Limit", 100);
+		calls[b].params =
+		    json_pack("{s:o,s:i}", "InstanceIds", chunk, "Limit", 100);
 		calls[b].idempotent = 1;
 	}
 	tc_call_many(cl(ctx), calls, nb);
@@ -158,9 +153,8 @@ static int read_many(void *ctx, const char *region, const json_t *ids,
 			*e = calls[b].err;
 			ret = calls[b].ret;
 		}
-		json_array_foreach(json_object_get(calls[b].response,
-						   "Instances"),
-				   i, in)
+		json_array_foreach (
+		    json_object_get(calls[b].response, "Instances"), i, in)
 			json_object_set_new(res,
 					    json_get_str(in, "InstanceId", ""),
 					    attrs_of(in));
@@ -176,8 +170,7 @@ static int read_many(void *ctx, const char *region, const json_t *ids,
 	return 0;
 }
 
-static int list_all(void *ctx, const char *region, json_t **out,
-		    struct err *e)
+static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
 {
 	json_t *res = json_object(), *resp = NULL, *in;
 	int64_t offset = 0, total;
@@ -195,7 +188,7 @@ static int list_all(void *ctx, const char *region, json_t **out,
 			json_decref(res);
 			return ret;
 		}
-		json_array_foreach(json_object_get(resp, "Instances"), i, in)
+		json_array_foreach (json_object_get(resp, "Instances"), i, in)
 			json_object_set_new(res,
 					    json_get_str(in, "InstanceId", ""),
 					    attrs_of(in));
@@ -267,7 +260,7 @@ static int changed(const struct change *c, const char *prefix)
 	json_t *p;
 	size_t i, n = strlen(prefix);
 
-	json_array_foreach(c->changed, i, p) {
+	json_array_foreach (c->changed, i, p) {
 		const char *s = json_string_value(p);
 		if (!strncmp(s, prefix, n) && (!s[n] || s[n] == '.'))
 			return 1;
@@ -293,111 +286,111 @@ static int expand(const struct change *c, json_t **out, struct err *e)
 			 (long long)json_get_int(sh, "storage_gb", 0),
 			 (long long)json_get_int(sh, "node_count", 0),
 			 pre ? "prepaid" : "postpaid (hourly)");
-		json_array_append_new(steps, step("create", title, 1, "create",
-						  "create"));
+		json_array_append_new(
+		    steps, step("create", title, 1, "create", "create"));
 		if (pre) {
 			json_array_append_new(
-				steps,
-				step("confirm",
-				     "DescribeOrders: the order exists and "
-				     "costs the quoted price",
-				     0, "create", "confirm"));
+			    steps, step("confirm",
+					"DescribeOrders: the order exists and "
+					"costs the quoted price",
+					0, "create", "confirm"));
 			json_array_append_new(
-				steps, step("pay",
-					    "PayDeals: pay the order if it is "
-					    "still unpaid",
-					    1, "pay", "pay"));
+			    steps, step("pay",
+					"PayDeals: pay the order if it is "
+					"still unpaid",
+					1, "pay", "pay"));
 		}
 		json_array_append_new(
-			steps, step("wait",
-				    "wait for delivery (status 3: created, not "
-				    "initialised)",
-				    0, "create", "wait_created"));
+		    steps, step("wait",
+				"wait for delivery (status 3: created, not "
+				"initialised)",
+				0, "create", "wait_created"));
 		json_array_append_new(
-			steps, step("init",
-				    "InitDCDBInstances: character set, case "
-				    "sensitivity, sync mode",
-				    1, "init", "init"));
-		json_array_append_new(steps,
-				      step("wait", "wait for status 2 (running)",
-					   0, "init", "wait_running"));
+		    steps, step("init",
+				"InitDCDBInstances: character set, case "
+				"sensitivity, sync mode",
+				1, "init", "init"));
+		json_array_append_new(steps, step("wait",
+						  "wait for status 2 (running)",
+						  0, "init", "wait_running"));
 	} else if (c->action == CHANGE_UPDATE) {
 		if (changed(c, "name"))
 			json_array_append_new(
-				steps, step("update", "ModifyDBInstanceName", 1,
-					    "update", "rename"));
+			    steps, step("update", "ModifyDBInstanceName", 1,
+					"update", "rename"));
 		if (changed(c, "project_id"))
 			json_array_append_new(
-				steps, step("update", "ModifyDBInstancesProject",
-					    1, "update", "project"));
+			    steps, step("update", "ModifyDBInstancesProject", 1,
+					"update", "project"));
 		if (changed(c, "security_group_ids"))
 			json_array_append_new(
-				steps,
-				step("update", "ModifyDBInstanceSecurityGroups",
-				     1, "update", "security_groups"));
+			    steps,
+			    step("update", "ModifyDBInstanceSecurityGroups", 1,
+				 "update", "security_groups"));
 		if (changed(c, "vpc_id") || changed(c, "subnet_id")) {
 			json_array_append_new(
-				steps, step("update", "ModifyInstanceNetwork", 1,
-					    "update", "network"));
+			    steps, step("update", "ModifyInstanceNetwork", 1,
+					"update", "network"));
 			json_array_append_new(
-				steps, step("wait", "wait for the network flow",
-					    0, "update", "wait_flow"));
+			    steps, step("wait", "wait for the network flow", 0,
+					"update", "wait_flow"));
 		}
 		if (changed(c, "shard")) {
 			json_array_append_new(
-				steps,
-				step("update",
-				     pre ? "UpgradeDCDBInstance: more shards or "
-					   "bigger shards (an order)"
-					 : "UpgradeHourDCDBInstance",
-				     1, "update", "upgrade"));
+			    steps,
+			    step("update",
+				 pre ? "UpgradeDCDBInstance: more shards or "
+				       "bigger shards (an order)"
+				     : "UpgradeHourDCDBInstance",
+				 1, "update", "upgrade"));
 			if (pre)
 				json_array_append_new(
-					steps,
-					step("pay",
-					     "PayDeals: pay the upgrade order "
-					     "if it is still unpaid",
-					     1, "pay", "pay"));
+				    steps,
+				    step("pay",
+					 "PayDeals: pay the upgrade order "
+					 "if it is still unpaid",
+					 1, "pay", "pay"));
 			json_array_append_new(
-				steps, step("wait", "wait for status 2 (running)",
-					    0, "update", "wait_running"));
+			    steps, step("wait", "wait for status 2 (running)",
+					0, "update", "wait_running"));
 		}
 		if (changed(c, "billing.auto_renew") ||
 		    changed(c, "billing.period_months"))
 			json_array_append_new(
-				steps,
-				step("update",
-				     "billing changes apply at the next "
-				     "renewal (recorded in state)",
-				     0, "update", "noop"));
+			    steps, step("update",
+					"billing changes apply at the next "
+					"renewal (recorded in state)",
+					0, "update", "noop"));
 		if (!json_array_size(steps))
 			json_array_append_new(
-				steps, step("read", "read the instance back", 0,
-					    "update", "read"));
+			    steps, step("read", "read the instance back", 0,
+					"update", "read"));
 	} else if (c->action == CHANGE_DELETE) {
 		if (c->current && json_is_true(json_object_get(
-					  c->current, "deletion_protection"))) {
+				      c->current, "deletion_protection"))) {
 			json_decref(steps);
-			return err_set(e, DCF_EINVALID,
-				       "the instance has deletion protection on "
-				       "in Tencent Cloud; turn it off in the "
-				       "console (ModifyInstanceProtectedProperty) "
-				       "and plan again");
+			return err_set(
+			    e, DCF_EINVALID,
+			    "the instance has deletion protection on "
+			    "in Tencent Cloud; turn it off in the "
+			    "console (ModifyInstanceProtectedProperty) "
+			    "and plan again");
 		}
 		if (pre) {
 			json_array_append_new(
-				steps, step("delete", "IsolateDCDBInstance", 1,
-					    "delete", "isolate"));
+			    steps, step("delete", "IsolateDCDBInstance", 1,
+					"delete", "isolate"));
 			json_array_append_new(
-				steps, step("delete", "DestroyDCDBInstance", 1,
-					    "delete", "destroy"));
+			    steps, step("delete", "DestroyDCDBInstance", 1,
+					"delete", "destroy"));
 		} else {
 			json_array_append_new(
-				steps, step("delete", "DestroyHourDCDBInstance",
-					    1, "delete", "destroy_hour"));
+			    steps, step("delete", "DestroyHourDCDBInstance", 1,
+					"delete", "destroy_hour"));
 		}
-		json_array_append_new(steps, step("wait", "wait until it is gone",
-						  0, "delete", "wait_gone"));
+		json_array_append_new(steps,
+				      step("wait", "wait until it is gone", 0,
+					   "delete", "wait_gone"));
 	}
 	*out = steps;
 	return 0;
@@ -409,13 +402,12 @@ static json_t *spec_params(const json_t *props)
 {
 	const json_t *sh = json_object_get(props, "shard");
 
-	return json_pack("{s:I,s:I,s:I,s:I}", "ShardMemory",
-			 (json_int_t)json_get_int(sh, "memory_gb", 0),
-			 "ShardStorage",
-			 (json_int_t)json_get_int(sh, "storage_gb", 0),
-			 "ShardNodeCount",
-			 (json_int_t)json_get_int(sh, "node_count", 2),
-			 "ShardCount", (json_int_t)json_get_int(sh, "count", 2));
+	return json_pack(
+	    "{s:I,s:I,s:I,s:I}", "ShardMemory",
+	    (json_int_t)json_get_int(sh, "memory_gb", 0), "ShardStorage",
+	    (json_int_t)json_get_int(sh, "storage_gb", 0), "ShardNodeCount",
+	    (json_int_t)json_get_int(sh, "node_count", 2), "ShardCount",
+	    (json_int_t)json_get_int(sh, "count", 2));
 }
 
 static int price_of(void *ctx, const char *region, const json_t *props,
@@ -425,20 +417,18 @@ static int price_of(void *ctx, const char *region, const json_t *props,
 	const json_t *b = json_object_get(props, "billing");
 	int ret;
 
-	json_object_set_new(p, "Zone",
-			    json_string(json_string_value(json_array_get(
-				    json_object_get(props, "zones"), 0))
-						? json_string_value(json_array_get(
-							  json_object_get(props,
-									  "zones"),
-							  0))
-						: ""));
+	json_object_set_new(
+	    p, "Zone",
+	    json_string(json_string_value(
+			    json_array_get(json_object_get(props, "zones"), 0))
+			    ? json_string_value(json_array_get(
+				  json_object_get(props, "zones"), 0))
+			    : ""));
 	json_object_set_new(p, "Count", json_integer(1));
 	json_object_set_new(p, "Period",
 			    json_integer(json_get_int(b, "period_months", 1)));
-	json_object_set_new(p, "Paymode",
-			    json_string(prepaid(props) ? "prepaid"
-						       : "postpaid"));
+	json_object_set_new(
+	    p, "Paymode", json_string(prepaid(props) ? "prepaid" : "postpaid"));
 	ret = tc_call(&resp, cl(ctx), "dcdb", DCDB_VERSION, "DescribeDCDBPrice",
 		      region, p, 1, ae, e);
 	json_decref(p);
@@ -449,8 +439,7 @@ static int price_of(void *ctx, const char *region, const json_t *props,
 	return 0;
 }
 
-static int quote(void *ctx, const struct change *c, json_t **out,
-		 struct err *e)
+static int quote(void *ctx, const struct change *c, json_t **out, struct err *e)
 {
 	int64_t price;
 	int ret;
@@ -464,44 +453,41 @@ static int quote(void *ctx, const struct change *c, json_t **out,
 		{
 			json_t *p = json_object(), *resp = NULL, *cfg;
 			const json_t *sh = json_object_get(c->desired, "shard");
-			int64_t add = json_get_int(sh, "count", 0) -
-				      json_get_int(json_object_get(c->current,
-								   "shard"),
-						   "count", 0);
+			int64_t add =
+			    json_get_int(sh, "count", 0) -
+			    json_get_int(json_object_get(c->current, "shard"),
+					 "count", 0);
 
 			json_object_set_new(
-				p, "InstanceId",
-				json_string(json_get_str(c->current, "id", "")));
-			json_object_set_new(p, "UpgradeType",
-					    json_string(add > 0 ? "ADD"
-								: "EXPAND"));
+			    p, "InstanceId",
+			    json_string(json_get_str(c->current, "id", "")));
+			json_object_set_new(
+			    p, "UpgradeType",
+			    json_string(add > 0 ? "ADD" : "EXPAND"));
 			cfg = json_pack(
-				"{s:I,s:I}", "ShardMemory",
-				(json_int_t)json_get_int(sh, "memory_gb", 0),
-				"ShardStorage",
-				(json_int_t)json_get_int(sh, "storage_gb", 0));
+			    "{s:I,s:I}", "ShardMemory",
+			    (json_int_t)json_get_int(sh, "memory_gb", 0),
+			    "ShardStorage",
+			    (json_int_t)json_get_int(sh, "storage_gb", 0));
 			if (add > 0)
 				json_object_set_new(cfg, "ShardCount",
 						    json_integer(add));
-			json_object_set_new(p,
-					    add > 0 ? "AddShardConfig"
-						    : "ExpandShardConfig",
-					    cfg);
+			json_object_set_new(
+			    p, add > 0 ? "AddShardConfig" : "ExpandShardConfig",
+			    cfg);
 			ret = tc_call(&resp, cl(ctx), "dcdb", DCDB_VERSION,
 				      "DescribeDCDBUpgradePrice", c->region, p,
 				      1, NULL, e);
 			json_decref(p);
 			if (ret < 0)
 				return ret;
-			*out = json_pack("{s:I,s:s,s:s}", "upfront_fen",
-					 (json_int_t)(prepaid(c->desired)
-							      ? json_get_int(
-									resp,
-									"Price",
-									0)
-							      : 0),
-					 "currency", "CNY", "detail",
-					 "upgrade (DescribeDCDBUpgradePrice)");
+			*out = json_pack(
+			    "{s:I,s:s,s:s}", "upfront_fen",
+			    (json_int_t)(prepaid(c->desired)
+					     ? json_get_int(resp, "Price", 0)
+					     : 0),
+			    "currency", "CNY", "detail",
+			    "upgrade (DescribeDCDBUpgradePrice)");
 			json_decref(resp);
 			return 0;
 		}
@@ -510,17 +496,16 @@ static int quote(void *ctx, const struct change *c, json_t **out,
 	if (ret < 0)
 		return ret;
 	if (prepaid(c->desired)) {
-		int64_t months = json_get_int(json_object_get(c->desired,
-							      "billing"),
-					      "period_months", 1);
+		int64_t months = json_get_int(
+		    json_object_get(c->desired, "billing"), "period_months", 1);
 		char detail[96];
 
 		snprintf(detail, sizeof(detail),
 			 "DescribeDCDBPrice: %lld months prepaid",
 			 (long long)months);
-		*out = json_pack("{s:I,s:s,s:s}", "upfront_fen",
-				 (json_int_t)price, "currency", "CNY", "detail",
-				 detail);
+		*out =
+		    json_pack("{s:I,s:s,s:s}", "upfront_fen", (json_int_t)price,
+			      "currency", "CNY", "detail", detail);
 	} else {
 		*out = json_pack("{s:i,s:I,s:s,s:s}", "upfront_fen", 0,
 				 "hourly_fen", (json_int_t)price, "currency",
@@ -542,15 +527,12 @@ static json_t *create_params(const struct step_run *r)
 		json_object_set_new(p, "InstanceName",
 				    json_string(json_get_str(d, "name", "")));
 	if (prepaid(d)) {
-		json_object_set_new(p, "Period",
-				    json_integer(json_get_int(b,
-							      "period_months",
-							      1)));
-		json_object_set_new(p, "AutoRenewFlag",
-				    json_integer(json_get_bool(b, "auto_renew",
-							       0)
-							 ? 1
-							 : 0));
+		json_object_set_new(
+		    p, "Period",
+		    json_integer(json_get_int(b, "period_months", 1)));
+		json_object_set_new(
+		    p, "AutoRenewFlag",
+		    json_integer(json_get_bool(b, "auto_renew", 0) ? 1 : 0));
 		if (json_get_bool(b, "auto_voucher", 0))
 			json_object_set_new(p, "AutoVoucher", json_true());
 	}
@@ -562,15 +544,16 @@ static json_t *create_params(const struct step_run *r)
 		json_object_set(p, "DbVersionId",
 				json_object_get(d, "db_version"));
 	if (json_object_get(d, "project_id"))
-		json_object_set(p, "ProjectId", json_object_get(d, "project_id"));
+		json_object_set(p, "ProjectId",
+				json_object_get(d, "project_id"));
 	if (json_object_get(d, "security_group_ids"))
 		json_object_set(p, "SecurityGroupIds",
 				json_object_get(d, "security_group_ids"));
 	if (json_get_bool(d, "ipv6", 0))
 		json_object_set_new(p, "Ipv6Flag", json_integer(1));
-	json_object_foreach((json_t *)json_object_get(d, "tags"), k, v)
-		json_array_append_new(tags, json_pack("{s:s,s:O}", "TagKey", k,
-						      "TagValue", v));
+	json_object_foreach ((json_t *)json_object_get(d, "tags"), k, v)
+		json_array_append_new(
+		    tags, json_pack("{s:s,s:O}", "TagKey", k, "TagValue", v));
 	json_array_append_new(tags, json_pack("{s:s,s:s}", "TagKey", TOKEN_TAG,
 					      "TagValue", r->token));
 	json_object_set_new(p, "ResourceTags", tags);
@@ -604,8 +587,8 @@ static const char *instance_id(const struct step_run *r)
 }
 
 /* The instance's Response fields, or NULL when gone (*out NULL). */
-static int describe(json_t **out, void *ctx, struct step_run *r,
-		    const char *id, struct err *e)
+static int describe(json_t **out, void *ctx, struct step_run *r, const char *id,
+		    struct err *e)
 {
 	json_t *resp = NULL;
 	int ret = call(&resp, ctx, r, "dcdb", "DescribeDCDBInstances",
@@ -613,8 +596,8 @@ static int describe(json_t **out, void *ctx, struct step_run *r,
 
 	if (ret < 0)
 		return ret;
-	*out = json_incref(json_array_get(json_object_get(resp, "Instances"),
-					  0));
+	*out =
+	    json_incref(json_array_get(json_object_get(resp, "Instances"), 0));
 	json_decref(resp);
 	return 0;
 }
@@ -623,12 +606,12 @@ static int deal_status(int64_t *out, void *ctx, struct step_run *r,
 		       const char *deal, int64_t *price, struct err *e)
 {
 	json_t *resp = NULL, *d;
-	int ret = call(&resp, ctx, r, "billing", "DescribeDealsByCond",
-		       json_pack("{s:s,s:s,s:i,s:s}", "StartTime",
-				 "2000-01-01 00:00:00", "EndTime",
-				 "2099-12-31 23:59:59", "Limit", 10, "OrderId",
-				 deal),
-		       1, e);
+	int ret =
+	    call(&resp, ctx, r, "billing", "DescribeDealsByCond",
+		 json_pack("{s:s,s:s,s:i,s:s}", "StartTime",
+			   "2000-01-01 00:00:00", "EndTime",
+			   "2099-12-31 23:59:59", "Limit", 10, "OrderId", deal),
+		 1, e);
 
 	if (ret < 0)
 		return ret;
@@ -659,7 +642,7 @@ static int instance_token_is(void *ctx, struct step_run *r, const char *id,
 		return ret;
 	if (!in)
 		return -1;
-	json_array_foreach(json_object_get(in, "ResourceTags"), i, t)
+	json_array_foreach (json_object_get(in, "ResourceTags"), i, t)
 		if (!strcmp(json_get_str(t, "TagKey", ""), TOKEN_TAG) &&
 		    !strcmp(json_get_str(t, "TagValue", ""), token))
 			mine = 1;
@@ -702,7 +685,7 @@ static int recover_order(void *ctx, struct step_run *r, struct err *e)
 		   1, e);
 	if (ret < 0)
 		goto out;
-	json_array_foreach(json_object_get(resp, "Deals"), i, d) {
+	json_array_foreach (json_object_get(resp, "Deals"), i, d) {
 		const json_t *res = json_object_get(d, "ResourceId");
 		int64_t st = json_get_int(d, "Status", 0);
 
@@ -711,8 +694,8 @@ static int recover_order(void *ctx, struct step_run *r, struct err *e)
 		    json_get_int(d, "Price", -1) != quoted)
 			continue;
 		if (json_array_size(res)) {
-			const char *id = json_string_value(
-				json_array_get(res, 0));
+			const char *id =
+			    json_string_value(json_array_get(res, 0));
 			int mine = instance_token_is(ctx, r, id ? id : "",
 						     r->token, e);
 
@@ -721,10 +704,9 @@ static int recover_order(void *ctx, struct step_run *r, struct err *e)
 				goto out;
 			}
 			if (mine == 1) {
-				json_object_set_new(
-					r->data, "deal_name",
-					json_string(json_get_str(d, "OrderId",
-								 "")));
+				json_object_set_new(r->data, "deal_name",
+						    json_string(json_get_str(
+							d, "OrderId", "")));
 				json_object_set_new(r->data, "id",
 						    json_string(id));
 				r->id = xstrdup(id);
@@ -740,8 +722,7 @@ static int recover_order(void *ctx, struct step_run *r, struct err *e)
 		if (st == 1) {
 			unpaid++;
 			json_array_append_new(
-				cands, json_string(json_get_str(d, "OrderId",
-								"")));
+			    cands, json_string(json_get_str(d, "OrderId", "")));
 		} else if (st == 2 || st == 3) {
 			waiting++; /* paid, delivery under way */
 		}
@@ -761,13 +742,14 @@ static int recover_order(void *ctx, struct step_run *r, struct err *e)
 	} else if (unpaid > 1) {
 		char *list = json_dumps(cands, JSON_COMPACT);
 
-		ret = err_set(e, DCF_ECONFLICT,
-			      "the create was interrupted and %zu unpaid orders "
-			      "at this price were placed since (%s); dcform "
-			      "cannot tell which is this resource's and will not "
-			      "buy another: cancel the extra ones in the console "
-			      "and run apply again",
-			      unpaid, list);
+		ret =
+		    err_set(e, DCF_ECONFLICT,
+			    "the create was interrupted and %zu unpaid orders "
+			    "at this price were placed since (%s); dcform "
+			    "cannot tell which is this resource's and will not "
+			    "buy another: cancel the extra ones in the console "
+			    "and run apply again",
+			    unpaid, list);
 		free(list);
 	} else {
 		ret = DCF_ENOTFOUND;
@@ -787,8 +769,8 @@ static void set_status(struct step_run *r, const json_t *in)
 
 static int run_step(void *ctx, struct step_run *r, struct err *e)
 {
-	const char *op = json_get_str(json_object_get(r->step, "params"), "op",
-				      "");
+	const char *op =
+	    json_get_str(json_object_get(r->step, "params"), "op", "");
 	const char *id = instance_id(r);
 	json_t *resp = NULL, *in = NULL;
 	int ret = 0;
@@ -817,12 +799,13 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 			if (ret < 0)
 				return ret;
 			id = json_string_value(json_array_get(
-				json_object_get(resp, "InstanceIds"), 0));
+			    json_object_get(resp, "InstanceIds"), 0));
 			if (!id) {
 				json_decref(resp);
-				return err_set(e, DCF_EPROVIDER,
-					       "CreateHourDCDBInstance returned "
-					       "no instance id");
+				return err_set(
+				    e, DCF_EPROVIDER,
+				    "CreateHourDCDBInstance returned "
+				    "no instance id");
 			}
 			json_object_set_new(r->data, "id", json_string(id));
 			r->id = xstrdup(id);
@@ -838,7 +821,8 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 			/* Adopted by its token after an interruption: it was
 			 * delivered, so its order was paid. */
 			snprintf(r->status, sizeof(r->status),
-				 "instance %s delivered; its order is paid", id);
+				 "instance %s delivered; its order is paid",
+				 id);
 			return STEP_DONE;
 		}
 		ret = deal_status(&st, ctx, r, deal, &price, e);
@@ -859,13 +843,14 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 	}
 	if (!strcmp(op, "pay")) {
 		int64_t st;
-		const char *deal = json_get_str(r->data, "upgrade_deal",
-						json_get_str(r->data,
-							     "deal_name", ""));
+		const char *deal =
+		    json_get_str(r->data, "upgrade_deal",
+				 json_get_str(r->data, "deal_name", ""));
 
 		if (!*deal && id) {
 			snprintf(r->status, sizeof(r->status),
-				 "instance %s delivered; its order is paid", id);
+				 "instance %s delivered; its order is paid",
+				 id);
 			return STEP_DONE;
 		}
 		/* Pay only an order seen unpaid: never twice. */
@@ -889,32 +874,32 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 	    !strcmp(op, "read")) {
 		if (!id) {
 			/* Prepaid: the id comes with delivery. */
-			const char *deal = json_get_str(r->data, "deal_name", "");
+			const char *deal =
+			    json_get_str(r->data, "deal_name", "");
 
-			ret = call(&resp, ctx, r, "dcdb", "DescribeOrders",
-				   json_pack("{s:[s]}", "DealNames", deal), 1,
-				   e);
+			ret =
+			    call(&resp, ctx, r, "dcdb", "DescribeOrders",
+				 json_pack("{s:[s]}", "DealNames", deal), 1, e);
 			if (ret < 0)
 				return ret;
 			id = json_string_value(json_array_get(
-				json_object_get(json_array_get(
-							json_object_get(resp,
-									"Deals"),
-							0),
-						"InstanceIds"),
-				0));
+			    json_object_get(
+				json_array_get(json_object_get(resp, "Deals"),
+					       0),
+				"InstanceIds"),
+			    0));
 			if (!id) {
 				json_decref(resp);
 				snprintf(r->status, sizeof(r->status),
 					 "order %s not delivered yet", deal);
 				return STEP_IN_PROGRESS;
 			}
-			if (json_is_true(json_object_get(r->data,
-							 "recovered"))) {
+			if (json_is_true(
+				json_object_get(r->data, "recovered"))) {
 				/* An order adopted after an interruption:
 				 * its instance must carry our token. */
-				int mine = instance_token_is(ctx, r, id,
-							     r->token, e);
+				int mine =
+				    instance_token_is(ctx, r, id, r->token, e);
 
 				if (mine < -1) {
 					json_decref(resp);
@@ -922,15 +907,15 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 				}
 				if (mine == 0) {
 					ret = err_set(
-						e, DCF_ECONFLICT,
-						"order %s, recovered after an "
-						"interruption, was delivered "
-						"to %s, which is not this "
-						"resource's (another create "
-						"of the same size ran at the "
-						"same time); run dcform "
-						"state rm %s and apply again",
-						deal, id, r->address);
+					    e, DCF_ECONFLICT,
+					    "order %s, recovered after an "
+					    "interruption, was delivered "
+					    "to %s, which is not this "
+					    "resource's (another create "
+					    "of the same size ran at the "
+					    "same time); run dcform "
+					    "state rm %s and apply again",
+					    deal, id, r->address);
 					json_decref(resp);
 					return ret;
 				}
@@ -983,38 +968,32 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		}
 		json_decref(in);
 		json_array_append_new(
-			params,
-			json_pack("{s:s,s:s}", "Param", "character_set_server",
-				  "Value",
-				  json_get_str(init, "character_set_server",
-					       "utf8mb4")));
+		    params,
+		    json_pack(
+			"{s:s,s:s}", "Param", "character_set_server", "Value",
+			json_get_str(init, "character_set_server", "utf8mb4")));
 		json_array_append_new(
-			params,
-			json_pack("{s:s,s:s}", "Param",
-				  "lower_case_table_names", "Value",
-				  json_get_int(init, "lower_case_table_names",
-					       1)
-					  ? "1"
-					  : "0"));
+		    params,
+		    json_pack(
+			"{s:s,s:s}", "Param", "lower_case_table_names", "Value",
+			json_get_int(init, "lower_case_table_names", 1) ? "1"
+									: "0"));
 		if (json_object_get(init, "sync_mode")) {
 			char v[16];
 			snprintf(v, sizeof(v), "%lld",
 				 (long long)json_get_int(init, "sync_mode", 2));
-			json_array_append_new(params,
-					      json_pack("{s:s,s:s}", "Param",
-							"sync_mode", "Value",
-							v));
+			json_array_append_new(
+			    params, json_pack("{s:s,s:s}", "Param", "sync_mode",
+					      "Value", v));
 		}
 		if (json_object_get(init, "innodb_page_size")) {
 			char v[16];
 			snprintf(v, sizeof(v), "%lld",
-				 (long long)json_get_int(init,
-							 "innodb_page_size",
-							 16384));
-			json_array_append_new(params,
-					      json_pack("{s:s,s:s}", "Param",
-							"innodb_page_size",
-							"Value", v));
+				 (long long)json_get_int(
+				     init, "innodb_page_size", 16384));
+			json_array_append_new(
+			    params, json_pack("{s:s,s:s}", "Param",
+					      "innodb_page_size", "Value", v));
 		}
 		ret = call(&resp, ctx, r, "dcdb", "InitDCDBInstances",
 			   json_pack("{s:[s],s:o}", "InstanceIds", id, "Params",
@@ -1022,9 +1001,9 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 			   0, e);
 		if (ret < 0)
 			return ret;
-		json_object_set(r->data, "flow_id",
-				json_array_get(json_object_get(resp, "FlowIds"),
-					       0));
+		json_object_set(
+		    r->data, "flow_id",
+		    json_array_get(json_object_get(resp, "FlowIds"), 0));
 		json_decref(resp);
 		return STEP_DONE;
 	}
@@ -1050,12 +1029,11 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 	if (!strcmp(op, "security_groups")) {
 		json_t *sgs = json_object_get(r->desired, "security_group_ids");
 
-		ret = call(&resp, ctx, r, "dcdb",
-			   "ModifyDBInstanceSecurityGroups",
-			   json_pack("{s:s,s:s,s:O}", "Product", "dcdb",
-				     "InstanceId", id, "SecurityGroupIds",
-				     sgs ? sgs : json_array()),
-			   1, e);
+		ret = call(
+		    &resp, ctx, r, "dcdb", "ModifyDBInstanceSecurityGroups",
+		    json_pack("{s:s,s:s,s:O}", "Product", "dcdb", "InstanceId",
+			      id, "SecurityGroupIds", sgs ? sgs : json_array()),
+		    1, e);
 		json_decref(resp);
 		return ret < 0 ? ret : STEP_DONE;
 	}
@@ -1074,21 +1052,20 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		return STEP_DONE;
 	}
 	if (!strcmp(op, "wait_flow")) {
-		ret = call(&resp, ctx, r, "dcdb", "DescribeFlow",
-			   json_pack("{s:I}", "FlowId",
-				     (json_int_t)json_get_int(r->data,
-							      "flow_id", 0)),
-			   1, e);
+		ret = call(
+		    &resp, ctx, r, "dcdb", "DescribeFlow",
+		    json_pack("{s:I}", "FlowId",
+			      (json_int_t)json_get_int(r->data, "flow_id", 0)),
+		    1, e);
 		if (ret < 0)
 			return ret;
 		ret = (int)json_get_int(resp, "Status", 2);
 		json_decref(resp);
 		snprintf(r->status, sizeof(r->status), "flow status %d", ret);
 		if (ret == 1)
-			return err_set(e, DCF_EPROVIDER,
-				       "the cloud's flow %lld failed",
-				       (long long)json_get_int(r->data,
-							       "flow_id", 0));
+			return err_set(
+			    e, DCF_EPROVIDER, "the cloud's flow %lld failed",
+			    (long long)json_get_int(r->data, "flow_id", 0));
 		return ret == 0 ? STEP_DONE : STEP_IN_PROGRESS;
 	}
 	if (!strcmp(op, "upgrade")) {
@@ -1139,8 +1116,8 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 			   json_pack("{s:[s]}", "InstanceIds", id), 0, e);
 		if (ret < 0)
 			return ret;
-		if (!json_array_size(json_object_get(resp,
-						     "SuccessInstanceIds"))) {
+		if (!json_array_size(
+			json_object_get(resp, "SuccessInstanceIds"))) {
 			json_decref(resp);
 			return err_set(e, DCF_EPROVIDER,
 				       "IsolateDCDBInstance did not isolate %s "
@@ -1180,16 +1157,15 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 }
 
 const struct resource_type tencentcloud_dcdb_instance_type = {
-	.version = RESOURCE_TYPE_VERSION,
-	.name = "tencentcloud_dcdb_instance",
-	.provider = "tencentcloud",
-	.caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST |
-		RT_CAP_QUOTE,
-	.read_many = read_many,
-	.list_all = list_all,
-	.find_by_token = find_by_token,
-	.expand = expand,
-	.quote = quote,
-	.run_step = run_step,
-	.import = import_one,
+    .version = RESOURCE_TYPE_VERSION,
+    .name = "tencentcloud_dcdb_instance",
+    .provider = "tencentcloud",
+    .caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST | RT_CAP_QUOTE,
+    .read_many = read_many,
+    .list_all = list_all,
+    .find_by_token = find_by_token,
+    .expand = expand,
+    .quote = quote,
+    .run_step = run_step,
+    .import = import_one,
 };

@@ -77,23 +77,22 @@ static int preflight(void *ctx, long long total_fen, json_t **out,
 		 bal / 100, (bal < 0 ? -bal : bal) % 100,
 		 bal >= total_fen ? "covers" : "does not cover",
 		 total_fen / 100, total_fen % 100);
-	json_array_append_new(checks,
-			      json_pack("{s:s,s:b,s:s,s:{s:I,s:I}}", "check",
-					"balance", "ok", bal >= total_fen,
-					"message", msg, "details",
-					"balance_fen", (json_int_t)bal,
-					"required_fen", (json_int_t)total_fen));
+	json_array_append_new(
+	    checks, json_pack("{s:s,s:b,s:s,s:{s:I,s:I}}", "check", "balance",
+			      "ok", bal >= total_fen, "message", msg, "details",
+			      "balance_fen", (json_int_t)bal, "required_fen",
+			      (json_int_t)total_fen));
 	json_decref(resp);
 	*out = checks;
 	return 0;
 }
 
 const struct provider tencentcloud_provider = {
-	.version = PROVIDER_VERSION,
-	.name = "tencentcloud",
-	.caps = PROVIDER_CAP_PREFLIGHT,
-	.configure = configure,
-	.free = provider_free,
-	.region = region,
-	.preflight = preflight,
+    .version = PROVIDER_VERSION,
+    .name = "tencentcloud",
+    .caps = PROVIDER_CAP_PREFLIGHT,
+    .configure = configure,
+    .free = provider_free,
+    .region = region,
+    .preflight = preflight,
 };

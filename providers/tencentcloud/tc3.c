@@ -47,8 +47,7 @@ static char *lower_trim(const char *s, int lower_value)
 void tc3_canonical_request(struct buf *out, const char *method,
 			   const char *canonical_uri, const char *query,
 			   const struct sig_header *headers, size_t nheaders,
-			   const char *payload_hash,
-			   struct buf *signed_headers)
+			   const char *payload_hash, struct buf *signed_headers)
 {
 	struct canon_hdr *h = xcalloc(nheaders, sizeof(*h));
 	size_t i;
@@ -121,13 +120,12 @@ char *tc3_authorization(const struct tc3_sign *s)
 	}
 	sha256_hex(phash, s->payload ? s->payload : "",
 		   s->payload ? s->payload_len : 0);
-	tc3_canonical_request(&cr, s->method, "/", s->query, h, nh, phash,
-			      &sh);
+	tc3_canonical_request(&cr, s->method, "/", s->query, h, nh, phash, &sh);
 	tc3_date(date, s->timestamp);
 	tc3_signature(sig, s->secret_key, date, s->service, s->timestamp,
 		      cr.ptr);
 	auth = xasprintf(TC3_ALGORITHM " Credential=%s/%s/%s/tc3_request, "
-			 "SignedHeaders=%s, Signature=%s",
+				       "SignedHeaders=%s, Signature=%s",
 			 s->secret_id, date, s->service, sh.ptr, sig);
 	buf_release(&cr);
 	buf_release(&sh);

@@ -37,15 +37,15 @@ void tc3_signature(char out[65], const char *secret_key, const char *date,
 struct tc3_sign {
 	const char *secret_id;
 	const char *secret_key;
-	const char *service;      /* "dcdb", "billing" */
-	const char *host;         /* value of the Host header that is signed */
-	const char *method;       /* "POST" or "GET" */
-	const char *query;        /* GET: canonical query; POST: "" or NULL */
+	const char *service; /* "dcdb", "billing" */
+	const char *host;    /* value of the Host header that is signed */
+	const char *method;  /* "POST" or "GET" */
+	const char *query;   /* GET: canonical query; POST: "" or NULL */
 	const char *content_type;
 	const char *payload;
 	size_t payload_len;
 	int64_t timestamp;
-	const char *action;       /* non-NULL: also sign x-tc-action */
+	const char *action; /* non-NULL: also sign x-tc-action */
 };
 
 /* The Authorization header value; caller frees. */

@@ -16,13 +16,26 @@
 #include "providers/tencentcloud/tc3.h"
 
 static const char *const actions[] = {
-	"CreateDCDBInstance", "CreateHourDCDBInstance", "DescribeDCDBInstances",
-	"DescribeDCDBPrice", "DescribeOrders", "InitDCDBInstances",
-	"DescribeFlow", "UpgradeDCDBInstance", "UpgradeHourDCDBInstance",
-	"ModifyDBInstanceName", "IsolateDCDBInstance", "DestroyDCDBInstance",
-	"DescribeDCDBShards", "RenewDCDBInstance", "DescribeDCDBUpgradePrice",
-	"ModifyInstanceNetwork", "PayDeals", "DescribeDealsByCond",
-	"DescribeAccountBalance", "DestroyHourDCDBInstance",
+    "CreateDCDBInstance",
+    "CreateHourDCDBInstance",
+    "DescribeDCDBInstances",
+    "DescribeDCDBPrice",
+    "DescribeOrders",
+    "InitDCDBInstances",
+    "DescribeFlow",
+    "UpgradeDCDBInstance",
+    "UpgradeHourDCDBInstance",
+    "ModifyDBInstanceName",
+    "IsolateDCDBInstance",
+    "DestroyDCDBInstance",
+    "DescribeDCDBShards",
+    "RenewDCDBInstance",
+    "DescribeDCDBUpgradePrice",
+    "ModifyInstanceNetwork",
+    "PayDeals",
+    "DescribeDealsByCond",
+    "DescribeAccountBalance",
+    "DestroyHourDCDBInstance",
 };
 
 static struct emu e;
@@ -60,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.host = "127.0.0.1";
 	s.method = get ? "GET" : "POST";
 	s.query = get ? body : "";
-	s.content_type = get ? "application/x-www-form-urlencoded"
-			     : "application/json";
+	s.content_type =
+	    get ? "application/x-www-form-urlencoded" : "application/json";
 	s.payload = get ? "" : body;
 	s.payload_len = get ? 0 : size - 1;
 	s.timestamp = (int64_t)time(NULL);
@@ -71,9 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h[1] = (struct emu_header){"Content-Type", (char *)s.content_type};
 	h[2] = (struct emu_header){"Host", "127.0.0.1"};
 	h[3] = (struct emu_header){"X-TC-Action", (char *)action};
-	h[4] = (struct emu_header){"X-TC-Version",
-				   !strcmp(svc, "dcdb") ? "2018-04-11"
-							: "2018-07-09"};
+	h[4] = (struct emu_header){
+	    "X-TC-Version", !strcmp(svc, "dcdb") ? "2018-04-11" : "2018-07-09"};
 	h[5] = (struct emu_header){"X-TC-Timestamp", ts};
 	h[6] = (struct emu_header){"X-TC-Region", "ap-guangzhou"};
 	memset(&req, 0, sizeof(req));
@@ -95,8 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The admin API on the same bytes. */
 	req.method = "POST";
-	req.raw_path = req.path = (data[0] & 1) ? "/_emulator/faults"
-						: "/_emulator/accounts/demo";
+	req.raw_path = req.path =
+	    (data[0] & 1) ? "/_emulator/faults" : "/_emulator/accounts/demo";
 	req.nheaders = 0;
 	req.body = body;
 	req.body_len = size - 1;

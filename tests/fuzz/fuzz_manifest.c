@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct manifest m;
 	struct diags d = DIAGS_INIT;
-	struct manifest_opts o = { .getenv = no_env };
+	struct manifest_opts o = {.getenv = no_env};
 	struct graph g = GRAPH_INIT;
 	struct err e = ERR_INIT;
 	size_t *order = NULL;

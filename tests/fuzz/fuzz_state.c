@@ -29,18 +29,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(none);
 		return 0;
 	}
-	desired = json_pack(
-		"{s:{s:s,s:s,s:s,s:{s:s},s:{},s:[]}}", "db", "type",
-		"tencentcloud_dcdb_instance", "provider", "tencentcloud",
-		"region", "ap-guangzhou", "properties", "name", "x",
-		"lifecycle", "depends_on");
+	desired =
+	    json_pack("{s:{s:s,s:s,s:s,s:{s:s},s:{},s:[]}}", "db", "type",
+		      "tencentcloud_dcdb_instance", "provider", "tencentcloud",
+		      "region", "ap-guangzhou", "properties", "name", "x",
+		      "lifecycle", "depends_on");
 	/* What a refresh could say: everything gone, or as recorded. */
 	refreshed = json_object();
 	for (destroy = 0; destroy < 2; destroy++) {
 		changes = steps = NULL;
 		err_clear(&e);
-		if (plan_diff(&changes, destroy ? none : desired,
-			      state, refreshed, destroy, &e) == 0 &&
+		if (plan_diff(&changes, destroy ? none : desired, state,
+			      refreshed, destroy, &e) == 0 &&
 		    plan_steps(&steps, changes, state, &e) == 0)
 			json_decref(steps);
 		json_decref(changes);

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	long statuses[] = { 200, 500 };
+	long statuses[] = {200, 500};
 	size_t s;
 
 	for (s = 0; s < 2; s++) {
@@ -30,9 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r.status = statuses[s];
 		buf_add(&r.body, data, size);
 		if (tc_parse_response(&call, &r) == 0) {
-			json_array_foreach(json_object_get(call.response,
-							   "Instances"),
-					   i, in)
+			json_array_foreach (
+			    json_object_get(call.response, "Instances"), i, in)
 				json_decref(tc_dcdb_attributes(in));
 			json_decref(call.response);
 		}

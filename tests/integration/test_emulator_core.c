@@ -87,14 +87,14 @@ static void stop_ok(struct fixture *f)
 }
 
 static long admin(json_t **out, struct fixture *f, const char *method,
-                  const char *path, const char *body)
+		  const char *path, const char *body)
 {
 	return emuproc_admin(out, &f->p, method, path, body);
 }
 
 /* An admin call expected to answer `status`; returns the JSON (owned). */
 static json_t *admin_ok(struct fixture *f, long status, const char *method,
-                        const char *path, const char *body)
+			const char *path, const char *body)
 {
 	json_t *j = NULL;
 
@@ -104,7 +104,7 @@ static json_t *admin_ok(struct fixture *f, long status, const char *method,
 }
 
 static void admin_void(struct fixture *f, long status, const char *method,
-                       const char *path, const char *body)
+		       const char *path, const char *body)
 {
 	json_decref(admin_ok(f, status, method, path, body));
 }
@@ -195,7 +195,7 @@ static void test_emulator_core__env_file(void **state)
 	/* Written before the listening line, so it is there already. */
 	assert_int_equal(fs_read_file(&text, env, 0, NULL), 0);
 	buf_printf(&want, "export DCFORM_TENCENTCLOUD_ENDPOINT='%s'\n",
-	           f->p.url);
+		   f->p.url);
 	assert_non_null(strstr(text.ptr, want.ptr));
 	buf_reset(&want);
 	buf_printf(&want, "export DCFORM_JDCLOUD_ENDPOINT='%s'\n", f->p.url);
@@ -234,7 +234,7 @@ static void test_emulator_core__command_line(void **state)
 	const char *version[] = {"--version", NULL};
 	const char *badlat[] = {"--latency", "soon", NULL};
 	const char *badcfg[] = {"--listen", "127.0.0.1:0", "--config", cfg,
-	                        NULL};
+				NULL};
 
 	assert_int_equal(run_binary(nonloop, &out), 2);
 	assert_non_null(strstr(out.ptr, "not a loopback address"));
@@ -279,13 +279,13 @@ static void test_emulator_core__config_merge(void **state)
 	json_t *j;
 
 	assert_int_equal(fs_write_atomic(cfg, text, strlen(text), 0600, NULL),
-	                 0);
+			 0);
 	start(f, args);
 	j = admin_ok(f, 200, "GET", "/_emulator/accounts", NULL);
 	assert_null(json_path_get(j, "accounts.demo"));
 	assert_int_equal(json_integer_value(json_path_get(
-	                     j, "accounts.alice.tencent.balance_fen")),
-	                 7);
+			     j, "accounts.alice.tencent.balance_fen")),
+			 7);
 	assert_string_equal(
 	    json_get_str(json_path_get(j, "accounts.alice"), "name", ""),
 	    "alice");
@@ -319,7 +319,7 @@ static void test_emulator_core__admin_api(void **state)
 	assert_int_equal(json_get_int(j, "total", -1), 2);
 	assert_int_equal(
 	    json_integer_value(json_object_get(json_object_get(j, "requests"),
-	                                       "asset.describeAccountAmount")),
+					       "asset.describeAccountAmount")),
 	    2);
 	json_decref(j);
 	admin_void(f, 200, "POST", "/_emulator/stats/reset", NULL);
@@ -336,10 +336,10 @@ static void test_emulator_core__admin_api(void **state)
 	j = admin_ok(f, 200, "GET", "/_emulator/world", NULL);
 	assert_string_equal(
 	    json_get_str(json_path_get(j, "accounts.demo.tencent"), "secret_id",
-	                 ""),
+			 ""),
 	    DEMO_TC_ID);
 	assert_true(json_get_bool(json_path_get(j, "accounts.demo.jdcloud"),
-	                          "enterprise_verified", 0));
+				  "enterprise_verified", 0));
 	json_decref(j);
 
 	/* Accounts: change one, create one, refuse bad input. */
@@ -351,21 +351,21 @@ static void test_emulator_core__admin_api(void **state)
 	json_decref(j);
 	j = admin_ok(f, 200, "GET", "/_emulator/accounts/demo", NULL);
 	assert_false(json_get_bool(json_object_get(j, "jdcloud"),
-	                           "enterprise_verified", 1));
+				   "enterprise_verified", 1));
 	json_decref(j);
 	admin_void(f, 200, "POST", "/_emulator/accounts",
-	           "{\"name\":\"bob\",\"tencent_secret_id\":\"AKIDbob\","
-	           "\"tencent_secret_key\":\"sk\",\"tencent_balance_fen\":5}");
+		   "{\"name\":\"bob\",\"tencent_secret_id\":\"AKIDbob\","
+		   "\"tencent_secret_key\":\"sk\",\"tencent_balance_fen\":5}");
 	j = admin_ok(f, 200, "GET", "/_emulator/accounts/bob", NULL);
 	assert_int_equal(
 	    json_integer_value(json_path_get(j, "tencent.balance_fen")), 5);
 	json_decref(j);
 	admin_void(f, 400, "POST", "/_emulator/accounts/bob",
-	           "{\"balance\":1}");
+		   "{\"balance\":1}");
 	admin_void(f, 400, "POST", "/_emulator/accounts/bob",
-	           "{\"jd_balance_fen\":\"lots\"}");
+		   "{\"jd_balance_fen\":\"lots\"}");
 	admin_void(f, 409, "POST", "/_emulator/accounts/bob",
-	           "{\"jd_access_key\":\"" DEMO_JD_AK "\"}");
+		   "{\"jd_access_key\":\"" DEMO_JD_AK "\"}");
 	admin_void(f, 404, "GET", "/_emulator/accounts/nobody", NULL);
 
 	/* Time. */
@@ -373,7 +373,7 @@ static void test_emulator_core__admin_api(void **state)
 	now = json_get_int(j, "now_ms", 0);
 	json_decref(j);
 	j = admin_ok(f, 200, "POST", "/_emulator/time/advance",
-	             "{\"ms\":3600000}");
+		     "{\"ms\":3600000}");
 	assert_int_equal(json_get_int(j, "time_offset_ms", 0), 3600000);
 	assert_true(json_get_int(j, "now_ms", 0) >= now + 3600000);
 	json_decref(j);
@@ -386,10 +386,10 @@ static void test_emulator_core__admin_api(void **state)
 	admin_void(f, 405, "DELETE", "/_emulator/ledger", NULL);
 	admin_void(f, 400, "POST", "/_emulator/faults", "{not json");
 	admin_void(f, 404, "POST", "/_emulator/tencent/instances/dcdbt-none",
-	           "{\"InstanceName\":\"x\"}");
+		   "{\"InstanceName\":\"x\"}");
 	admin_void(f, 404, "POST", "/_emulator/jdcloud/widgets/w-1", "{}");
 	admin_void(f, 404, "POST", "/_emulator/jdcloud/bgws/bgw-none",
-	           "{\"bgwName\":\"x\"}");
+		   "{\"bgwName\":\"x\"}");
 	jdclient_release(&c);
 	stop_ok(f);
 }
@@ -406,14 +406,14 @@ static void test_emulator_core__patch_behind_back(void **state)
 	jd_init(&c, f);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(jdclient_call(&r, &c, "bgw", "POST",
-	                               "/v1/regions/cn-north-1/bgws/", NULL,
-	                               "{\"bgwSpec\":{\"bgwName\":\"b1\"}}"),
-	                 0);
+				       "/v1/regions/cn-north-1/bgws/", NULL,
+				       "{\"bgwSpec\":{\"bgwName\":\"b1\"}}"),
+			 0);
 	assert_int_equal(r.status, 200);
 	path = xasprintf("/v1/regions/cn-north-1/bgws/%s",
-	                 json_get_str(jdresp_result(&r), "bgwId", ""));
+			 json_get_str(jdresp_result(&r), "bgwId", ""));
 	apath = xasprintf("/_emulator/jdcloud/bgws/%s",
-	                  json_get_str(jdresp_result(&r), "bgwId", ""));
+			  json_get_str(jdresp_result(&r), "bgwId", ""));
 	jdresp_release(&r);
 
 	j = admin_ok(f, 200, "POST", apath, "{\"bgwName\":\"changed\"}");
@@ -421,21 +421,21 @@ static void test_emulator_core__patch_behind_back(void **state)
 	json_decref(j);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(jdclient_call(&r, &c, "bgw", "GET", path, NULL, NULL),
-	                 0);
+			 0);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(
 	    json_get_str(json_object_get(jdresp_result(&r), "bgw"), "bgwName",
-	                 ""),
+			 ""),
 	    "changed");
 	jdresp_release(&r);
 	admin_void(f, 400, "POST", apath, "[1]");
 	/* Review hooks answer for unknown connections with 404. */
 	admin_void(f, 404, "POST",
-	           "/_emulator/jdcloud/connections/dc-none/approve", NULL);
+		   "/_emulator/jdcloud/connections/dc-none/approve", NULL);
 	admin_void(f, 404, "POST",
-	           "/_emulator/jdcloud/connections/dc-none:complete", NULL);
+		   "/_emulator/jdcloud/connections/dc-none:complete", NULL);
 	admin_void(f, 404, "POST",
-	           "/_emulator/jdcloud/connections/dc-none/explode", NULL);
+		   "/_emulator/jdcloud/connections/dc-none/explode", NULL);
 	free(path);
 	free(apath);
 	jdclient_release(&c);
@@ -449,12 +449,12 @@ static void test_emulator_core__fault_rules(void **state)
 
 	start(f, NULL);
 	j = admin_ok(f, 200, "POST", "/_emulator/faults",
-	             "{\"kind\":\"latency\",\"ms\":10}");
+		     "{\"kind\":\"latency\",\"ms\":10}");
 	assert_string_equal(json_get_str(j, "id", ""), "fault-1");
 	json_decref(j);
 	j = admin_ok(f, 200, "POST", "/_emulator/faults",
-	             "[{\"id\":\"mine\",\"kind\":\"reset\",\"action\":\"X\"},"
-	             "{\"kind\":\"error\",\"code\":\"RATE_LIMIT\"}]");
+		     "[{\"id\":\"mine\",\"kind\":\"reset\",\"action\":\"X\"},"
+		     "{\"kind\":\"error\",\"code\":\"RATE_LIMIT\"}]");
 	assert_int_equal(json_array_size(json_object_get(j, "ids")), 2);
 	assert_string_equal(
 	    json_string_value(json_array_get(json_object_get(j, "ids"), 0)),
@@ -464,17 +464,17 @@ static void test_emulator_core__fault_rules(void **state)
 	admin_void(f, 400, "POST", "/_emulator/faults", "{\"kind\":\"boom\"}");
 	admin_void(f, 400, "POST", "/_emulator/faults", "{\"ms\":1}");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-	           "{\"kind\":\"latency\"}");
+		   "{\"kind\":\"latency\"}");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-	           "{\"kind\":\"error\",\"probability\":2}");
+		   "{\"kind\":\"error\",\"probability\":2}");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-	           "{\"kind\":\"error\",\"count\":0}");
+		   "{\"kind\":\"error\",\"count\":0}");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-	           "{\"kind\":\"error\",\"colour\":\"red\"}");
+		   "{\"kind\":\"error\",\"colour\":\"red\"}");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-	           "[{\"kind\":\"reset\"},{\"kind\":\"nope\"}]");
+		   "[{\"kind\":\"reset\"},{\"kind\":\"nope\"}]");
 	admin_void(f, 400, "POST", "/_emulator/faults",
-	           "{\"id\":\"mine\",\"kind\":\"reset\"}");
+		   "{\"id\":\"mine\",\"kind\":\"reset\"}");
 	j = admin_ok(f, 200, "GET", "/_emulator/faults", NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "faults")), 3);
 	json_decref(j);
@@ -506,8 +506,8 @@ static void test_emulator_core__fault_effects(void **state)
 
 	/* Latency, measurable, once. */
 	admin_void(f, 200, "POST", "/_emulator/faults",
-	           "{\"service\":\"asset\",\"kind\":\"latency\",\"ms\":700,"
-	           "\"count\":1}");
+		   "{\"service\":\"asset\",\"kind\":\"latency\",\"ms\":700,"
+		   "\"count\":1}");
 	assert_int_equal(amount_call(&c, &ms), 200);
 	assert_true(ms >= 700);
 	assert_int_equal(amount_call(&c, &ms), 200);
@@ -530,29 +530,29 @@ static void test_emulator_core__fault_effects(void **state)
 
 	/* A rule for another service or action does not fire. */
 	admin_void(f, 200, "POST", "/_emulator/faults",
-	           "{\"service\":\"tencent\",\"kind\":\"error\"}");
+		   "{\"service\":\"tencent\",\"kind\":\"error\"}");
 	admin_void(f, 200, "POST", "/_emulator/faults",
-	           "{\"action\":\"payOrder\",\"kind\":\"reset\"}");
+		   "{\"action\":\"payOrder\",\"kind\":\"reset\"}");
 	assert_int_equal(amount_call(&c, NULL), 200);
 	admin_void(f, 200, "DELETE", "/_emulator/faults", NULL);
 
 	/* An explicit HTTP status. */
 	admin_void(f, 200, "POST", "/_emulator/faults",
-	           "{\"service\":\"asset\",\"kind\":\"error\",\"code\":"
-	           "\"UNAVAILABLE\",\"http_status\":502,\"count\":1}");
+		   "{\"service\":\"asset\",\"kind\":\"error\",\"code\":"
+		   "\"UNAVAILABLE\",\"http_status\":502,\"count\":1}");
 	assert_int_equal(amount_call(&c, NULL), 502);
 
 	/* Reset, cut body and hang: transport errors, then normal again. */
 	admin_void(f, 200, "POST", "/_emulator/faults",
-	           "{\"kind\":\"reset\",\"count\":1}");
+		   "{\"kind\":\"reset\",\"count\":1}");
 	assert_int_equal(amount_call(&c, NULL), 0);
 	assert_int_equal(amount_call(&c, NULL), 200);
 	admin_void(f, 200, "POST", "/_emulator/faults",
-	           "{\"kind\":\"cut_half\",\"count\":1}");
+		   "{\"kind\":\"cut_half\",\"count\":1}");
 	assert_int_equal(amount_call(&c, NULL), 0);
 	assert_int_equal(amount_call(&c, NULL), 200);
 	admin_void(f, 200, "POST", "/_emulator/faults",
-	           "{\"kind\":\"hang\",\"ms\":400,\"count\":1}");
+		   "{\"kind\":\"hang\",\"ms\":400,\"count\":1}");
 	assert_int_equal(amount_call(&c, &ms), 0);
 	assert_true(ms >= 400);
 	assert_int_equal(amount_call(&c, NULL), 200);
@@ -574,8 +574,8 @@ static int probability_run(struct fixture *f, int n, int64_t *fired)
 	start(f, NULL);
 	jd_init(&c, f);
 	admin_void(f, 200, "POST", "/_emulator/faults",
-	           "{\"id\":\"p\",\"kind\":\"error\",\"service\":\"asset\","
-	           "\"code\":\"RATE_LIMIT\",\"probability\":0.5,\"seed\":42}");
+		   "{\"id\":\"p\",\"kind\":\"error\",\"service\":\"asset\","
+		   "\"code\":\"RATE_LIMIT\",\"probability\":0.5,\"seed\":42}");
 	for (i = 0; i < n; i++)
 		errors += amount_call(&c, NULL) == 429;
 	j = admin_ok(f, 200, "GET", "/_emulator/faults/p", NULL);
@@ -633,7 +633,7 @@ static void test_emulator_core__state_survives_restart(void **state)
 
 	start(f, args);
 	admin_void(f, 200, "POST", "/_emulator/accounts/carol",
-	           "{\"jd_balance_fen\":777}");
+		   "{\"jd_balance_fen\":777}");
 	admin_void(f, 200, "POST", "/_emulator/time/advance", "{\"ms\":60000}");
 	/* Written after the change, before any shutdown. */
 	assert_int_equal(fs_read_file(&text, sf, 0, NULL), 0);
@@ -686,12 +686,12 @@ static void test_emulator_core__background_save(void **state)
 	struct fixture *f = *state;
 	char *sf = path_in(f, "world.json"), *cfg = path_in(f, "c.json");
 	const char *text = "{\"state\":{\"slow_save_ms\":-1,"
-	                   "\"save_interval_ms\":1500}}";
+			   "\"save_interval_ms\":1500}}";
 	const char *args[] = {"--state-file", sf, "--config", cfg, NULL};
 	json_t *j;
 
 	assert_int_equal(fs_write_atomic(cfg, text, strlen(text), 0600, NULL),
-	                 0);
+			 0);
 	start(f, args);
 	/* The first save is synchronous and counts as slow (over -1 ms). */
 	admin_void(f, 200, "POST", "/_emulator/accounts/erin", "{}");
@@ -723,18 +723,18 @@ static void test_emulator_core__reset(void **state)
 	start(f, NULL);
 	jd_init(&c, f);
 	admin_void(f, 200, "POST", "/_emulator/accounts/demo",
-	           "{\"tencent_balance_fen\":1}");
+		   "{\"tencent_balance_fen\":1}");
 	admin_void(f, 200, "POST", "/_emulator/accounts/dave", "{}");
 	admin_void(f, 200, "POST", "/_emulator/faults",
-	           "{\"kind\":\"latency\",\"ms\":1}");
+		   "{\"kind\":\"latency\",\"ms\":1}");
 	admin_void(f, 200, "POST", "/_emulator/time/advance", "{\"ms\":5}");
 	assert_int_equal(amount_call(&c, NULL), 200);
 
 	admin_void(f, 200, "POST", "/_emulator/reset", NULL);
 	j = admin_ok(f, 200, "GET", "/_emulator/world", NULL);
 	assert_int_equal(json_integer_value(json_path_get(
-	                     j, "accounts.demo.tencent.balance_fen")),
-	                 100000000);
+			     j, "accounts.demo.tencent.balance_fen")),
+			 100000000);
 	assert_null(json_path_get(j, "accounts.dave"));
 	json_decref(j);
 	j = admin_ok(f, 200, "GET", "/_emulator/faults", NULL);
@@ -764,8 +764,8 @@ static void test_emulator_core__huge_body(void **state)
 	big[n] = '\0';
 	start(f, NULL);
 	assert_int_equal(emuproc_http(&status, &body, &f->p, "POST",
-	                              "/_emulator/faults", big, NULL),
-	                 0);
+				      "/_emulator/faults", big, NULL),
+			 0);
 	assert_int_equal(status, 413);
 	free(body);
 	body = NULL;
@@ -783,7 +783,7 @@ static void test_emulator_core__huge_body(void **state)
 /* Send raw bytes on a fresh connection and read until the server closes
  * or answers; returns the first bytes of the answer (maybe empty). */
 static void raw_exchange(struct fixture *f, const char *data, size_t len,
-                         struct buf *out)
+			 struct buf *out)
 {
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -879,8 +879,8 @@ static void *worker_main(void *arg)
 		if (amount_call(&c, NULL) == 200)
 			w->ok++;
 		if (emuproc_admin(NULL, &w->f->p, "POST",
-		                  "/_emulator/accounts/demo",
-		                  "{\"tencent_balance_fen\":5}") == 200)
+				  "/_emulator/accounts/demo",
+				  "{\"tencent_balance_fen\":5}") == 200)
 			w->ok++;
 	}
 	jdclient_release(&c);

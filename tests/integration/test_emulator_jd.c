@@ -138,27 +138,27 @@ static int teardown(void **state)
 
 /* A call that must answer `want` HTTP status; returns the response. */
 static void call(struct jdresp *r, struct fx *f, long want, const char *service,
-                 const char *method, const char *path, const char *query,
-                 const char *body)
+		 const char *method, const char *path, const char *query,
+		 const char *body)
 {
 	assert_int_equal(
 	    jdclient_call(r, &f->jd, service, method, path, query, body), 0);
 	if (r->status != want)
 		fprintf(stderr, "%s %s%s%s -> %ld %s\n", method, path,
-		        query ? "?" : "", query ? query : "", r->status,
-		        r->body);
+			query ? "?" : "", query ? query : "", r->status,
+			r->body);
 	assert_int_equal(r->status, want);
 	assert_non_null(r->json);
 	assert_non_null(json_object_get(r->json, "requestId"));
 	/* The header carries the body's request id. */
 	assert_string_equal(r->request_id, json_string_value(json_object_get(
-	                                       r->json, "requestId")));
+					       r->json, "requestId")));
 }
 
 /* An error call: HTTP status, envelope {code == status, status}. */
 static void call_err(struct fx *f, long want, const char *status,
-                     const char *service, const char *method, const char *path,
-                     const char *query, const char *body)
+		     const char *service, const char *method, const char *path,
+		     const char *query, const char *body)
 {
 	struct jdresp r;
 	json_t *err;
@@ -167,9 +167,9 @@ static void call_err(struct fx *f, long want, const char *status,
 	err = json_object_get(r.json, "error");
 	assert_non_null(err);
 	assert_int_equal(json_integer_value(json_object_get(err, "code")),
-	                 want);
+			 want);
 	assert_string_equal(json_string_value(json_object_get(err, "status")),
-	                    status);
+			    status);
 	assert_non_null(json_string_value(json_object_get(err, "message")));
 	assert_null(json_object_get(r.json, "result"));
 	jdresp_release(&r);
@@ -177,7 +177,7 @@ static void call_err(struct fx *f, long want, const char *status,
 
 /* result.<key> of a successful call as a new string. */
 static char *call_id(struct fx *f, const char *method, const char *path,
-                     const char *body, const char *key)
+		     const char *body, const char *key)
 {
 	struct jdresp r;
 	char *id;
@@ -191,7 +191,7 @@ static char *call_id(struct fx *f, const char *method, const char *path,
 
 /* A borrowed-then-copied object at result.<key> of a GET. */
 static json_t *get_obj(struct fx *f, const char *service, const char *path,
-                       const char *key)
+		       const char *key)
 {
 	struct jdresp r;
 	json_t *o;
@@ -241,7 +241,7 @@ static void wait_conn_status(struct fx *f, const char *id, const char *want)
 }
 
 static long admin(struct fx *f, json_t **out, const char *method,
-                  const char *path, const char *body)
+		  const char *path, const char *body)
 {
 	return emuproc_admin(out, &f->emu, method, path, body);
 }
@@ -257,14 +257,14 @@ static void admin_conn(struct fx *f, const char *id, const char *op, long want)
 }
 
 static char *create_conn(struct fx *f, const char *name, const char *desc,
-                         const char *extra)
+			 const char *extra)
 {
 	char *body = xasprintf("{\"connectionSpec\":{\"connectionName\":\"%s\","
-	                       "\"type\":\"jcloud\",\"description\":\"%s\","
-	                       "\"location\":{\"locationCode\":\"BJ-HD\","
-	                       "\"locationPortSpecCode\":\"10GBase-LR\","
-	                       "\"locationISPCode\":\"CT\"}%s}}",
-	                       name, desc, extra ? extra : "");
+			       "\"type\":\"jcloud\",\"description\":\"%s\","
+			       "\"location\":{\"locationCode\":\"BJ-HD\","
+			       "\"locationPortSpecCode\":\"10GBase-LR\","
+			       "\"locationISPCode\":\"CT\"}%s}}",
+			       name, desc, extra ? extra : "");
 	char *id = call_id(f, "POST", V1 "/connections/", body, "connectionId");
 
 	free(body);
@@ -304,12 +304,12 @@ static void pay(struct fx *f, const char *order, long want, const char *status)
 		call(&r, f, 200, "order", "POST", path, NULL,
 		     "{\"autoPay\":true}");
 		assert_string_equal(json_string_value(json_object_get(
-		                        jdresp_result(&r), "orderNumber")),
-		                    order);
+					jdresp_result(&r), "orderNumber")),
+				    order);
 		jdresp_release(&r);
 	} else {
 		call_err(f, want, status, "order", "POST", path, NULL,
-		         "{\"autoPay\":true}");
+			 "{\"autoPay\":true}");
 	}
 	free(path);
 }
@@ -333,7 +333,7 @@ static const char *str(const json_t *o, const char *k)
 /* Ledger entries for an order: counts of "order" and "payment" kinds,
  * and the sum paid. */
 static void ledger_for(struct fx *f, const char *order_id, int *orders,
-                       int *payments, int64_t *paid)
+		       int *payments, int64_t *paid)
 {
 	json_t *l = NULL, *entries, *e;
 	size_t i;
@@ -345,8 +345,7 @@ static void ledger_for(struct fx *f, const char *order_id, int *orders,
 	if (!entries)
 		entries = json_object_get(l, "ledger");
 	assert_true(json_is_array(entries));
-	json_array_foreach(entries, i, e)
-	{
+	json_array_foreach (entries, i, e) {
 		if (strcmp(str(e, "order_id"), order_id))
 			continue;
 		assert_string_equal(str(e, "cloud"), "jdcloud");
@@ -411,7 +410,7 @@ static void test_jd__signature_good_and_bad(void **state)
 		struct jdclient other;
 
 		jdclient_init(&other, f->emu.url, "NOSUCHAK", "JDTESTSK",
-		              REGION);
+			      REGION);
 		assert_int_equal(
 		    jdclient_call(&r, &other, "asset", "GET", path, NULL, NULL),
 		    0);
@@ -448,7 +447,7 @@ static void test_jd__signature_good_and_bad(void **state)
 	/* A body changed after signing. */
 	f->jd.tamper_body = 1;
 	call_err(f, 401, "UNAUTHENTICATED", "bgw", "POST", V1 "/bgws/", NULL,
-	         "{\"bgwSpec\":{\"bgwName\":\"tampered\"}}");
+		 "{\"bgwSpec\":{\"bgwName\":\"tampered\"}}");
 	f->jd.tamper_body = 0;
 
 	/* A valid signature for a service the emulator does not serve:
@@ -473,14 +472,14 @@ static void test_jd__missing_authorization(void **state)
 	json_t *j;
 
 	assert_int_equal(emuproc_http(&status, &body, &f->emu, "GET",
-	                              V1 "/connections/", NULL, NULL),
-	                 0);
+				      V1 "/connections/", NULL, NULL),
+			 0);
 	assert_int_equal(status, 401);
 	j = json_loads(body, 0, NULL);
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(
-	                        json_object_get(j, "error"), "status")),
-	                    "UNAUTHENTICATED");
+				json_object_get(j, "error"), "status")),
+			    "UNAUTHENTICATED");
 	json_decref(j);
 	free(body);
 }
@@ -520,26 +519,26 @@ static void test_jd__published_vectors(void **state)
 
 	/* Tampered first, so the valid nonce is still unused. */
 	assert_int_equal(emuproc_http(&status, &body, &f->emu, "GET",
-	                              "/v1/regions/cn-north-1/"
-	                              "assets%3AdescribeAccountAmount",
-	                              NULL, v5_tampered),
-	                 0);
+				      "/v1/regions/cn-north-1/"
+				      "assets%3AdescribeAccountAmount",
+				      NULL, v5_tampered),
+			 0);
 	assert_int_equal(status, 401);
 	free(body);
 	assert_int_equal(emuproc_http(&status, &body, &f->emu, "GET",
-	                              "/v1/regions/cn-north-1/"
-	                              "assets%3AdescribeAccountAmount",
-	                              NULL, v5),
-	                 0);
+				      "/v1/regions/cn-north-1/"
+				      "assets%3AdescribeAccountAmount",
+				      NULL, v5),
+			 0);
 	assert_int_equal(status, 200);
 	assert_non_null(strstr(body, "\"availableAmount\":\"1.00\""));
 	free(body);
 	/* Replayed: the nonce was used. */
 	assert_int_equal(emuproc_http(&status, &body, &f->emu, "GET",
-	                              "/v1/regions/cn-north-1/"
-	                              "assets%3AdescribeAccountAmount",
-	                              NULL, v5),
-	                 0);
+				      "/v1/regions/cn-north-1/"
+				      "assets%3AdescribeAccountAmount",
+				      NULL, v5),
+			 0);
 	assert_int_equal(status, 401);
 	free(body);
 }
@@ -593,9 +592,9 @@ static void test_jd__jdcloud3_vectors(void **state)
 		    "x-jdcloud-date;x-jdcloud-nonce, Signature=");
 		good = xasprintf("%s%s", auth, v[i].sig);
 		bad = xasprintf("%s%.63s%c", auth, v[i].sig,
-		                v[i].sig[63] == '0' ? '1' : '0');
+				v[i].sig[63] == '0' ? '1' : '0');
 		path = xasprintf("%s%s%s", v[i].path, v[i].query ? "?" : "",
-		                 v[i].query ? v[i].query : "");
+				 v[i].query ? v[i].query : "");
 		hs[0] = "content-type: application/json";
 		hs[1] = "Host: apigw-internal-dev.cn-north-1.jcloudcs.com:8000";
 		hs[2] = "x-jdcloud-date: 20190917T064708Z";
@@ -608,7 +607,7 @@ static void test_jd__jdcloud3_vectors(void **state)
 		    0);
 		if (status != 401)
 			fprintf(stderr, "vector %zu tampered: %ld %s\n", i,
-			        status, body);
+				status, body);
 		assert_int_equal(status, 401);
 		free(body);
 		hs[4] = good;
@@ -617,7 +616,7 @@ static void test_jd__jdcloud3_vectors(void **state)
 		    0);
 		if (status != 404)
 			fprintf(stderr, "vector %zu: %ld %s\n", i, status,
-			        body);
+				body);
 		assert_int_equal(status, 404);
 		assert_non_null(strstr(body, "\"NOT_FOUND\""));
 		free(body);
@@ -641,20 +640,20 @@ static void test_jd__routing_and_envelope(void **state)
 	/* Trailing slash optional on lists and creates. */
 	call(&r, f, 200, "bgw", "GET", V1 "/connections/", NULL, NULL);
 	assert_int_equal(json_integer_value(
-	                     json_object_get(jdresp_result(&r), "totalCount")),
-	                 0);
+			     json_object_get(jdresp_result(&r), "totalCount")),
+			 0);
 	jdresp_release(&r);
 	call(&r, f, 200, "bgw", "GET", V1 "/connections", NULL, NULL);
 	jdresp_release(&r);
 	id = call_id(f, "POST", V1 "/bgws",
-	             "{\"bgwSpec\":{\"bgwName\":"
-	             "\"no-slash\"}}",
-	             "bgwId");
+		     "{\"bgwSpec\":{\"bgwName\":"
+		     "\"no-slash\"}}",
+		     "bgwId");
 	free(id);
 	id = call_id(f, "POST", V1 "/bgws/",
-	             "{\"bgwSpec\":{\"bgwName\":"
-	             "\"slash\"}}",
-	             "bgwId");
+		     "{\"bgwSpec\":{\"bgwName\":"
+		     "\"slash\"}}",
+		     "bgwId");
 	{
 		char *p = xasprintf(V1 "/bgws/%s/", id);
 		json_t *b = get_obj(f, "bgw", p, "bgw");
@@ -668,58 +667,58 @@ static void test_jd__routing_and_envelope(void **state)
 	/* Unknown paths, wrong version, wrong service scope. */
 	call_err(f, 404, "NOT_FOUND", "bgw", "GET", V1 "/nothing/", NULL, NULL);
 	call_err(f, 404, "NOT_FOUND", "bgw", "GET", V2 "/connections/", NULL,
-	         NULL);
+		 NULL);
 	call_err(f, 404, "NOT_FOUND", "asset", "GET", V1 "/connections/", NULL,
-	         NULL);
+		 NULL);
 	call_err(f, 404, "NOT_FOUND", "bgw", "PUT", V1 "/connections/", NULL,
-	         "{}");
+		 "{}");
 	call_err(f, 404, "NOT_FOUND", "bgw", "GET",
-	         V1 "/connections/dc-nosuch00", NULL, NULL);
+		 V1 "/connections/dc-nosuch00", NULL, NULL);
 	call_err(f, 404, "NOT_FOUND", "order", "GET", V2 "/order/123456", NULL,
-	         NULL);
+		 NULL);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "GET",
-	         "/v1/regions/xx-nowhere-9/connections/", NULL, NULL);
+		 "/v1/regions/xx-nowhere-9/connections/", NULL, NULL);
 
 	/* Malformed input. */
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "GET", V1 "/connections/",
-	         "pageSize=5", NULL);
+		 "pageSize=5", NULL);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "GET", V1 "/connections/",
-	         "pageSize=101", NULL);
+		 "pageSize=101", NULL);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "GET", V1 "/connections/",
-	         "pageNumber=0", NULL);
+		 "pageNumber=0", NULL);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "GET", V1 "/connections/",
-	         "noSuchParam=1", NULL);
+		 "noSuchParam=1", NULL);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "GET", V1 "/connections/",
-	         "filters.1.name=colour&filters.1.values.1=red", NULL);
+		 "filters.1.name=colour&filters.1.values.1=red", NULL);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", V1 "/connections/",
-	         NULL, "{not json");
+		 NULL, "{not json");
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", V1 "/connections/",
-	         NULL, "{}");
+		 NULL, "{}");
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", V1 "/connections/",
-	         NULL,
-	         "{\"connectionSpec\":{\"connectionName\":\"x\",\"type\":"
-	         "\"jcloud_hosted\",\"location\":{\"locationPortSpecCode\":"
-	         "\"10GBase-LR\"},\"bandwidth\":100}}");
+		 NULL,
+		 "{\"connectionSpec\":{\"connectionName\":\"x\",\"type\":"
+		 "\"jcloud_hosted\",\"location\":{\"locationPortSpecCode\":"
+		 "\"10GBase-LR\"},\"bandwidth\":100}}");
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", V1 "/connections/",
-	         NULL,
-	         "{\"connectionSpec\":{\"connectionName\":\"bad name!\","
-	         "\"type\":\"jcloud_hosted\",\"location\":{"
-	         "\"locationPortSpecCode\":\"10GBase-LR\"}}}");
+		 NULL,
+		 "{\"connectionSpec\":{\"connectionName\":\"bad name!\","
+		 "\"type\":\"jcloud_hosted\",\"location\":{"
+		 "\"locationPortSpecCode\":\"10GBase-LR\"}}}");
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", V1 "/connections/",
-	         NULL,
-	         "{\"connectionSpec\":{\"connectionName\":\"x\",\"type\":"
-	         "\"jcloud\",\"location\":{\"locationCode\":\"BJ-HD\","
-	         "\"locationPortSpecCode\":\"100GBase\","
-	         "\"locationISPCode\":\"CT\"}}}");
+		 NULL,
+		 "{\"connectionSpec\":{\"connectionName\":\"x\",\"type\":"
+		 "\"jcloud\",\"location\":{\"locationCode\":\"BJ-HD\","
+		 "\"locationPortSpecCode\":\"100GBase\","
+		 "\"locationISPCode\":\"CT\"}}}");
 
 	/* Extra top-level body keys (the SDKs repeat regionId) are
 	 * ignored. */
 	id =
 	    call_id(f, "POST", V1 "/connections/",
-	            "{\"regionId\":\"" REGION "\",\"connectionSpec\":{"
-	            "\"connectionName\":\"hosted\",\"type\":\"jcloud_hosted\","
-	            "\"location\":{\"locationPortSpecCode\":\"1000Base-LX\"}}}",
-	            "connectionId");
+		    "{\"regionId\":\"" REGION "\",\"connectionSpec\":{"
+		    "\"connectionName\":\"hosted\",\"type\":\"jcloud_hosted\","
+		    "\"location\":{\"locationPortSpecCode\":\"1000Base-LX\"}}}",
+		    "connectionId");
 	free(id);
 
 	/* Locations carry port specs and ISPs. */
@@ -732,7 +731,7 @@ static void test_jd__routing_and_envelope(void **state)
 		assert_int_equal(json_array_size(locs), 1);
 		assert_string_equal(str(l, "locationCode"), "BJ-HD");
 		assert_true(json_array_size(
-		                json_object_get(l, "locationPortSpecs")) >= 2);
+				json_object_get(l, "locationPortSpecs")) >= 2);
 		assert_true(
 		    json_array_size(json_object_get(l, "locationISPs")) >= 1);
 	}
@@ -746,14 +745,14 @@ static void test_jd__faults_in_envelope(void **state)
 	long st;
 
 	st = admin(f, &out, "POST", "/_emulator/faults",
-	           "{\"service\":\"bgw\",\"action\":"
-	           "\"describeConnections\",\"kind\":\"error\","
-	           "\"code\":\"RATE_LIMIT\",\"http_status\":429,"
-	           "\"count\":1}");
+		   "{\"service\":\"bgw\",\"action\":"
+		   "\"describeConnections\",\"kind\":\"error\","
+		   "\"code\":\"RATE_LIMIT\",\"http_status\":429,"
+		   "\"count\":1}");
 	json_decref(out);
 	assert_true(st == 200 || st == 201);
 	call_err(f, 429, "RATE_LIMIT", "bgw", "GET", V1 "/connections/", NULL,
-	         NULL);
+		 NULL);
 	/* count 1: the next call goes through. */
 	{
 		struct jdresp r;
@@ -763,22 +762,22 @@ static void test_jd__faults_in_envelope(void **state)
 	}
 	/* Without http_status the JD status gives it: 401, 503. */
 	st = admin(f, &out, "POST", "/_emulator/faults",
-	           "[{\"service\":\"asset\",\"kind\":\"error\","
-	           "\"code\":\"UNAUTHENTICATED\",\"count\":1},"
-	           "{\"service\":\"jdcloud\",\"action\":\"payOrder\","
-	           "\"kind\":\"error\",\"code\":\"UNAVAILABLE\","
-	           "\"count\":1}]");
+		   "[{\"service\":\"asset\",\"kind\":\"error\","
+		   "\"code\":\"UNAUTHENTICATED\",\"count\":1},"
+		   "{\"service\":\"jdcloud\",\"action\":\"payOrder\","
+		   "\"kind\":\"error\",\"code\":\"UNAVAILABLE\","
+		   "\"count\":1}]");
 	json_decref(out);
 	assert_int_equal(st, 200);
 	call_err(f, 401, "UNAUTHENTICATED", "asset", "GET",
-	         V1 "/assets:describeAccountAmount", NULL, NULL);
+		 V1 "/assets:describeAccountAmount", NULL, NULL);
 	call_err(f, 503, "UNAVAILABLE", "order", "POST", V2 "/order/1:pay",
-	         NULL, "{\"autoPay\":true}");
+		 NULL, "{\"autoPay\":true}");
 	/* Both calls were counted. */
 	assert_int_equal(admin(f, &out, "GET", "/_emulator/stats", NULL), 200);
 	assert_int_equal(
 	    json_integer_value(json_object_get(json_object_get(out, "requests"),
-	                                       "bgw.describeConnections")),
+					       "bgw.describeConnections")),
 	    2);
 	json_decref(out);
 }
@@ -811,7 +810,7 @@ static void test_jd__connection_flow_manual(void **state)
 	assert_conn_status(f, id, "Ordering");
 	/* Cannot be confirmed or completed yet. */
 	call_err(f, 400, "FAILED_PRECONDITION", "bgw", "POST", confirm, NULL,
-	         "{\"confirmConnectionSpec\":{}}");
+		 "{\"confirmConnectionSpec\":{}}");
 	admin_conn(f, id, "complete", 409);
 	admin_conn(f, "dc-nosuch00", "approve", 404);
 
@@ -827,7 +826,7 @@ static void test_jd__connection_flow_manual(void **state)
 	assert_string_equal(str(o, "status"), "NO_PAY");
 	assert_string_equal(str(o, "orderNumber"), inst);
 	assert_int_equal(json_integer_value(json_object_get(o, "actualFee")),
-	                 1500000);
+			 1500000);
 	json_decref(o);
 	assert_int_equal(balance_fen(f), before);
 
@@ -854,13 +853,13 @@ static void test_jd__connection_flow_manual(void **state)
 	assert_string_equal(str(o, "status"), "NO_PAY");
 	/* 2 months of a 10G port at the default 20000 yuan a month. */
 	assert_int_equal(json_integer_value(json_object_get(o, "actualFee")),
-	                 4000000);
+			 4000000);
 	json_decref(o);
 	pay(f, rental, 200, NULL);
 	c = get_obj(f, "bgw", path, "connection");
 	assert_string_equal(str(c, "connectionStatus"), "Active");
 	assert_string_equal(str(json_object_get(c, "charge"), "chargeStatus"),
-	                    "normal");
+			    "normal");
 	json_decref(c);
 
 	/* Money: exactly both orders, each once, in the ledger. */
@@ -914,7 +913,7 @@ static void test_jd__connection_flow_auto(void **state)
 	jdresp_release(&r);
 	assert_conn_status(f, id, "Active");
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", confirm, NULL,
-	         "{\"confirmConnectionSpec\":{\"chargeTimeUnit\":\"DAY\"}}");
+		 "{\"confirmConnectionSpec\":{\"chargeTimeUnit\":\"DAY\"}}");
 	free(confirm);
 	free(id);
 }
@@ -1092,56 +1091,56 @@ static void test_jd__bgw_vif_attachment_route(void **state)
 	int i;
 
 	bgw = call_id(f, "POST", V1 "/bgws/",
-	              "{\"bgwSpec\":{\"bgwName\":\"edge-gw\",\"description\":"
-	              "\"d\"}}",
-	              "bgwId");
+		      "{\"bgwSpec\":{\"bgwName\":\"edge-gw\",\"description\":"
+		      "\"d\"}}",
+		      "bgwId");
 
 	/* VIF only on an Active connection. */
 	body = xasprintf("{\"privateVifSpec\":{\"privateVifName\":\"v1\","
-	                 "\"connectionId\":\"%s\",\"bgwId\":\"%s\","
-	                 "\"vlan\":100,\"enableBgp\":true,\"bgpSpec\":{"
-	                 "\"customerAsn\":65010,\"authKey\":\"s3cret\"},"
-	                 "\"peerIps\":[{\"customerIp\":\"10.8.0.1/30\","
-	                 "\"jdCloudIp\":\"10.8.0.2/30\"}]}}",
-	                 pending, bgw);
+			 "\"connectionId\":\"%s\",\"bgwId\":\"%s\","
+			 "\"vlan\":100,\"enableBgp\":true,\"bgpSpec\":{"
+			 "\"customerAsn\":65010,\"authKey\":\"s3cret\"},"
+			 "\"peerIps\":[{\"customerIp\":\"10.8.0.1/30\","
+			 "\"jdCloudIp\":\"10.8.0.2/30\"}]}}",
+			 pending, bgw);
 	call_err(f, 400, "FAILED_PRECONDITION", "bgw", "POST",
-	         V1 "/privateVifs/", NULL, body);
+		 V1 "/privateVifs/", NULL, body);
 	free(body);
 	body = xasprintf("{\"privateVifSpec\":{\"privateVifName\":\"v1\","
-	                 "\"connectionId\":\"%s\",\"bgwId\":\"%s\","
-	                 "\"vlan\":100,\"enableBgp\":true,\"bgpSpec\":{"
-	                 "\"customerAsn\":65010,\"authKey\":\"s3cret\"},"
-	                 "\"peerIps\":[{\"customerIp\":\"10.8.0.1/30\","
-	                 "\"jdCloudIp\":\"10.8.0.2/30\"}]}}",
-	                 conn, bgw);
+			 "\"connectionId\":\"%s\",\"bgwId\":\"%s\","
+			 "\"vlan\":100,\"enableBgp\":true,\"bgpSpec\":{"
+			 "\"customerAsn\":65010,\"authKey\":\"s3cret\"},"
+			 "\"peerIps\":[{\"customerIp\":\"10.8.0.1/30\","
+			 "\"jdCloudIp\":\"10.8.0.2/30\"}]}}",
+			 conn, bgw);
 	vif = call_id(f, "POST", V1 "/privateVifs/", body, "privateVifId");
 	/* Same VLAN on the same connection. */
 	call_err(f, 409, "ALREADY_EXISTS", "bgw", "POST", V1 "/privateVifs/",
-	         NULL, body);
+		 NULL, body);
 	free(body);
 	/* ASN out of range; bad peer pair; unknown bgw. */
 	body = xasprintf("{\"privateVifSpec\":{\"privateVifName\":\"v2\","
-	                 "\"connectionId\":\"%s\",\"bgwId\":\"%s\","
-	                 "\"vlan\":101,\"bgpSpec\":{\"customerAsn\":64512}}}",
-	                 conn, bgw);
+			 "\"connectionId\":\"%s\",\"bgwId\":\"%s\","
+			 "\"vlan\":101,\"bgpSpec\":{\"customerAsn\":64512}}}",
+			 conn, bgw);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", V1 "/privateVifs/",
-	         NULL, body);
+		 NULL, body);
 	free(body);
 	body = xasprintf("{\"privateVifSpec\":{\"privateVifName\":\"v2\","
-	                 "\"connectionId\":\"%s\",\"bgwId\":\"%s\","
-	                 "\"vlan\":101,\"bgpSpec\":{\"customerAsn\":65020},"
-	                 "\"peerIps\":[{\"customerIp\":\"8.8.8.1/30\","
-	                 "\"jdCloudIp\":\"8.8.8.2/30\"}]}}",
-	                 conn, bgw);
+			 "\"connectionId\":\"%s\",\"bgwId\":\"%s\","
+			 "\"vlan\":101,\"bgpSpec\":{\"customerAsn\":65020},"
+			 "\"peerIps\":[{\"customerIp\":\"8.8.8.1/30\","
+			 "\"jdCloudIp\":\"8.8.8.2/30\"}]}}",
+			 conn, bgw);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", V1 "/privateVifs/",
-	         NULL, body);
+		 NULL, body);
 	free(body);
 	body = xasprintf("{\"privateVifSpec\":{\"privateVifName\":\"v2\","
-	                 "\"connectionId\":\"%s\",\"bgwId\":\"bgw-nosuch00\","
-	                 "\"vlan\":101,\"bgpSpec\":{\"customerAsn\":65020}}}",
-	                 conn);
+			 "\"connectionId\":\"%s\",\"bgwId\":\"bgw-nosuch00\","
+			 "\"vlan\":101,\"bgpSpec\":{\"customerAsn\":65020}}}",
+			 conn);
 	call_err(f, 404, "NOT_FOUND", "bgw", "POST", V1 "/privateVifs/", NULL,
-	         body);
+		 body);
 	free(body);
 
 	/* The VIF comes up with BGP. */
@@ -1150,17 +1149,17 @@ static void test_jd__bgw_vif_attachment_route(void **state)
 	assert_string_equal(str(v, "privateVifStatus"), "Pending");
 	assert_int_equal(json_integer_value(json_object_get(v, "vlan")), 100);
 	assert_int_equal(json_integer_value(json_object_get(
-	                     json_object_get(v, "bgp"), "customerAsn")),
-	                 65010);
+			     json_object_get(v, "bgp"), "customerAsn")),
+			 65010);
 	assert_int_equal(json_integer_value(json_object_get(
-	                     json_object_get(v, "bgp"), "jdCloudAsn")),
-	                 64512);
+			     json_object_get(v, "bgp"), "jdCloudAsn")),
+			 64512);
 	json_decref(v);
 	wait_vif_status(f, vif, "Active");
 	v = get_obj(f, "bgw", p, "privateVif");
 	assert_string_equal(str(json_array_get(json_object_get(v, "peers"), 0),
-	                        "peerBgpStatus"),
-	                    "Up");
+				"peerBgpStatus"),
+			    "Up");
 	json_decref(v);
 
 	/* The connection and the BGW list the VIF; delete is refused. */
@@ -1169,24 +1168,24 @@ static void test_jd__bgw_vif_attachment_route(void **state)
 		json_t *c = get_obj(f, "bgw", cp, "connection");
 
 		assert_string_equal(json_string_value(json_array_get(
-		                        json_object_get(c, "vifIds"), 0)),
-		                    vif);
+					json_object_get(c, "vifIds"), 0)),
+				    vif);
 		json_decref(c);
 		call_err(f, 400, "FAILED_PRECONDITION", "bgw", "DELETE", cp,
-		         NULL, NULL);
+			 NULL, NULL);
 		free(cp);
 	}
 
 	/* VPC attachment. */
 	body = xasprintf("{\"vpcAttachmentSpec\":{\"vpcAttachmentName\":"
-	                 "\"att\",\"vpcId\":\"vpc-3m9x1k2a\",\"bgwId\":\"%s\","
-	                 "\"propagateType\":\"partial\",\"subnetIds\":["
-	                 "\"subnet-8fh2k1sd\"]}}",
-	                 bgw);
+			 "\"att\",\"vpcId\":\"vpc-3m9x1k2a\",\"bgwId\":\"%s\","
+			 "\"propagateType\":\"partial\",\"subnetIds\":["
+			 "\"subnet-8fh2k1sd\"]}}",
+			 bgw);
 	att =
 	    call_id(f, "POST", V1 "/vpcAttachments/", body, "vpcAttachmentId");
 	call_err(f, 409, "ALREADY_EXISTS", "bgw", "POST", V1 "/vpcAttachments/",
-	         NULL, body);
+		 NULL, body);
 	free(body);
 	{
 		char *ap = xasprintf(V1 "/vpcAttachments/%s", att);
@@ -1204,28 +1203,28 @@ static void test_jd__bgw_vif_attachment_route(void **state)
 	/* Routes: to the VIF, to the attachment; duplicates refused. */
 	rp = xasprintf(V1 "/bgws/%s/bgwRoutes/", bgw);
 	body = xasprintf("{\"bgwRouteSpec\":{\"bgwRouteDestination\":"
-	                 "\"192.168.0.0/16\",\"bgwNexthopType\":"
-	                 "\"private_vif\",\"bgwRouteNexthop\":\"%s\"}}",
-	                 vif);
+			 "\"192.168.0.0/16\",\"bgwNexthopType\":"
+			 "\"private_vif\",\"bgwRouteNexthop\":\"%s\"}}",
+			 vif);
 	route = call_id(f, "POST", rp, body, "bgwRouteId");
 	call_err(f, 409, "ALREADY_EXISTS", "bgw", "POST", rp, NULL, body);
 	free(body);
 	body = xasprintf("{\"bgwRouteSpec\":{\"bgwRouteDestination\":"
-	                 "\"192.168.1.1/16\",\"bgwNexthopType\":"
-	                 "\"private_vif\",\"bgwRouteNexthop\":\"%s\"}}",
-	                 vif);
+			 "\"192.168.1.1/16\",\"bgwNexthopType\":"
+			 "\"private_vif\",\"bgwRouteNexthop\":\"%s\"}}",
+			 vif);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", rp, NULL, body);
 	free(body);
 	body = xasprintf("{\"bgwRouteSpec\":{\"bgwRouteDestination\":"
-	                 "\"172.16.0.0/12\",\"bgwNexthopType\":"
-	                 "\"vpc_attachment\",\"bgwRouteNexthop\":\"%s\"}}",
-	                 att);
+			 "\"172.16.0.0/12\",\"bgwNexthopType\":"
+			 "\"vpc_attachment\",\"bgwRouteNexthop\":\"%s\"}}",
+			 att);
 	free(call_id(f, "POST", rp, body, "bgwRouteId"));
 	free(body);
 	call(&r, f, 200, "bgw", "GET", rp, NULL, NULL);
 	assert_int_equal(json_integer_value(
-	                     json_object_get(jdresp_result(&r), "totalCount")),
-	                 2);
+			     json_object_get(jdresp_result(&r), "totalCount")),
+			 2);
 	jdresp_release(&r);
 
 	/* Deleting what a route uses is refused. */
@@ -1234,7 +1233,7 @@ static void test_jd__bgw_vif_attachment_route(void **state)
 		char *bp = xasprintf(V1 "/bgws/%s", bgw);
 
 		call_err(f, 400, "FAILED_PRECONDITION", "bgw", "DELETE", bp,
-		         NULL, NULL);
+			 NULL, NULL);
 		free(bp);
 	}
 
@@ -1246,8 +1245,7 @@ static void test_jd__bgw_vif_attachment_route(void **state)
 		json_t *rt;
 		size_t k;
 
-		json_array_foreach(routes, k, rt)
-		{
+		json_array_foreach (routes, k, rt) {
 			char *dp = xasprintf("%s%s", rp, str(rt, "bgwRouteId"));
 			struct jdresp d;
 
@@ -1330,8 +1328,8 @@ static void test_jd__filters_and_pagination(void **state)
 		list = json_object_get(jdresp_result(&r), "connections");
 		assert_int_equal(json_array_size(list), want);
 		assert_int_equal(json_integer_value(json_object_get(
-		                     jdresp_result(&r), "totalCount")),
-		                 250);
+				     jdresp_result(&r), "totalCount")),
+				 250);
 		if (i == 1)
 			assert_string_equal(
 			    str(json_array_get(list, 0), "connectionId"),
@@ -1351,26 +1349,26 @@ static void test_jd__filters_and_pagination(void **state)
 
 	/* connectionIds: several values OR'd. */
 	snprintf(q, sizeof(q),
-	         "filters.1.name=connectionIds&filters.1.values.1=%s"
-	         "&filters.1.values.2=%s&filters.1.values.3=%s"
-	         "&filters.1.values.4=dc-nosuch00&pageSize=100",
-	         ids[7], ids[123], ids[249]);
+		 "filters.1.name=connectionIds&filters.1.values.1=%s"
+		 "&filters.1.values.2=%s&filters.1.values.3=%s"
+		 "&filters.1.values.4=dc-nosuch00&pageSize=100",
+		 ids[7], ids[123], ids[249]);
 	call(&r, f, 200, "bgw", "GET", V1 "/connections/", q, NULL);
 	assert_int_equal(json_integer_value(
-	                     json_object_get(jdresp_result(&r), "totalCount")),
-	                 3);
+			     json_object_get(jdresp_result(&r), "totalCount")),
+			 3);
 	jdresp_release(&r);
 	/* Two filters AND'd. */
 	snprintf(q, sizeof(q),
-	         "filters.1.name=connectionIds&filters.1.values.1=%s"
-	         "&filters.1.values.2=%s&filters.2.name=connectionNames"
-	         "&filters.2.values.1=line-007",
-	         ids[7], ids[8]);
+		 "filters.1.name=connectionIds&filters.1.values.1=%s"
+		 "&filters.1.values.2=%s&filters.2.name=connectionNames"
+		 "&filters.2.values.1=line-007",
+		 ids[7], ids[8]);
 	call(&r, f, 200, "bgw", "GET", V1 "/connections/", q, NULL);
 	list = json_object_get(jdresp_result(&r), "connections");
 	assert_int_equal(json_array_size(list), 1);
 	assert_string_equal(str(json_array_get(list, 0), "connectionId"),
-	                    ids[7]);
+			    ids[7]);
 	jdresp_release(&r);
 	/* status: one value. */
 	admin_conn(f, ids[3], "approve", 200);
@@ -1378,18 +1376,18 @@ static void test_jd__filters_and_pagination(void **state)
 	     "filters.1.name=status&filters.1.values.1=Installation_Paying",
 	     NULL);
 	assert_int_equal(json_integer_value(
-	                     json_object_get(jdresp_result(&r), "totalCount")),
-	                 1);
+			     json_object_get(jdresp_result(&r), "totalCount")),
+			 1);
 	jdresp_release(&r);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "GET", V1 "/connections/",
-	         "filters.1.name=status&filters.1.values.1=Ordering"
-	         "&filters.1.values.2=Active",
-	         NULL);
+		 "filters.1.name=status&filters.1.values.1=Ordering"
+		 "&filters.1.values.2=Active",
+		 NULL);
 	call(&r, f, 200, "bgw", "GET", V1 "/connections/",
 	     "filters.1.name=types&filters.1.values.1=jcloud_partner", NULL);
 	assert_int_equal(json_integer_value(
-	                     json_object_get(jdresp_result(&r), "totalCount")),
-	                 0);
+			     json_object_get(jdresp_result(&r), "totalCount")),
+			 0);
 	jdresp_release(&r);
 	/* Another account sees none of them. */
 	{
@@ -1397,12 +1395,12 @@ static void test_jd__filters_and_pagination(void **state)
 
 		jdclient_init(&other, f->emu.url, "POORAK", "POORSK", REGION);
 		assert_int_equal(jdclient_call(&r, &other, "bgw", "GET",
-		                               V1 "/connections/", NULL, NULL),
-		                 0);
+					       V1 "/connections/", NULL, NULL),
+				 0);
 		assert_int_equal(r.status, 200);
 		assert_int_equal(json_integer_value(json_object_get(
-		                     jdresp_result(&r), "totalCount")),
-		                 0);
+				     jdresp_result(&r), "totalCount")),
+				 0);
 		jdresp_release(&r);
 		jdclient_release(&other);
 	}
@@ -1427,24 +1425,24 @@ static void test_jd__quotas(void **state)
 		ids[i] = create_conn(f, name, "tok", NULL);
 	}
 	call_err(f, 429, "QUOTA_EXCEEDED", "bgw", "POST", V1 "/connections/",
-	         NULL,
-	         "{\"connectionSpec\":{\"connectionName\":\"q-10\",\"type\":"
-	         "\"jcloud_hosted\",\"location\":{\"locationPortSpecCode\":"
-	         "\"10GBase-LR\"}}}");
+		 NULL,
+		 "{\"connectionSpec\":{\"connectionName\":\"q-10\",\"type\":"
+		 "\"jcloud_hosted\",\"location\":{\"locationPortSpecCode\":"
+		 "\"10GBase-LR\"}}}");
 	/* Another region has its own quota. */
 	{
 		struct jdclient other;
 
 		jdclient_init(&other, f->emu.url, "JDTESTAK", "JDTESTSK",
-		              "cn-east-2");
+			      "cn-east-2");
 		assert_int_equal(
 		    jdclient_call(&r, &other, "bgw", "POST",
-		                  "/v1/regions/cn-east-2/connections/", NULL,
-		                  "{\"connectionSpec\":{\"connectionName\":"
-		                  "\"sh\",\"type\":\"jcloud\",\"location\":{"
-		                  "\"locationCode\":\"SH-JA\","
-		                  "\"locationPortSpecCode\":\"1000Base-T\","
-		                  "\"locationISPCode\":\"CUCC\"}}}"),
+				  "/v1/regions/cn-east-2/connections/", NULL,
+				  "{\"connectionSpec\":{\"connectionName\":"
+				  "\"sh\",\"type\":\"jcloud\",\"location\":{"
+				  "\"locationCode\":\"SH-JA\","
+				  "\"locationPortSpecCode\":\"1000Base-T\","
+				  "\"locationISPCode\":\"CUCC\"}}}"),
 		    0);
 		assert_int_equal(r.status, 200);
 		jdresp_release(&r);
@@ -1463,9 +1461,9 @@ static void test_jd__quotas(void **state)
 
 	for (i = 0; i < 5; i++)
 		free(call_id(f, "POST", V1 "/bgws/",
-		             "{\"bgwSpec\":{\"bgwName\":\"gw\"}}", "bgwId"));
+			     "{\"bgwSpec\":{\"bgwName\":\"gw\"}}", "bgwId"));
 	call_err(f, 429, "QUOTA_EXCEEDED", "bgw", "POST", V1 "/bgws/", NULL,
-	         "{\"bgwSpec\":{\"bgwName\":\"gw\"}}");
+		 "{\"bgwSpec\":{\"bgwName\":\"gw\"}}");
 }
 
 static void test_jd__persistence(void **state)
@@ -1473,7 +1471,7 @@ static void test_jd__persistence(void **state)
 	struct fx *f = *state;
 	char *statef = xasprintf("%s/state.json", f->dir);
 	const char *args[] = {"--config",     f->config, "--manual",
-	                      "--state-file", statef,    NULL};
+			      "--state-file", statef,	 NULL};
 	struct emuproc emu;
 	struct jdclient saved = f->jd;
 	char *id, *path, *inst;
@@ -1493,7 +1491,7 @@ static void test_jd__persistence(void **state)
 		json_t *out = NULL;
 
 		assert_int_equal(emuproc_admin(&out, &emu, "POST", ap, NULL),
-		                 200);
+				 200);
 		json_decref(out);
 		free(ap);
 	}
@@ -1521,7 +1519,7 @@ static void test_jd__persistence(void **state)
 		size_t i;
 
 		assert_int_equal(emuproc_admin(&out, &emu, "POST", cp, NULL),
-		                 200);
+				 200);
 		json_decref(out);
 		free(cp);
 		no = np = 0;
@@ -1529,8 +1527,7 @@ static void test_jd__persistence(void **state)
 		assert_int_equal(
 		    emuproc_admin(&l, &emu, "GET", "/_emulator/ledger", NULL),
 		    200);
-		json_array_foreach(json_object_get(l, "ledger"), i, e)
-		{
+		json_array_foreach (json_object_get(l, "ledger"), i, e) {
 			if (strcmp(str(e, "order_id"), inst))
 				continue;
 			no += !strcmp(str(e, "kind"), "order");
@@ -1561,8 +1558,8 @@ static void test_jd__time_advance(void **state)
 
 	assert_conn_status(f, id, "Ordering");
 	assert_int_equal(admin(f, &out, "POST", "/_emulator/time/advance",
-	                       "{\"ms\":7200000}"),
-	                 200);
+			       "{\"ms\":7200000}"),
+			 200);
 	json_decref(out);
 	/* Two hours on: review done (the order waits for payment). */
 	assert_conn_status(f, id, "Installation_Paying");
@@ -1591,9 +1588,9 @@ static void test_jd__modify_resize_orders(void **state)
 	    json_integer_value(json_object_get(c, "bandwidthMbps")), 1000);
 	json_decref(c);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", rpath, NULL,
-	         "{\"locationPortSpecCode\":\"1000Base-LX\"}");
+		 "{\"locationPortSpecCode\":\"1000Base-LX\"}");
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "POST", rpath, NULL,
-	         "{\"locationPortSpecCode\":\"40GBase\"}");
+		 "{\"locationPortSpecCode\":\"40GBase\"}");
 	/* Up to 10G: an order for the monthly difference, applied when
 	 * paid. */
 	call(&r, f, 200, "bgw", "POST", rpath, NULL,
@@ -1603,7 +1600,7 @@ static void test_jd__modify_resize_orders(void **state)
 	o = order(f, order_id);
 	assert_string_equal(str(o, "orderType"), "RESIZE_FORMULA");
 	assert_int_equal(json_integer_value(json_object_get(o, "actualFee")),
-	                 2000000 - 300000);
+			 2000000 - 300000);
 	json_decref(o);
 	c = get_obj(f, "bgw", cpath, "connection");
 	assert_int_equal(
@@ -1620,23 +1617,23 @@ static void test_jd__modify_resize_orders(void **state)
 	call(&r, f, 200, "order", "POST", V2 "/orders", NULL,
 	     "{\"queryVo\":{\"pageNumber\":1,\"pageSize\":10}}");
 	assert_int_equal(json_integer_value(
-	                     json_object_get(jdresp_result(&r), "totalCount")),
-	                 3);
+			     json_object_get(jdresp_result(&r), "totalCount")),
+			 3);
 	jdresp_release(&r);
 	call(&r, f, 200, "order", "POST", V2 "/orders", NULL,
 	     "{\"queryVo\":{\"orderType\":\"RESIZE_FORMULA\"}}");
 	assert_int_equal(json_integer_value(
-	                     json_object_get(jdresp_result(&r), "totalCount")),
-	                 1);
+			     json_object_get(jdresp_result(&r), "totalCount")),
+			 1);
 	jdresp_release(&r);
 	call_err(f, 400, "INVALID_ARGUMENT", "order", "POST", V2 "/orders",
-	         NULL, "{}");
+		 NULL, "{}");
 
 	/* Modify calls. */
 	bgw = call_id(f, "POST", V1 "/bgws/",
-	              "{\"bgwSpec\":{\"bgwName\":"
-	              "\"before\"}}",
-	              "bgwId");
+		      "{\"bgwSpec\":{\"bgwName\":"
+		      "\"before\"}}",
+		      "bgwId");
 	p = xasprintf(V1 "/bgws/%s", bgw);
 	call(&r, f, 200, "bgw", "PATCH", p, NULL,
 	     "{\"bgwName\":\"after\",\"description\":\"new\"}");
@@ -1646,13 +1643,13 @@ static void test_jd__modify_resize_orders(void **state)
 	assert_string_equal(str(o, "description"), "new");
 	json_decref(o);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "PATCH", p, NULL,
-	         "{\"bgwName\":\"\"}");
+		 "{\"bgwName\":\"\"}");
 	free(p);
 
 	body = xasprintf("{\"privateVifSpec\":{\"privateVifName\":\"v\","
-	                 "\"connectionId\":\"%s\",\"bgwId\":\"%s\","
-	                 "\"vlan\":300,\"bgpSpec\":{\"customerAsn\":65100}}}",
-	                 conn, bgw);
+			 "\"connectionId\":\"%s\",\"bgwId\":\"%s\","
+			 "\"vlan\":300,\"bgpSpec\":{\"customerAsn\":65100}}}",
+			 conn, bgw);
 	vif = call_id(f, "POST", V1 "/privateVifs/", body, "privateVifId");
 	free(body);
 	p = xasprintf(V1 "/privateVifs/%s", vif);
@@ -1664,25 +1661,25 @@ static void test_jd__modify_resize_orders(void **state)
 	assert_string_equal(str(o, "privateVifName"), "v2");
 	assert_int_equal(
 	    json_integer_value(json_object_get(
-	        json_object_get(json_object_get(o, "healthCheck"), "nqaInfo"),
-	        "txInterval")),
+		json_object_get(json_object_get(o, "healthCheck"), "nqaInfo"),
+		"txInterval")),
 	    10);
 	/* Without peerIps the emulator picks a /30. */
 	assert_string_equal(
 	    str(json_object_get(json_array_get(json_object_get(o, "peers"), 0),
-	                        "peerIps"),
-	        "customerIp"),
+				"peerIps"),
+		"customerIp"),
 	    "10.254.0.1/30");
 	json_decref(o);
 	call_err(f, 400, "INVALID_ARGUMENT", "bgw", "PATCH", p, NULL,
-	         "{\"healthCheck\":{\"healthCheckType\":\"BFD\",\"bfdInfo\":"
-	         "{\"minTxInterval\":5}}}");
+		 "{\"healthCheck\":{\"healthCheckType\":\"BFD\",\"bfdInfo\":"
+		 "{\"minTxInterval\":5}}}");
 	free(p);
 
 	body = xasprintf("{\"vpcAttachmentSpec\":{\"vpcAttachmentName\":"
-	                 "\"a\",\"vpcId\":\"vpc-m1\",\"bgwId\":\"%s\","
-	                 "\"propagateType\":\"none\"}}",
-	                 bgw);
+			 "\"a\",\"vpcId\":\"vpc-m1\",\"bgwId\":\"%s\","
+			 "\"propagateType\":\"none\"}}",
+			 bgw);
 	att =
 	    call_id(f, "POST", V1 "/vpcAttachments/", body, "vpcAttachmentId");
 	free(body);
@@ -1700,27 +1697,27 @@ static void test_jd__modify_resize_orders(void **state)
 
 	p = xasprintf(V1 "/bgws/%s/bgwRoutes/", bgw);
 	body = xasprintf("{\"bgwRouteSpec\":{\"bgwRouteDestination\":"
-	                 "\"10.20.0.0/16\",\"bgwNexthopType\":\"private_vif\","
-	                 "\"bgwRouteNexthop\":\"%s\"}}",
-	                 vif);
+			 "\"10.20.0.0/16\",\"bgwNexthopType\":\"private_vif\","
+			 "\"bgwRouteNexthop\":\"%s\"}}",
+			 vif);
 	route = call_id(f, "POST", p, body, "bgwRouteId");
 	free(body);
 	{
 		char *rp = xasprintf("%s%s", p, route);
 
 		body = xasprintf("{\"bgwNexthopType\":\"vpc_attachment\","
-		                 "\"bgwRouteNexthop\":\"%s\"}",
-		                 att);
+				 "\"bgwRouteNexthop\":\"%s\"}",
+				 att);
 		call(&r, f, 200, "bgw", "PATCH", rp, NULL, body);
 		jdresp_release(&r);
 		free(body);
 		o = get_obj(f, "bgw", rp, "bgwRoute");
 		assert_string_equal(str(o, "bgwRouteNexthop"), att);
 		assert_string_equal(str(o, "bgwRouteNextHopType"),
-		                    "vpcAttachment");
+				    "vpcAttachment");
 		json_decref(o);
 		call_err(f, 400, "INVALID_ARGUMENT", "bgw", "PATCH", rp, NULL,
-		         "{\"bgwRouteNexthop\":\"pvif-nosuch00\"}");
+			 "{\"bgwRouteNexthop\":\"pvif-nosuch00\"}");
 		free(rp);
 	}
 	/* The attachment is now the next hop; the VIF is free to go. */
@@ -1731,7 +1728,7 @@ static void test_jd__modify_resize_orders(void **state)
 		call(&r, f, 200, "bgw", "DELETE", vp, NULL, NULL);
 		jdresp_release(&r);
 		call_err(f, 400, "FAILED_PRECONDITION", "bgw", "DELETE", ap,
-		         NULL, NULL);
+			 NULL, NULL);
 		free(vp);
 		free(ap);
 	}
@@ -1795,12 +1792,12 @@ static void test_jd__delete_cancels_unpaid_orders(void **state)
 static void test_jd__malformed_input(void **state)
 {
 	static const char *const values[] = {
-	    "1",    "-7",   "\"x\"",       "[]",    "{}",
+	    "1",    "-7",   "\"x\"",	   "[]",    "{}",
 	    "null", "true", "[{\"a\":1}]", "1e999", "\"\\u0000\""};
 	struct fx *f = *state;
 	char *conn = active_conn(f, "fuzz-line");
 	char *bgw = call_id(f, "POST", V1 "/bgws/",
-	                    "{\"bgwSpec\":{\"bgwName\":\"fuzz\"}}", "bgwId");
+			    "{\"bgwSpec\":{\"bgwName\":\"fuzz\"}}", "bgwId");
 	char *rp = xasprintf(V1 "/bgws/%s/bgwRoutes/", bgw);
 	struct {
 		const char *path, *wrapper;
@@ -1808,29 +1805,29 @@ static void test_jd__malformed_input(void **state)
 	} specs[] = {
 	    {V1 "/connections/", "connectionSpec",
 	     xstrdup("{\"connectionName\":\"f\",\"type\":\"jcloud\","
-	             "\"description\":\"d\",\"location\":{"
-	             "\"locationCode\":\"BJ-HD\",\"locationPortSpecCode\":"
-	             "\"10GBase-LR\",\"locationISPCode\":\"CT\"},"
-	             "\"autoPay\":false,\"phoneNumber\":\"13800000000\"}")},
+		     "\"description\":\"d\",\"location\":{"
+		     "\"locationCode\":\"BJ-HD\",\"locationPortSpecCode\":"
+		     "\"10GBase-LR\",\"locationISPCode\":\"CT\"},"
+		     "\"autoPay\":false,\"phoneNumber\":\"13800000000\"}")},
 	    {V1 "/bgws/", "bgwSpec",
 	     xstrdup("{\"bgwName\":\"g\",\"azType\":\"standard\"}")},
 	    {V1 "/privateVifs/", "privateVifSpec",
 	     xasprintf("{\"privateVifName\":\"v\",\"connectionId\":\"%s\","
-	               "\"bgwId\":\"%s\",\"vlan\":7,\"enableBgp\":true,"
-	               "\"bgpSpec\":{\"customerAsn\":65001},\"peerIps\":"
-	               "[{\"customerIp\":\"10.9.0.1/30\",\"jdCloudIp\":"
-	               "\"10.9.0.2/30\"}],\"healthCheck\":{"
-	               "\"healthCheckType\":\"BFD\"}}",
-	               conn, bgw)},
+		       "\"bgwId\":\"%s\",\"vlan\":7,\"enableBgp\":true,"
+		       "\"bgpSpec\":{\"customerAsn\":65001},\"peerIps\":"
+		       "[{\"customerIp\":\"10.9.0.1/30\",\"jdCloudIp\":"
+		       "\"10.9.0.2/30\"}],\"healthCheck\":{"
+		       "\"healthCheckType\":\"BFD\"}}",
+		       conn, bgw)},
 	    {V1 "/vpcAttachments/", "vpcAttachmentSpec",
 	     xasprintf("{\"vpcAttachmentName\":\"a\",\"vpcId\":\"vpc-f\","
-	               "\"bgwId\":\"%s\",\"propagateType\":\"partial\","
-	               "\"subnetIds\":[\"subnet-1\"]}",
-	               bgw)},
+		       "\"bgwId\":\"%s\",\"propagateType\":\"partial\","
+		       "\"subnetIds\":[\"subnet-1\"]}",
+		       bgw)},
 	    {rp, "bgwRouteSpec",
 	     xstrdup("{\"bgwRouteDestination\":\"10.0.0.0/8\","
-	             "\"bgwNexthopType\":\"vpc\",\"bgwRouteNexthop\":"
-	             "\"vpc-f\"}")},
+		     "\"bgwNexthopType\":\"vpc\",\"bgwRouteNexthop\":"
+		     "\"vpc-f\"}")},
 	};
 	static const char *const bad_paths[] = {
 	    "/v1/regions//connections/",
@@ -1850,15 +1847,14 @@ static void test_jd__malformed_input(void **state)
 		json_t *v;
 
 		assert_non_null(spec);
-		json_object_foreach(spec, key, v)
-		{
+		json_object_foreach (spec, key, v) {
 			for (j = 0; j < ARRAY_SIZE(values); j++) {
 				char *body;
 				json_t *copy = json_deep_copy(spec);
 				char *text;
 
 				json_object_set_new(copy, key,
-				                    json_string("PLACEHOLDER"));
+						    json_string("PLACEHOLDER"));
 				text = json_dumps(copy, JSON_COMPACT);
 				/* Splice the raw value in (1e999, \u0000). */
 				{
@@ -1866,16 +1862,16 @@ static void test_jd__malformed_input(void **state)
 					    strstr(text, "\"PLACEHOLDER\"");
 					*at = '\0';
 					body = xasprintf("{\"%s\":%s%s%s}",
-					                 specs[i].wrapper, text,
-					                 values[j], at + 13);
+							 specs[i].wrapper, text,
+							 values[j], at + 13);
 				}
 				assert_int_equal(
 				    jdclient_call(&r, &f->jd, "bgw", "POST",
-				                  specs[i].path, NULL, body),
+						  specs[i].path, NULL, body),
 				    0);
 				if (r.status >= 500 || r.status < 200)
 					fprintf(stderr, "%s -> %ld %s\n", body,
-					        r.status, r.body);
+						r.status, r.body);
 				assert_true(r.status >= 200 && r.status < 500);
 				jdresp_release(&r);
 				free(body);
@@ -1886,12 +1882,12 @@ static void test_jd__malformed_input(void **state)
 		/* The whole spec of each type. */
 		for (j = 0; j < ARRAY_SIZE(values); j++) {
 			char *body = xasprintf("{\"%s\":%s}", specs[i].wrapper,
-			                       values[j]);
+					       values[j]);
 
 			assert_int_equal(jdclient_call(&r, &f->jd, "bgw",
-			                               "POST", specs[i].path,
-			                               NULL, body),
-			                 0);
+						       "POST", specs[i].path,
+						       NULL, body),
+					 0);
 			assert_true(r.status >= 400 && r.status < 500);
 			jdresp_release(&r);
 			free(body);
@@ -1901,8 +1897,8 @@ static void test_jd__malformed_input(void **state)
 	}
 	for (k = 0; k < ARRAY_SIZE(bad_paths); k++) {
 		assert_int_equal(jdclient_call(&r, &f->jd, "bgw", "GET",
-		                               bad_paths[k], NULL, NULL),
-		                 0);
+					       bad_paths[k], NULL, NULL),
+				 0);
 		assert_true(r.status == 404 || r.status == 400);
 		jdresp_release(&r);
 	}
@@ -1923,9 +1919,9 @@ static void test_jd__malformed_input(void **state)
 
 		for (k = 0; k < ARRAY_SIZE(qs); k++) {
 			assert_int_equal(jdclient_call(&r, &f->jd, "bgw", "GET",
-			                               V1 "/connections/",
-			                               qs[k], NULL),
-			                 0);
+						       V1 "/connections/",
+						       qs[k], NULL),
+					 0);
 			assert_true(r.status == 400 || r.status == 200);
 			jdresp_release(&r);
 		}
@@ -1942,45 +1938,45 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_jd__signature_good_and_bad,
-	                                    setup_manual, teardown),
+					    setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__missing_authorization,
-	                                    setup_manual, teardown),
+					    setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__published_vectors,
-	                                    setup_wide_skew, teardown),
+					    setup_wide_skew, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__jdcloud3_vectors,
-	                                    setup_wide_skew, teardown),
+					    setup_wide_skew, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__routing_and_envelope,
-	                                    setup_manual, teardown),
+					    setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__faults_in_envelope,
-	                                    setup_manual, teardown),
+					    setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__connection_flow_manual,
-	                                    setup_manual, teardown),
+					    setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__connection_flow_auto,
-	                                    setup_auto, teardown),
+					    setup_auto, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__rejected_review,
-	                                    setup_auto, teardown),
+					    setup_auto, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__rejected_by_admin,
-	                                    setup_manual, teardown),
+					    setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__pay_twice_charges_once,
-	                                    setup_manual, teardown),
+					    setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__insufficient_balance,
-	                                    setup_manual, teardown),
+					    setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__bgw_vif_attachment_route,
-	                                    setup_manual, teardown),
+					    setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__filters_and_pagination,
-	                                    setup_manual_big_quota, teardown),
+					    setup_manual_big_quota, teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_jd__delete_cancels_unpaid_orders, setup_manual, teardown),
+		test_jd__delete_cancels_unpaid_orders, setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__quotas, setup_manual,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__persistence, setup_manual,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__time_advance, setup_auto,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__modify_resize_orders,
-	                                    setup_manual, teardown),
+					    setup_manual, teardown),
 	    cmocka_unit_test_setup_teardown(test_jd__malformed_input,
-	                                    setup_manual_big_quota, teardown),
+					    setup_manual_big_quota, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

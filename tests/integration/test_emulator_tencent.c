@@ -50,7 +50,7 @@ static int teardown(void **st)
 }
 
 static json_t *call(struct fx *f, const char *svc, const char *ver,
-                    const char *action, const char *params)
+		    const char *action, const char *params)
 {
 	long status = 0;
 	json_t *j = tcclient_call(&f->c, &status, svc, ver, action, params);
@@ -64,20 +64,20 @@ static json_t *call(struct fx *f, const char *svc, const char *ver,
 /* Call and expect success; returns the Response (the body is kept in
  * *body for the caller to free). */
 static json_t *ok(struct fx *f, json_t **body, const char *svc, const char *ver,
-                  const char *action, const char *params)
+		  const char *action, const char *params)
 {
 	*body = call(f, svc, ver, action, params);
 	if (*tc_error_code(*body))
 		fail_msg(
 		    "%s: %s: %s", action, tc_error_code(*body),
 		    json_get_str(json_object_get(tc_response(*body), "Error"),
-		                 "Message", ""));
+				 "Message", ""));
 	return tc_response(*body);
 }
 
 static void expect_error(struct fx *f, const char *svc, const char *ver,
-                         const char *action, const char *params,
-                         const char *code)
+			 const char *action, const char *params,
+			 const char *code)
 {
 	json_t *j = call(f, svc, ver, action, params);
 
@@ -136,29 +136,29 @@ static void test_tc__signature_checks(void **st)
 
 	f->c.sign_secret = "wrong-key";
 	expect_error(f, DCDB, "DescribeDCDBSaleInfo", NULL,
-	             "AuthFailure.SignatureFailure");
+		     "AuthFailure.SignatureFailure");
 	f->c.sign_secret = NULL;
 	f->c.time_offset_s = -600;
 	expect_error(f, DCDB, "DescribeDCDBSaleInfo", NULL,
-	             "AuthFailure.SignatureExpire");
+		     "AuthFailure.SignatureExpire");
 	f->c.time_offset_s = 0;
 	f->c.scope_date = "2020-01-01";
 	expect_error(f, DCDB, "DescribeDCDBSaleInfo", NULL,
-	             "AuthFailure.SignatureFailure");
+		     "AuthFailure.SignatureFailure");
 	f->c.scope_date = NULL;
 	free(f->c.secret_id);
 	f->c.secret_id = xstrdup("AKIDnobody");
 	expect_error(f, DCDB, "DescribeDCDBSaleInfo", NULL,
-	             "AuthFailure.SecretIdNotFound");
+		     "AuthFailure.SecretIdNotFound");
 	free(f->c.secret_id);
 	f->c.secret_id = xstrdup(SID);
 	expect_error(f, "dcdb", "2017-03-12", "DescribeDCDBSaleInfo", NULL,
-	             "NoSuchVersion");
+		     "NoSuchVersion");
 	expect_error(f, DCDB, "DescribeNothing", NULL, "InvalidAction");
 	expect_error(f, DCDB, "DescribeDCDBInstances", "{\"Limitt\":5}",
-	             "UnknownParameter");
+		     "UnknownParameter");
 	expect_error(f, DCDB, "DescribeDCDBInstances", "{\"Limit\":500}",
-	             "InvalidParameterValue");
+		     "InvalidParameterValue");
 	expect_error(f, DCDB, "DescribeFlow", "{}", "MissingParameter");
 }
 
@@ -187,9 +187,9 @@ static void test_tc__prepaid_purchase(void **st)
 	 * order unpaid and no instance yet. */
 	set_balance(f, price - 1);
 	p = xasprintf("{\"Zones\":[\"ap-guangzhou-3\"],\"Period\":1,%s,"
-	              "\"InstanceName\":\"orders\",\"ResourceTags\":"
-	              "[{\"TagKey\":\"dcform-token\",\"TagValue\":\"tok-1\"}]}",
-	              spec);
+		      "\"InstanceName\":\"orders\",\"ResourceTags\":"
+		      "[{\"TagKey\":\"dcform-token\",\"TagValue\":\"tok-1\"}]}",
+		      spec);
 	r = ok(f, &b1, DCDB, "CreateDCDBInstance", p);
 	free(p);
 	dn = json_get_str(r, "DealName", NULL);
@@ -210,14 +210,14 @@ static void test_tc__prepaid_purchase(void **st)
 		ok(f, &b3, BILL, "PayDeals", q);
 		json_decref(b3);
 		expect_error(f, BILL, "PayDeals", q,
-		             "FailedOperation.InvalidDeal");
+			     "FailedOperation.InvalidDeal");
 		free(q);
 	}
 	assert_int_equal(balance(f), before - price);
 	l = ledger(f, "payment");
 	assert_int_equal(json_array_size(l), 1);
 	assert_int_equal(json_get_int(json_array_get(l, 0), "amount_fen", 0),
-	                 price);
+			 price);
 	json_decref(l);
 
 	/* Delivery, then status 3. */
@@ -236,22 +236,22 @@ static void test_tc__prepaid_purchase(void **st)
 		r = json_array_get(json_object_get(r, "Instances"), 0);
 		assert_int_equal(json_get_int(r, "Status", -9), 3);
 		assert_string_equal(json_get_str(r, "InstanceName", ""),
-		                    "orders");
+				    "orders");
 		assert_string_equal(
 		    json_get_str(
-		        json_array_get(json_object_get(r, "ResourceTags"), 0),
-		        "TagValue", ""),
+			json_array_get(json_object_get(r, "ResourceTags"), 0),
+			"TagValue", ""),
 		    "tok-1");
 		json_decref(b3);
 	}
 	/* Init → flow → running. */
 	{
 		char *q = xasprintf("{\"InstanceIds\":[\"%s\"],\"Params\":["
-		                    "{\"Param\":\"character_set_server\","
-		                    "\"Value\":\"utf8mb4\"},{\"Param\":"
-		                    "\"lower_case_table_names\",\"Value\":"
-		                    "\"1\"}]}",
-		                    id);
+				    "{\"Param\":\"character_set_server\","
+				    "\"Value\":\"utf8mb4\"},{\"Param\":"
+				    "\"lower_case_table_names\",\"Value\":"
+				    "\"1\"}]}",
+				    id);
 		json_t *b3, *b4;
 		char fq[64];
 
@@ -263,7 +263,7 @@ static void test_tc__prepaid_purchase(void **st)
 		assert_int_equal(json_get_int(r, "Status", -1), 2);
 		json_decref(b4);
 		expect_error(f, DCDB, "InitDCDBInstances", q,
-		             "ResourceUnavailable.BadInstanceStatus");
+			     "ResourceUnavailable.BadInstanceStatus");
 		advance(f, 5000);
 		r = ok(f, &b4, DCDB, "DescribeFlow", fq);
 		assert_int_equal(json_get_int(r, "Status", -1), 0);
@@ -285,7 +285,7 @@ static void test_tc__prepaid_purchase(void **st)
 		json_t *b3;
 
 		expect_error(f, DCDB, "DestroyDCDBInstance", q,
-		             "ResourceUnavailable.BadInstanceStatus");
+			     "ResourceUnavailable.BadInstanceStatus");
 		r = ok(f, &b3, DCDB, "IsolateDCDBInstance", p);
 		assert_int_equal(
 		    json_array_size(json_object_get(r, "SuccessInstanceIds")),
@@ -316,7 +316,7 @@ static void test_tc__postpaid_and_batches(void **st)
 	 * one of 5: 35 instances. */
 	for (i = 0; i < 4; i++) {
 		p = xasprintf("{%s,\"Count\":%d,\"InstanceName\":\"pp\"}", spec,
-		              i < 3 ? 10 : 5);
+			      i < 3 ? 10 : 5);
 		r = ok(f, &b, DCDB, "CreateHourDCDBInstance", p);
 		json_array_extend(ids, json_object_get(r, "InstanceIds"));
 		assert_true(json_get_int(r, "FlowId", 0) > 0);
@@ -332,8 +332,7 @@ static void test_tc__postpaid_and_batches(void **st)
 	json_decref(b);
 	/* One call with 30 ids. */
 	buf_puts(&q, "{\"Limit\":100,\"InstanceIds\":[");
-	json_array_foreach(ids, i, id)
-	{
+	json_array_foreach (ids, i, id) {
 		if (i >= 30)
 			break;
 		buf_printf(&q, "%s\"%s\"", i ? "," : "", json_string_value(id));
@@ -345,9 +344,9 @@ static void test_tc__postpaid_and_batches(void **st)
 	buf_release(&q);
 	/* Postpaid cannot use the prepaid destroy. */
 	p = xasprintf("{\"InstanceId\":\"%s\"}",
-	              json_string_value(json_array_get(ids, 0)));
+		      json_string_value(json_array_get(ids, 0)));
 	expect_error(f, DCDB, "DestroyDCDBInstance", p,
-	             "InvalidParameter.NotSupportedPayMode");
+		     "InvalidParameter.NotSupportedPayMode");
 	r = ok(f, &b, DCDB, "DestroyHourDCDBInstance", p);
 	json_decref(b);
 	free(p);
@@ -361,33 +360,33 @@ static void test_tc__bad_specs_and_money(void **st)
 	char *p;
 
 	expect_error(f, DCDB, "CreateDCDBInstance",
-	             "{\"Zones\":[\"ap-guangzhou-9\"],\"Period\":1,"
-	             "\"ShardMemory\":16,\"ShardStorage\":100,"
-	             "\"ShardNodeCount\":2,\"ShardCount\":2}",
-	             "InvalidParameterValue.IllegalZone");
+		     "{\"Zones\":[\"ap-guangzhou-9\"],\"Period\":1,"
+		     "\"ShardMemory\":16,\"ShardStorage\":100,"
+		     "\"ShardNodeCount\":2,\"ShardCount\":2}",
+		     "InvalidParameterValue.IllegalZone");
 	expect_error(f, DCDB, "CreateDCDBInstance",
-	             "{\"Zones\":[\"ap-guangzhou-3\"],\"Period\":1,"
-	             "\"ShardMemory\":17,\"ShardStorage\":100,"
-	             "\"ShardNodeCount\":2,\"ShardCount\":2}",
-	             "InvalidParameter.SpecNotFound");
+		     "{\"Zones\":[\"ap-guangzhou-3\"],\"Period\":1,"
+		     "\"ShardMemory\":17,\"ShardStorage\":100,"
+		     "\"ShardNodeCount\":2,\"ShardCount\":2}",
+		     "InvalidParameter.SpecNotFound");
 	expect_error(f, DCDB, "CreateDCDBInstance",
-	             "{\"Zones\":[\"ap-guangzhou-3\"],\"Period\":1,"
-	             "\"ShardMemory\":16,\"ShardStorage\":100,"
-	             "\"ShardNodeCount\":2}",
-	             "MissingParameter");
+		     "{\"Zones\":[\"ap-guangzhou-3\"],\"Period\":1,"
+		     "\"ShardMemory\":16,\"ShardStorage\":100,"
+		     "\"ShardNodeCount\":2}",
+		     "MissingParameter");
 	/* A poor account cannot pay. */
 	assert_int_equal(emuproc_admin(&out, &f->p, "POST",
-	                               "/_emulator/accounts/demo",
-	                               "{\"tencent_balance_fen\":100}"),
-	                 200);
+				       "/_emulator/accounts/demo",
+				       "{\"tencent_balance_fen\":100}"),
+			 200);
 	json_decref(out);
 	p = xasprintf("{\"Zones\":[\"ap-guangzhou-3\"],\"Period\":1,%s}", spec);
 	r = ok(f, &b, DCDB, "CreateDCDBInstance", p);
 	free(p);
 	p = xasprintf("{\"OrderIds\":[\"%s\"]}",
-	              json_get_str(r, "DealName", ""));
+		      json_get_str(r, "DealName", ""));
 	expect_error(f, BILL, "PayDeals", p,
-	             "FailedOperation.BalanceInsufficient");
+		     "FailedOperation.BalanceInsufficient");
 	free(p);
 	json_decref(b);
 	assert_int_equal(balance(f), 100);
@@ -407,7 +406,7 @@ static void test_tc__create_pays_when_it_can(void **st)
 	r = ok(f, &b, DCDB, "CreateDCDBInstance", p);
 	free(p);
 	p = xasprintf("{\"OrderIds\":[\"%s\"]}",
-	              json_get_str(r, "DealName", ""));
+		      json_get_str(r, "DealName", ""));
 	expect_error(f, BILL, "PayDeals", p, "FailedOperation.InvalidDeal");
 	free(p);
 	json_decref(b);
@@ -417,11 +416,11 @@ static void test_tc__create_pays_when_it_can(void **st)
 	assert_int_equal(json_get_int(r, "TotalCount", 0), 1);
 	assert_int_equal(
 	    json_get_int(json_array_get(json_object_get(r, "Deals"), 0),
-	                 "Status", 0),
+			 "Status", 0),
 	    2);
 	assert_int_equal(
 	    strlen(json_get_str(json_array_get(json_object_get(r, "Deals"), 0),
-	                        "CreateTime", "")),
+				"CreateTime", "")),
 	    19);
 	json_decref(b);
 	/* Orders placed outside the window are not listed. */
@@ -431,13 +430,13 @@ static void test_tc__create_pays_when_it_can(void **st)
 	assert_int_equal(json_get_int(r, "TotalCount", 0), 0);
 	json_decref(b);
 	expect_error(f, BILL, "DescribeDealsByCond",
-	             "{\"StartTime\":\"yesterday\",\"EndTime\":"
-	             "\"2020-02-01 00:00:00\",\"Limit\":10}",
-	             "InvalidParameterValue");
+		     "{\"StartTime\":\"yesterday\",\"EndTime\":"
+		     "\"2020-02-01 00:00:00\",\"Limit\":10}",
+		     "InvalidParameterValue");
 	l = ledger(f, "payment");
 	assert_int_equal(json_array_size(l), 1);
 	assert_int_equal(balance(f), before - json_get_int(json_array_get(l, 0),
-	                                                   "amount_fen", 0));
+							   "amount_fen", 0));
 	json_decref(l);
 }
 
@@ -455,17 +454,17 @@ static void test_tc__modify_upgrade_renew(void **st)
 	json_decref(b);
 	advance(f, 5000);
 	q = xasprintf("{\"InstanceIds\":[\"%s\"],\"Params\":[{\"Param\":"
-	              "\"character_set_server\",\"Value\":\"utf8\"},"
-	              "{\"Param\":\"lower_case_table_names\",\"Value\":"
-	              "\"0\"}]}",
-	              id);
+		      "\"character_set_server\",\"Value\":\"utf8\"},"
+		      "{\"Param\":\"lower_case_table_names\",\"Value\":"
+		      "\"0\"}]}",
+		      id);
 	ok(f, &b, DCDB, "InitDCDBInstances", q);
 	json_decref(b);
 	free(q);
 	advance(f, 5000);
 
 	p = xasprintf("{\"InstanceId\":\"%s\",\"InstanceName\":\"renamed\"}",
-	              id);
+		      id);
 	ok(f, &b, DCDB, "ModifyDBInstanceName", p);
 	json_decref(b);
 	free(p);
@@ -474,8 +473,8 @@ static void test_tc__modify_upgrade_renew(void **st)
 	json_decref(b);
 	free(p);
 	p = xasprintf("{\"Product\":\"dcdb\",\"InstanceId\":\"%s\","
-	              "\"SecurityGroupIds\":[\"sg-1\",\"sg-2\"]}",
-	              id);
+		      "\"SecurityGroupIds\":[\"sg-1\",\"sg-2\"]}",
+		      id);
 	ok(f, &b, DCDB, "ModifyDBInstanceSecurityGroups", p);
 	json_decref(b);
 	free(p);
@@ -485,18 +484,18 @@ static void test_tc__modify_upgrade_renew(void **st)
 	json_decref(b);
 	free(p);
 	p = xasprintf("{\"InstanceId\":\"%s\",\"VpcId\":\"vpc-abc\","
-	              "\"SubnetId\":\"subnet-abc\"}",
-	              id);
+		      "\"SubnetId\":\"subnet-abc\"}",
+		      id);
 	r = ok(f, &b, DCDB, "ModifyInstanceNetwork", p);
 	assert_true(json_get_int(r, "FlowId", 0) > 0);
 	json_decref(b);
 	free(p);
 	p = xasprintf("{\"InstanceId\":\"%s\",\"UpgradeType\":\"ADD\","
-	              "\"AddShardConfig\":{\"ShardCount\":2,"
-	              "\"ShardMemory\":16,\"ShardStorage\":100}}",
-	              id);
+		      "\"AddShardConfig\":{\"ShardCount\":2,"
+		      "\"ShardMemory\":16,\"ShardStorage\":100}}",
+		      id);
 	expect_error(f, DCDB, "UpgradeDCDBInstance", p,
-	             "InvalidParameter.NotSupportedPayMode");
+		     "InvalidParameter.NotSupportedPayMode");
 	ok(f, &b, DCDB, "UpgradeHourDCDBInstance", p);
 	json_decref(b);
 	free(p);
@@ -509,8 +508,8 @@ static void test_tc__modify_upgrade_renew(void **st)
 	assert_string_equal(json_get_str(r, "PayMode", ""), "postpaid");
 	json_decref(b);
 	expect_error(f, DCDB, "RenewDCDBInstance",
-	             "{\"InstanceId\":\"nope\",\"Period\":1}",
-	             "ResourceNotFound.InstanceNotFound");
+		     "{\"InstanceId\":\"nope\",\"Period\":1}",
+		     "ResourceNotFound.InstanceNotFound");
 	in = NULL;
 	q = xasprintf("{\"InstanceIds\":[\"%s\"]}", id);
 	r = ok(f, &b, DCDB, "IsolateHourDCDBInstance", q);
@@ -537,13 +536,13 @@ static void test_tc__not_certified(void **st)
 	char *p;
 
 	assert_int_equal(emuproc_admin(&out, &f->p, "POST",
-	                               "/_emulator/accounts/demo",
-	                               "{\"real_name_verified\":false}"),
-	                 200);
+				       "/_emulator/accounts/demo",
+				       "{\"real_name_verified\":false}"),
+			 200);
 	json_decref(out);
 	p = xasprintf("{%s}", spec);
 	expect_error(f, DCDB, "CreateHourDCDBInstance", p,
-	             "UnauthorizedOperation.NotCertification");
+		     "UnauthorizedOperation.NotCertification");
 	free(p);
 }
 
@@ -551,19 +550,19 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_tc__signature_checks, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_tc__prepaid_purchase, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_tc__postpaid_and_batches,
-	                                    setup, teardown),
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tc__bad_specs_and_money, setup,
-	                                    teardown),
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_tc__create_pays_when_it_can,
-	                                    setup, teardown),
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tc__modify_upgrade_renew,
-	                                    setup, teardown),
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tc__not_certified, setup,
-	                                    teardown),
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

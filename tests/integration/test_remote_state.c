@@ -42,8 +42,7 @@ struct fx {
 	char file_url[128];
 };
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-		  struct FTW *f)
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
 	(void)sb;
 	(void)flag;
@@ -108,8 +107,8 @@ static int setup(void **state)
 	repo = xasprintf("%s/srv/state.git", f->dir);
 	mkdir(srv, 0700);
 	{
-		const char *argv[] = {"git", "init", "-q", "--bare", repo,
-				      NULL};
+		const char *argv[] = {"git",	"init", "-q",
+				      "--bare", repo,	NULL};
 
 		if (run(argv) != 0)
 			return -1;
@@ -118,10 +117,15 @@ static int setup(void **state)
 	base = xasprintf("--base-path=%s", srv);
 	port_arg = xasprintf("--port=%d", port);
 	{
-		const char *argv[] = {"git", "daemon", "--export-all",
-				      "--enable=receive-pack", base,
-				      "--listen=127.0.0.1", port_arg,
-				      "--reuseaddr", NULL};
+		const char *argv[] = {"git",
+				      "daemon",
+				      "--export-all",
+				      "--enable=receive-pack",
+				      base,
+				      "--listen=127.0.0.1",
+				      port_arg,
+				      "--reuseaddr",
+				      NULL};
 
 		if (posix_spawnp(&f->daemon, "git", NULL, NULL,
 				 (char *const *)argv, environ) != 0)
@@ -129,8 +133,8 @@ static int setup(void **state)
 	}
 	for (i = 0; i < 200 && !can_connect(port); i++)
 		usleep(50000);
-	snprintf(f->git_url, sizeof(f->git_url),
-		 "git://127.0.0.1:%d/state.git", port);
+	snprintf(f->git_url, sizeof(f->git_url), "git://127.0.0.1:%d/state.git",
+		 port);
 	snprintf(f->file_url, sizeof(f->file_url), "file://%s", repo);
 	free(srv);
 	free(repo);
@@ -181,9 +185,8 @@ static void lock_race(const char *top, const char *url)
 			close(go[1]);
 			if (read(go[0], &c, 1) < 0)
 				_exit(5);
-			if (state_lock_acquire_backend(&lk, wd, be, NULL,
-						       "apply", 60000,
-						       &e) < 0) {
+			if (state_lock_acquire_backend(
+				&lk, wd, be, NULL, "apply", 60000, &e) < 0) {
 				fprintf(stderr, "child %d: %s\n", i, e.msg);
 				_exit(4);
 			}
@@ -235,8 +238,7 @@ static void write_race(const char *top, const char *url)
 	assert_int_equal(state_store_open_backend(&st, wd0, NULL, be, &e), 0);
 	doc = json_pack("{s:i,s:s,s:i,s:{},s:{}}", "format_version", 1,
 			"lineage", "L", "serial", 1, "resources", "outputs");
-	assert_int_equal(state_store_write(st, doc, NULL, "seed", base, &e),
-			 0);
+	assert_int_equal(state_store_write(st, doc, NULL, "seed", base, &e), 0);
 	json_decref(doc);
 	assert_int_equal(pipe(go), 0);
 	assert_int_equal(pipe(ready), 0);
@@ -250,7 +252,8 @@ static void write_race(const char *top, const char *url)
 			int ret;
 
 			close(go[1]);
-			if (state_store_open_backend(&s, wd, NULL, be, &e) < 0 ||
+			if (state_store_open_backend(&s, wd, NULL, be, &e) <
+				0 ||
 			    state_store_read(s, &d, tip, &e) < 0 ||
 			    strcmp(tip, base)) {
 				fprintf(stderr, "writer %d: read: %s\n", i,
@@ -305,10 +308,10 @@ static void write_race(const char *top, const char *url)
 		assert_int_equal(state_repo_open(&repo, wd0, &e), 0);
 		assert_int_equal(state_backend_parse(&sb, be, wd0, &e), 0);
 		git_oid_fromstr(&stale, base);
-		assert_int_equal(state_remote_push_cas(repo, &sb,
-						       "refs/dcform/cache/default",
-						       "refs/heads/dcform-state",
-						       &stale, &actual, &e),
+		assert_int_equal(state_remote_push_cas(
+				     repo, &sb, "refs/dcform/cache/default",
+				     "refs/heads/dcform-state", &stale, &actual,
+				     &e),
 				 DCF_ECONFLICT);
 		assert_false(git_oid_is_zero(&actual));
 		state_backend_release(&sb);
@@ -389,16 +392,15 @@ static void test_remote_state__killed_holder(void **state)
 	assert_string_equal(json_get_str(h, "operation", ""), "apply");
 	snprintf(id, sizeof(id), "%s", json_get_str(h, "id", ""));
 	json_decref(h);
-	assert_int_equal(state_lock_acquire_backend(&lk, wb, be, NULL, "apply",
-						    500, &e),
-			 DCF_ELOCKED);
+	assert_int_equal(
+	    state_lock_acquire_backend(&lk, wb, be, NULL, "apply", 500, &e),
+	    DCF_ELOCKED);
 	assert_non_null(strstr(e.msg, id));
 	assert_non_null(strstr(e.msg, "(apply)"));
 	assert_int_equal(state_lock_force_backend(wb, be, NULL, id, NULL, &e),
 			 0);
-	assert_int_equal(state_lock_acquire_backend(&lk, wb, be, NULL, "apply",
-						    0, &e),
-			 0);
+	assert_int_equal(
+	    state_lock_acquire_backend(&lk, wb, be, NULL, "apply", 0, &e), 0);
 	assert_int_equal(state_lock_release_checked(lk, &e), 0);
 	json_decref(be);
 	free(wa);
@@ -408,15 +410,14 @@ static void test_remote_state__killed_holder(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-			test_remote_state__git_daemon_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_remote_state__git_daemon_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_remote_state__file_lock_and_write, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_remote_state__killed_holder, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote_state__git_daemon_lock,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote_state__git_daemon_write,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_remote_state__file_lock_and_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote_state__killed_holder,
+					    setup, teardown),
 	};
 	int rc;
 

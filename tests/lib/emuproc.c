@@ -31,7 +31,7 @@ static int read_first_line(int fd, struct buf *line)
 	char c;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		int64_t left = deadline - time_mono_ms();
 		ssize_t n;
 
@@ -60,7 +60,7 @@ int emuproc_start(struct emuproc *p, const char *const *extra_args)
 	size_t n = 0, alloc = 0, i;
 	struct buf line = BUF_INIT;
 	const char *url;
-	int fds[2] = { -1, -1 };
+	int fds[2] = {-1, -1};
 	int ret = -1;
 
 	memset(p, 0, sizeof(*p));
@@ -144,7 +144,7 @@ int emuproc_stop(struct emuproc *p)
 			goto out;
 		if (time_mono_ms() > deadline) {
 			fprintf(stderr, "emuproc: no exit after SIGTERM, "
-				"killing\n");
+					"killing\n");
 			kill(p->pid, SIGKILL);
 			waitpid(p->pid, &status, 0);
 			goto out;

@@ -19,9 +19,9 @@
 
 struct emuproc {
 	pid_t pid;
-	int out_fd;      /* read end of the emulator's stdout */
+	int out_fd; /* read end of the emulator's stdout */
 	int port;
-	char url[64];    /* "http://127.0.0.1:PORT", no trailing slash */
+	char url[64]; /* "http://127.0.0.1:PORT", no trailing slash */
 };
 
 /*

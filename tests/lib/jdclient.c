@@ -13,8 +13,8 @@
 #include "providers/jdcloud/jdcloud2.h"
 
 void jdclient_init(struct jdclient *c, const char *endpoint,
-                   const char *access_key, const char *secret_key,
-                   const char *region)
+		   const char *access_key, const char *secret_key,
+		   const char *region)
 {
 	memset(c, 0, sizeof(*c));
 	c->endpoint = xstrdup(endpoint);
@@ -89,8 +89,8 @@ static char *encode_path(const char *path, int keep_colon)
 }
 
 int jdclient_call(struct jdresp *out, struct jdclient *c, const char *service,
-                  const char *method, const char *path, const char *query,
-                  const char *body)
+		  const char *method, const char *path, const char *query,
+		  const char *body)
 {
 	char *sign_path = encode_path(path, c->sign_raw_colon);
 	char *send_path = encode_path(path, c->send_raw_colon);
@@ -114,7 +114,7 @@ int jdclient_call(struct jdresp *out, struct jdclient *c, const char *service,
 	hs[1] = (struct sig_header){"host", host};
 	hs[2] = (struct sig_header){"x-jdcloud-date", datetime};
 	hs[3] = (struct sig_header){"x-jdcloud-nonce",
-	                            c->fixed_nonce ? c->fixed_nonce : nonce};
+				    c->fixed_nonce ? c->fixed_nonce : nonce};
 	memset(&s, 0, sizeof(s));
 	s.access_key = c->access_key;
 	s.secret_key = c->sign_secret ? c->sign_secret : c->secret_key;
@@ -151,7 +151,7 @@ int jdclient_call(struct jdresp *out, struct jdclient *c, const char *service,
 			sent_body[strlen(sent_body) - 1] ^= 1;
 	}
 	url = xasprintf("%s%s%s%s", c->endpoint, send_path,
-	                query && *query ? "?" : "", query ? query : "");
+			query && *query ? "?" : "", query ? query : "");
 	cu = curl_easy_init();
 	curl_easy_setopt(cu, CURLOPT_URL, url);
 	curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, method);
@@ -165,7 +165,7 @@ int jdclient_call(struct jdresp *out, struct jdclient *c, const char *service,
 	if (sent_body) {
 		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, sent_body);
 		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE,
-		                 (long)strlen(sent_body));
+				 (long)strlen(sent_body));
 	}
 	hl = curl_slist_append(hl, "Content-Type: application/json");
 	hl = curl_slist_append(hl, "Accept: application/json");
@@ -177,7 +177,7 @@ int jdclient_call(struct jdresp *out, struct jdclient *c, const char *service,
 	hl = curl_slist_append(hl, h);
 	free(h);
 	h = xasprintf("x-jdcloud-nonce: %s",
-	              c->fixed_nonce ? c->fixed_nonce : nonce);
+		      c->fixed_nonce ? c->fixed_nonce : nonce);
 	hl = curl_slist_append(hl, h);
 	free(h);
 	h = xasprintf("Authorization: %s", auth);

@@ -21,26 +21,26 @@ struct jdclient {
 	char *secret_key;
 	char *region; /* default regionId for jdclient_path() users */
 	/* Knobs for verifier tests (all off after jdclient_init): */
-	int64_t time_offset_s;     /* added to the clock when signing */
+	int64_t time_offset_s;	   /* added to the clock when signing */
 	const char *fixed_nonce;   /* this nonce instead of a fresh one */
 	const char *sign_secret;   /* sign with this secret instead */
 	const char *scope_service; /* put this service in the scope */
-	int sign_raw_colon;        /* sign ':' unencoded (send %3A) */
-	int send_raw_colon;        /* send ':' unencoded (sign %3A) */
-	int tamper_body;           /* sign the body, send one changed byte */
+	int sign_raw_colon;	   /* sign ':' unencoded (send %3A) */
+	int send_raw_colon;	   /* send ':' unencoded (sign %3A) */
+	int tamper_body;	   /* sign the body, send one changed byte */
 };
 
 struct jdresp {
-	long status;         /* HTTP status, 0 on transport failure */
-	char *body;          /* raw body (NUL-terminated) */
-	json_t *json;        /* parsed body or NULL */
+	long status;	     /* HTTP status, 0 on transport failure */
+	char *body;	     /* raw body (NUL-terminated) */
+	json_t *json;	     /* parsed body or NULL */
 	char request_id[64]; /* x-jdcloud-request-id header */
 };
 
 /* Copies the strings; region may be NULL ("cn-north-1"). */
 void jdclient_init(struct jdclient *c, const char *endpoint,
-                   const char *access_key, const char *secret_key,
-                   const char *region);
+		   const char *access_key, const char *secret_key,
+		   const char *region);
 void jdclient_release(struct jdclient *c);
 
 /*
@@ -52,8 +52,8 @@ void jdclient_release(struct jdclient *c);
  * Returns 0 (any HTTP status) or -1 on a transport failure; release out.
  */
 int jdclient_call(struct jdresp *out, struct jdclient *c, const char *service,
-                  const char *method, const char *path, const char *query,
-                  const char *body);
+		  const char *method, const char *path, const char *query,
+		  const char *body);
 void jdresp_release(struct jdresp *r);
 
 /* Borrowed "result" of a success, or NULL. */

@@ -12,8 +12,8 @@
 #include "providers/tencentcloud/tc3.h"
 
 void tcclient_init(struct tcclient *c, const char *endpoint,
-                   const char *secret_id, const char *secret_key,
-                   const char *region)
+		   const char *secret_id, const char *secret_key,
+		   const char *region)
 {
 	memset(c, 0, sizeof(*c));
 	c->endpoint = xstrdup(endpoint);
@@ -37,8 +37,8 @@ static size_t collect(char *p, size_t sz, size_t n, void *ud)
 }
 
 json_t *tcclient_call(struct tcclient *c, long *status, const char *service,
-                      const char *version, const char *action,
-                      const char *params)
+		      const char *version, const char *action,
+		      const char *params)
 {
 	const char *body = params ? params : "{}";
 	const char *host = strstr(c->endpoint, "://");
@@ -115,5 +115,5 @@ json_t *tc_response(const json_t *body)
 const char *tc_error_code(const json_t *body)
 {
 	return json_get_str(json_object_get(tc_response(body), "Error"), "Code",
-	                    "");
+			    "");
 }

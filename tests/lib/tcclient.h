@@ -16,12 +16,12 @@ struct tcclient {
 	/* Knobs for verifier tests (off after tcclient_init): */
 	int64_t time_offset_s;
 	const char *sign_secret; /* sign with this key instead */
-	const char *scope_date;  /* put this date in the scope */
+	const char *scope_date;	 /* put this date in the scope */
 };
 
 void tcclient_init(struct tcclient *c, const char *endpoint,
-                   const char *secret_id, const char *secret_key,
-                   const char *region);
+		   const char *secret_id, const char *secret_key,
+		   const char *region);
 void tcclient_release(struct tcclient *c);
 
 /*
@@ -30,8 +30,8 @@ void tcclient_release(struct tcclient *c);
  * and the HTTP status in *status.
  */
 json_t *tcclient_call(struct tcclient *c, long *status, const char *service,
-                      const char *version, const char *action,
-                      const char *params);
+		      const char *version, const char *action,
+		      const char *params);
 
 /* Borrowed "Response" of a body; its Error.Code or "" when none. */
 json_t *tc_response(const json_t *body);

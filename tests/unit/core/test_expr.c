@@ -74,9 +74,8 @@ static char *eval(const char *json, int tpl, size_t *unknown)
 	json_t *v = J(json), *out = NULL;
 	struct err e = ERR_INIT;
 	char *s;
-	int ret = tpl ? expr_substitute(&out, v, lookup, NULL, "p", unknown,
-					&e) :
-		expr_eval(&out, v, lookup, NULL, "p", unknown, &e);
+	int ret = tpl ? expr_substitute(&out, v, lookup, NULL, "p", unknown, &e)
+		      : expr_eval(&out, v, lookup, NULL, "p", unknown, &e);
 
 	json_decref(v);
 	if (ret < 0)
@@ -105,9 +104,12 @@ static void test_expr__parse_forms(void **state)
 	struct err e = ERR_INIT;
 
 	(void)state;
-	assert_int_equal(expr_parse(&r, "a-${var.x}-${env.HOME}-${each.key}"
+	assert_int_equal(expr_parse(&r,
+				    "a-${var.x}-${env.HOME}-${each.key}"
 				    "${each.value.a.b}${db.id}${vif[k1].vlan}"
-				    "${x[each.key].id}$${lit}", "p", &e), 0);
+				    "${x[each.key].id}$${lit}",
+				    "p", &e),
+			 0);
 	assert_int_equal(r.n, 7);
 	assert_int_equal(r.v[0].kind, EXPR_VAR);
 	assert_string_equal(r.v[0].name, "x");
@@ -163,11 +165,15 @@ static void test_expr__eval(void **state)
 	/* Resource keys from each.key. */
 	expect("\"${gw[each.key].id}\"", 0, "\"${gw[k1].id}\"", 1);
 	/* Errors name the path. */
-	expect("{\"x\":\"a-${var.m}\"}", 0, "ERROR p.x: ${var.m} cannot be "
-	       "part of a string: it is a map; use it as the whole value", 0);
+	expect("{\"x\":\"a-${var.m}\"}", 0,
+	       "ERROR p.x: ${var.m} cannot be "
+	       "part of a string: it is a map; use it as the whole value",
+	       0);
 	expect("[\"${var.boom}\"]", 0, "ERROR p[0]: boom", 0);
-	expect("\"${\"", 0, "ERROR p: unterminated '${' in '${': close it "
-	       "with '}' or write '$${' for a literal '${'", 0);
+	expect("\"${\"", 0,
+	       "ERROR p: unterminated '${' in '${': close it "
+	       "with '}' or write '$${' for a literal '${'",
+	       0);
 }
 
 static void test_expr__substitute_keeps_templates(void **state)
@@ -199,7 +205,7 @@ static void test_expr__resolve(void **state)
 
 	(void)state;
 	assert_string_equal(s, "{\"a\":\"bgw-1\",\"b\":\"x-${gw[red].id}\","
-			    "\"c\":\"${lit}\"}");
+			       "\"c\":\"${lit}\"}");
 	assert_int_equal(unknown, 1);
 	free(s);
 	json_decref(out);
@@ -235,11 +241,11 @@ static void test_expr__collect(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_expr__parse_forms),
-		cmocka_unit_test(test_expr__eval),
-		cmocka_unit_test(test_expr__substitute_keeps_templates),
-		cmocka_unit_test(test_expr__resolve),
-		cmocka_unit_test(test_expr__collect),
+	    cmocka_unit_test(test_expr__parse_forms),
+	    cmocka_unit_test(test_expr__eval),
+	    cmocka_unit_test(test_expr__substitute_keeps_templates),
+	    cmocka_unit_test(test_expr__resolve),
+	    cmocka_unit_test(test_expr__collect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

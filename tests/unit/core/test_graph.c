@@ -20,8 +20,8 @@ static char *order_text(const struct graph *g, int reverse)
 	struct buf b = BUF_INIT;
 	struct err e = ERR_INIT;
 	size_t *o, i;
-	int ret = reverse ? graph_toposort_reverse(g, &o, &e) :
-		graph_toposort(g, &o, &e);
+	int ret = reverse ? graph_toposort_reverse(g, &o, &e)
+			  : graph_toposort(g, &o, &e);
 
 	if (ret < 0)
 		return xstrdup(e.msg);
@@ -49,8 +49,8 @@ static void test_graph__toposort_stable(void **state)
 	assert_int_equal(g.nodes[graph_find(&g, "vif")].n_deps, 2);
 	assert_int_equal(graph_find(&g, "nope"), (size_t)-1);
 	/* Edge targets follow insertions that shift indexes. */
-	assert_string_equal(g.nodes[g.nodes[graph_find(&g, "vif")].deps[0].to]
-			    .name, "line");
+	assert_string_equal(
+	    g.nodes[g.nodes[graph_find(&g, "vif")].deps[0].to].name, "line");
 	s = order_text(&g, 0);
 	assert_string_equal(s, "a_first db gw line vif route");
 	free(s);
@@ -98,9 +98,10 @@ static void test_graph__dot(void **state)
 	(void)state;
 	graph_add_edge(&g, "gw[\"b\"]", "line", NULL);
 	graph_to_dot(&g, &b);
-	assert_string_equal(b.ptr, "digraph dcform {\n\trankdir = \"RL\";\n"
-			    "\tnode [shape = box];\n\t\"gw[\\\"b\\\"]\";\n"
-			    "\t\"line\";\n\t\"gw[\\\"b\\\"]\" -> \"line\";\n}\n");
+	assert_string_equal(
+	    b.ptr, "digraph dcform {\n\trankdir = \"RL\";\n"
+		   "\tnode [shape = box];\n\t\"gw[\\\"b\\\"]\";\n"
+		   "\t\"line\";\n\t\"gw[\\\"b\\\"]\" -> \"line\";\n}\n");
 	buf_release(&b);
 	graph_release(&g);
 }
@@ -108,9 +109,9 @@ static void test_graph__dot(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_graph__toposort_stable),
-		cmocka_unit_test(test_graph__cycles),
-		cmocka_unit_test(test_graph__dot),
+	    cmocka_unit_test(test_graph__toposort_stable),
+	    cmocka_unit_test(test_graph__cycles),
+	    cmocka_unit_test(test_graph__dot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,8 +82,7 @@ static char *render(struct fixture *f, const struct diags *d)
 			file += dl;
 		buf_printf(&b, "%s:%d:%d: %s%s%s%s\n", file, x->line, x->col,
 			   x->severity == DIAG_WARNING ? "warning: " : "",
-			   x->path ? x->path : "", x->path ? ": " : "",
-			   x->msg);
+			   x->path ? x->path : "", x->path ? ": " : "", x->msg);
 	}
 	return buf_detach(&b, NULL);
 }
@@ -96,20 +95,24 @@ static void test_manifest__merge_for_each_and_vars(void **state)
 	struct manifest m;
 	struct diags d = DIAGS_INIT;
 	struct err e = ERR_INIT;
-	const char *vars[] = { "env=from-cli" };
-	const char *files[] = { NULL };
-	struct manifest_opts o = { .vars = vars, .n_vars = 1,
-				   .var_files = files, .n_var_files = 1,
-				   .getenv = fake_env };
+	const char *vars[] = {"env=from-cli"};
+	const char *files[] = {NULL};
+	struct manifest_opts o = {.vars = vars,
+				  .n_vars = 1,
+				  .var_files = files,
+				  .n_var_files = 1,
+				  .getenv = fake_env};
 	const struct manifest_resource *r;
 	char *vf = fs_join(f->dir, "x.vars"), *msgs;
 	struct buf b = BUF_INIT;
 
 	files[0] = vf;
-	buf_printf(&b, "%svariables:\n  env: { default: dflt }\n"
+	buf_printf(&b,
+		   "%svariables:\n  env: { default: dflt }\n"
 		   "  count: { type: number, default: 1 }\n"
 		   "  zone: { default: z1 }\n"
-		   "  gws: { type: list, default: [blue, green] }\n", PROV);
+		   "  gws: { type: list, default: [blue, green] }\n",
+		   PROV);
 	put(f, "a.yaml", b.ptr);
 	put(f, "x.vars", "zone: from-file\nenv: from-file\n");
 	put(f, "b.yml",
@@ -179,8 +182,8 @@ static void test_manifest__merge_for_each_and_vars(void **state)
 	assert_null(manifest_find(&m, "gw"));
 	/* Positions survive the merge. */
 	{
-		const struct srcpos *p = srcmap_get(
-			&m.src, "resources.route.properties.bgw_id");
+		const struct srcpos *p =
+		    srcmap_get(&m.src, "resources.route.properties.bgw_id");
 
 		assert_non_null(p);
 		assert_true(str_ends_with(p->file, "/b.yml"));
@@ -200,7 +203,7 @@ static void test_manifest__errors(void **state)
 	struct manifest m;
 	struct diags d = DIAGS_INIT;
 	struct err e = ERR_INIT;
-	struct manifest_opts o = { .getenv = fake_env };
+	struct manifest_opts o = {.getenv = fake_env};
 	char *msgs, *want;
 
 	put(f, "a.yaml",
@@ -208,7 +211,8 @@ static void test_manifest__errors(void **state)
 	    "resources:\n"
 	    "  gw:\n"
 	    "    type: jdcloud_dc_bgw\n"
-	    "    properties: { name: \"${gw.name}\", description: \"${var.x}\" }\n");
+	    "    properties: { name: \"${gw.name}\", description: \"${var.x}\" "
+	    "}\n");
 	put(f, "b.yaml",
 	    "resources:\n"
 	    "  gw:\n"
@@ -220,14 +224,15 @@ static void test_manifest__errors(void **state)
 	assert_int_equal(manifest_load(&m, f->dir, &o, &d, &e), DCF_EINVALID);
 	msgs = render(f, &d);
 	want = xasprintf(
-		"a.yaml:6:26: resources.gw.properties.name: resource 'gw' "
-		"refers to itself\n"
-		"a.yaml:6:53: resources.gw.properties.description: unknown "
-		"variable 'x'\n"
-		"b.yaml:2:3: resources.gw: resource 'gw' is defined twice "
-		"(first at %s/a.yaml:4:3)\n"
-		"b.yaml:7:26: resources.r2.properties.name: jdcloud_dc_bgw 'gw' "
-		"has no attribute 'nam'; did you mean 'name'?\n", f->dir);
+	    "a.yaml:6:26: resources.gw.properties.name: resource 'gw' "
+	    "refers to itself\n"
+	    "a.yaml:6:53: resources.gw.properties.description: unknown "
+	    "variable 'x'\n"
+	    "b.yaml:2:3: resources.gw: resource 'gw' is defined twice "
+	    "(first at %s/a.yaml:4:3)\n"
+	    "b.yaml:7:26: resources.r2.properties.name: jdcloud_dc_bgw 'gw' "
+	    "has no attribute 'nam'; did you mean 'name'?\n",
+	    f->dir);
 	assert_string_equal(msgs, want);
 	free(want);
 	free(msgs);
@@ -257,31 +262,33 @@ static void test_manifest__missing_dir(void **state)
 static void test_manifest__text_settings_and_redaction(void **state)
 {
 	const char *text =
-		"variables:\n"
-		"  region: { default: cn-east-2 }\n"
-		"  secret: { default: \"Not A Region\", sensitive: true }\n"
-		"providers:\n"
-		"  tencentcloud: { region: \"${var.secret}\" }\n"
-		"  jdcloud: { region: \"${var.region}\", endpoint: "
-		"\"http://127.0.0.1:${env.PORT_UNSET}\" }\n"
-		"resources:\n"
-		"  gw:\n"
-		"    type: jdcloud_dc_bgw\n"
-		"    properties: { name: gw }\n";
+	    "variables:\n"
+	    "  region: { default: cn-east-2 }\n"
+	    "  secret: { default: \"Not A Region\", sensitive: true }\n"
+	    "providers:\n"
+	    "  tencentcloud: { region: \"${var.secret}\" }\n"
+	    "  jdcloud: { region: \"${var.region}\", endpoint: "
+	    "\"http://127.0.0.1:${env.PORT_UNSET}\" }\n"
+	    "resources:\n"
+	    "  gw:\n"
+	    "    type: jdcloud_dc_bgw\n"
+	    "    properties: { name: gw }\n";
 	struct manifest m;
 	struct diags d = DIAGS_INIT;
-	struct manifest_opts o = { .getenv = fake_env };
+	struct manifest_opts o = {.getenv = fake_env};
 	size_t i;
 
 	(void)state;
-	assert_int_equal(manifest_load_text(&m, "t.yaml", text, strlen(text),
-					    &o, &d), DCF_EINVALID);
-	assert_string_equal(json_string_value(json_path_get(
-		m.providers, "jdcloud.region")), "cn-east-2");
+	assert_int_equal(
+	    manifest_load_text(&m, "t.yaml", text, strlen(text), &o, &d),
+	    DCF_EINVALID);
+	assert_string_equal(
+	    json_string_value(json_path_get(m.providers, "jdcloud.region")),
+	    "cn-east-2");
 	/* An unset environment variable keeps its template. */
-	assert_string_equal(json_string_value(json_path_get(
-		m.providers, "jdcloud.endpoint")),
-		"http://127.0.0.1:${env.PORT_UNSET}");
+	assert_string_equal(
+	    json_string_value(json_path_get(m.providers, "jdcloud.endpoint")),
+	    "http://127.0.0.1:${env.PORT_UNSET}");
 	assert_int_equal(d.n, 2);
 	assert_int_equal(d.v[1].severity, DIAG_WARNING);
 	assert_int_equal(d.v[1].line, 6);
@@ -320,15 +327,14 @@ static void test_manifest__diags_sort_uniq(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-			test_manifest__merge_for_each_and_vars, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(test_manifest__errors, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_manifest__missing_dir,
-						setup, teardown),
-		cmocka_unit_test(test_manifest__text_settings_and_redaction),
-		cmocka_unit_test(test_manifest__diags_sort_uniq),
+	    cmocka_unit_test_setup_teardown(
+		test_manifest__merge_for_each_and_vars, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__errors, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__missing_dir, setup,
+					    teardown),
+	    cmocka_unit_test(test_manifest__text_settings_and_redaction),
+	    cmocka_unit_test(test_manifest__diags_sort_uniq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,26 +21,38 @@
 
 /* ---- the fake cloud ------------------------------------------------- */
 
-static json_t *cloud;      /* id → {name, size, token, ready_polls} */
-static int creates;        /* create calls that made an object */
+static json_t *cloud;	       /* id → {name, size, token, ready_polls} */
+static int creates;	       /* create calls that made an object */
 static int crash_after_create; /* next create errors after creating */
-static int wait_polls;     /* polls a wait needs before done */
+static int wait_polls;	       /* polls a wait needs before done */
 static int never_ready;
 static int seq;
 
 static int fake_configure(void **out, const json_t *c, struct http_engine *h,
 			  struct err *e)
 {
-	(void)c; (void)h; (void)e;
+	(void)c;
+	(void)h;
+	(void)e;
 	*out = xstrdup("ctx");
 	return 0;
 }
-static void fake_free(void *ctx) { free(ctx); }
-static const char *fake_region(void *ctx) { (void)ctx; return "r1"; }
+static void fake_free(void *ctx)
+{
+	free(ctx);
+}
+static const char *fake_region(void *ctx)
+{
+	(void)ctx;
+	return "r1";
+}
 
 static const struct provider fake_provider = {
-	.version = PROVIDER_VERSION, .name = "fake",
-	.configure = fake_configure, .free = fake_free, .region = fake_region,
+    .version = PROVIDER_VERSION,
+    .name = "fake",
+    .configure = fake_configure,
+    .free = fake_free,
+    .region = fake_region,
 };
 
 static int fake_read_many(void *ctx, const char *region, const json_t *ids,
@@ -48,16 +60,18 @@ static int fake_read_many(void *ctx, const char *region, const json_t *ids,
 {
 	size_t i;
 	json_t *id;
-	(void)ctx; (void)region; (void)e;
+	(void)ctx;
+	(void)region;
+	(void)e;
 	*out = json_object();
-	json_array_foreach(ids, i, id) {
+	json_array_foreach (ids, i, id) {
 		json_t *o = json_object_get(cloud, json_string_value(id));
 		if (o)
-			json_object_set_new(*out, json_string_value(id),
-					    json_pack("{s:O,s:O}", "name",
-						      json_object_get(o, "name"),
-						      "size",
-						      json_object_get(o, "size")));
+			json_object_set_new(
+			    *out, json_string_value(id),
+			    json_pack("{s:O,s:O}", "name",
+				      json_object_get(o, "name"), "size",
+				      json_object_get(o, "size")));
 	}
 	return 0;
 }
@@ -67,8 +81,10 @@ static int fake_find(void *ctx, const char *region, const char *token,
 {
 	const char *id;
 	json_t *o;
-	(void)ctx; (void)region; (void)e;
-	json_object_foreach(cloud, id, o)
+	(void)ctx;
+	(void)region;
+	(void)e;
+	json_object_foreach (cloud, id, o)
 		if (!strcmp(json_get_str(o, "token", ""), token)) {
 			*out_id = xstrdup(id);
 			*out_attrs = NULL;
@@ -100,14 +116,12 @@ static int fake_run(void *ctx, struct step_run *run, struct err *e)
 	(void)ctx;
 	if (!strcmp(kind, "create")) {
 		char *id = xasprintf("f-%d", ++seq);
-		json_object_set_new(cloud, id,
-				    json_pack("{s:O,s:O,s:s,s:i}", "name",
-					      json_object_get(run->desired,
-							      "name"),
-					      "size",
-					      json_object_get(run->desired,
-							      "size"),
-					      "token", run->token, "polls", 0));
+		json_object_set_new(
+		    cloud, id,
+		    json_pack("{s:O,s:O,s:s,s:i}", "name",
+			      json_object_get(run->desired, "name"), "size",
+			      json_object_get(run->desired, "size"), "token",
+			      run->token, "polls", 0));
 		creates++;
 		if (crash_after_create) {
 			crash_after_create = 0;
@@ -124,23 +138,24 @@ static int fake_run(void *ctx, struct step_run *run, struct err *e)
 		json_t *o = json_object_get(cloud, id ? id : "");
 		int polls = (int)json_get_int(o, "polls", 0) + 1;
 		if (!o)
-			return err_set(e, DCF_ENOTFOUND, "no object to wait for");
+			return err_set(e, DCF_ENOTFOUND,
+				       "no object to wait for");
 		json_object_set_new(o, "polls", json_integer(polls));
 		snprintf(run->status, sizeof(run->status), "poll %d", polls);
 		if (never_ready || polls < wait_polls)
 			return STEP_IN_PROGRESS;
-		run->attributes = json_pack("{s:O,s:O,s:s}", "name",
-					    json_object_get(o, "name"), "size",
-					    json_object_get(o, "size"),
-					    "status", "ready");
+		run->attributes = json_pack(
+		    "{s:O,s:O,s:s}", "name", json_object_get(o, "name"), "size",
+		    json_object_get(o, "size"), "status", "ready");
 		return STEP_DONE;
 	}
 	if (!strcmp(kind, "update")) {
 		const char *id = json_get_str(run->current, "id", "");
 		json_t *o = json_object_get(cloud, id);
-		json_object_set(o, "size", json_object_get(run->desired, "size"));
-		run->attributes = json_pack("{s:O}", "size",
-					    json_object_get(o, "size"));
+		json_object_set(o, "size",
+				json_object_get(run->desired, "size"));
+		run->attributes =
+		    json_pack("{s:O}", "size", json_object_get(o, "size"));
 		return STEP_DONE;
 	}
 	if (!strcmp(kind, "delete")) {
@@ -151,10 +166,14 @@ static int fake_run(void *ctx, struct step_run *run, struct err *e)
 }
 
 static const struct resource_type fake_thing = {
-	.version = RESOURCE_TYPE_VERSION, .name = "fake_thing",
-	.provider = "fake", .caps = RT_CAP_FIND_BY_TOKEN,
-	.read_many = fake_read_many, .find_by_token = fake_find,
-	.expand = fake_expand, .run_step = fake_run,
+    .version = RESOURCE_TYPE_VERSION,
+    .name = "fake_thing",
+    .provider = "fake",
+    .caps = RT_CAP_FIND_BY_TOKEN,
+    .read_many = fake_read_many,
+    .find_by_token = fake_find,
+    .expand = fake_expand,
+    .run_step = fake_run,
 };
 
 const struct provider *provider_lookup(const char *name)
@@ -167,24 +186,29 @@ const struct resource_type *resource_type_lookup(const char *name)
 }
 static const struct provider *const all_p[] = {&fake_provider, NULL};
 static const struct resource_type *const all_t[] = {&fake_thing, NULL};
-const struct provider *const *provider_all(void) { return all_p; }
-const struct resource_type *const *resource_type_all(void) { return all_t; }
+const struct provider *const *provider_all(void)
+{
+	return all_p;
+}
+const struct resource_type *const *resource_type_all(void)
+{
+	return all_t;
+}
 
 /* ---- harness -------------------------------------------------------- */
 
-static json_t *commits;     /* copies of each committed state */
-static int fail_commit_at;  /* fail the Nth commit (1-based), 0 never */
+static json_t *commits;	   /* copies of each committed state */
+static int fail_commit_at; /* fail the Nth commit (1-based), 0 never */
 
-static int hook_commit(void *arg, json_t *state, const char *msg,
-		       struct err *e)
+static int hook_commit(void *arg, json_t *state, const char *msg, struct err *e)
 {
 	(void)arg;
-	if (fail_commit_at && (int)json_array_size(commits) + 1 ==
-				      fail_commit_at)
+	if (fail_commit_at &&
+	    (int)json_array_size(commits) + 1 == fail_commit_at)
 		return err_set(e, DCF_ERROR, "disk full");
-	json_array_append_new(commits, json_pack("{s:s,s:o}", "message", msg,
-						 "state",
-						 json_deep_copy(state)));
+	json_array_append_new(commits,
+			      json_pack("{s:s,s:o}", "message", msg, "state",
+					json_deep_copy(state)));
 	/* Every side-effecting create must be preceded by an intent: when
 	 * the cloud has more objects than the state knows of in flight or
 	 * done, an intent was skipped. */
@@ -197,7 +221,8 @@ static json_t *hook_resolve(void *arg, const char *addr, const json_t *state,
 			    struct err *e)
 {
 	json_t *d = json_object_get(desired_doc, addr);
-	(void)arg; (void)state;
+	(void)arg;
+	(void)state;
 	if (!d) {
 		err_set(e, DCF_EINVALID, "no desired %s", addr);
 		return NULL;
@@ -251,8 +276,8 @@ static json_t *make_plan(json_t *state, int destroy)
 	json_t *refreshed = NULL, *changes = NULL, *steps = NULL, *plan;
 
 	assert_int_equal(plan_refresh(&refreshed, &ps, state, 10, &e), 0);
-	assert_int_equal(plan_diff(&changes, desired_doc, state, refreshed,
-				   destroy, &e), 0);
+	assert_int_equal(
+	    plan_diff(&changes, desired_doc, state, refreshed, destroy, &e), 0);
 	assert_int_equal(plan_steps(&steps, changes, state, &e), 0);
 	plan = json_pack("{s:i,s:o,s:o}", "format_version", 1,
 			 "resource_changes", changes, "steps", steps);
@@ -264,10 +289,9 @@ static json_t *make_plan(json_t *state, int destroy)
 static int run_apply(json_t *state, json_t *plan, json_t **summary)
 {
 	struct err e = ERR_INIT;
-	struct apply_opts o = {.parallelism = 4, .poll_min_ms = 1,
-			       .poll_max_ms = 2};
-	struct apply_hooks h = {.commit = hook_commit,
-				.resolve = hook_resolve};
+	struct apply_opts o = {
+	    .parallelism = 4, .poll_min_ms = 1, .poll_max_ms = 2};
+	struct apply_hooks h = {.commit = hook_commit, .resolve = hook_resolve};
 	return apply_run(state, plan, &ps, &o, &h, summary, &e);
 }
 
@@ -301,8 +325,8 @@ static void test_plan__create_in_dependency_order(void **st)
 	assert_string_equal(step_addr(plan, 0), "a");
 	assert_string_equal(step_addr(plan, 1), "a");
 	assert_string_equal(step_addr(plan, 2), "b");
-	assert_int_equal(json_get_int(json_object_get(plan, "summary"),
-				      "create", 0), 2);
+	assert_int_equal(
+	    json_get_int(json_object_get(plan, "summary"), "create", 0), 2);
 	json_decref(plan);
 	json_decref(state);
 }
@@ -321,8 +345,9 @@ static void test_apply__creates_then_noop(void **st)
 	r = json_object_get(json_object_get(state, "resources"), "b");
 	assert_non_null(json_get_str(r, "id", NULL));
 	assert_null(json_object_get(r, "pending"));
-	assert_string_equal(json_get_str(json_object_get(r, "attributes"),
-					 "status", ""), "ready");
+	assert_string_equal(
+	    json_get_str(json_object_get(r, "attributes"), "status", ""),
+	    "ready");
 	assert_true(json_array_size(commits) >= 2);
 	assert_true(json_get_int(state, "serial", 0) ==
 		    (json_int_t)json_array_size(commits));
@@ -345,10 +370,9 @@ static void test_apply__intent_committed_before_create(void **st)
 	plan = make_plan(state, 0);
 	assert_int_equal(run_apply(state, plan, NULL), 0);
 	first = json_object_get(json_array_get(commits, 0), "state");
-	first = json_object_get(json_object_get(json_object_get(first,
-								 "resources"),
-						"a"),
-				"pending");
+	first = json_object_get(
+	    json_object_get(json_object_get(first, "resources"), "a"),
+	    "pending");
 	assert_true(json_get_bool(first, "in_flight", 0));
 	assert_string_equal(json_get_str(first, "kind", ""), "create");
 	assert_non_null(json_get_str(first, "token", NULL));
@@ -374,10 +398,9 @@ static void test_apply__crash_after_create_adopts_by_token(void **st)
 	assert_int_equal(run_apply(state, plan, NULL), 0);
 	assert_int_equal(creates, 1); /* adopted, not bought twice */
 	assert_int_equal(json_object_size(cloud), 1);
-	assert_non_null(json_get_str(json_object_get(json_object_get(state,
-								     "resources"),
-						     "a"),
-				     "id", NULL));
+	assert_non_null(json_get_str(
+	    json_object_get(json_object_get(state, "resources"), "a"), "id",
+	    NULL));
 	json_decref(plan);
 	json_decref(state);
 }
@@ -386,10 +409,9 @@ static void test_apply__wait_timeout_leaves_pending_then_resumes(void **st)
 {
 	json_t *state = new_state(), *plan, *sum = NULL, *c;
 	struct err e = ERR_INIT;
-	struct apply_opts o = {.parallelism = 2, .poll_min_ms = 1,
-			       .poll_max_ms = 2};
-	struct apply_hooks h = {.commit = hook_commit,
-				.resolve = hook_resolve};
+	struct apply_opts o = {
+	    .parallelism = 2, .poll_min_ms = 1, .poll_max_ms = 2};
+	struct apply_hooks h = {.commit = hook_commit, .resolve = hook_resolve};
 	json_t *to = json_pack("{s:i}", "default", 0);
 	(void)st;
 
@@ -429,16 +451,16 @@ static void test_apply__update_delete_and_gone(void **st)
 	json_decref(plan);
 
 	/* Resize a, drop b. */
-	json_object_set_new(json_object_get(json_object_get(desired_doc, "a"),
-					    "properties"),
-			    "size", json_integer(5));
+	json_object_set_new(
+	    json_object_get(json_object_get(desired_doc, "a"), "properties"),
+	    "size", json_integer(5));
 	json_object_del(desired_doc, "b");
 	plan = make_plan(state, 0);
 	c = json_array_get(json_object_get(plan, "resource_changes"), 0);
 	assert_string_equal(json_get_str(c, "action", ""), "update");
-	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(c, "changed"), 0)),
-			    "size");
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(c, "changed"), 0)),
+	    "size");
 	c = json_array_get(json_object_get(plan, "resource_changes"), 1);
 	assert_string_equal(json_get_str(c, "action", ""), "delete");
 	assert_int_equal(run_apply(state, plan, NULL), 0);
@@ -477,9 +499,9 @@ static void test_plan__prevent_destroy(void **st)
 	(void)st;
 
 	desired_doc = json_pack("{s:o}", "a", thing("a", 1, NULL));
-	json_object_set_new(json_object_get(json_object_get(desired_doc, "a"),
-					    "lifecycle"),
-			    "prevent_destroy", json_true());
+	json_object_set_new(
+	    json_object_get(json_object_get(desired_doc, "a"), "lifecycle"),
+	    "prevent_destroy", json_true());
 	plan = make_plan(state, 0);
 	assert_int_equal(run_apply(state, plan, NULL), 0);
 	json_decref(plan);
@@ -493,7 +515,8 @@ static void test_plan__prevent_destroy(void **st)
 static void test_plan__save_load(void **st)
 {
 	json_t *plan = json_pack("{s:i,s:[],s:[]}", "format_version", 1,
-				 "resource_changes", "steps"), *back = NULL;
+				 "resource_changes", "steps"),
+	       *back = NULL;
 	char dir[] = "/tmp/dcform-plan-XXXXXX", *path;
 	struct err e = ERR_INIT;
 	(void)st;
@@ -515,28 +538,27 @@ static void test_plan__save_load(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-			test_plan__create_in_dependency_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply__creates_then_noop,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_apply__intent_committed_before_create, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_apply__crash_after_create_adopts_by_token, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_apply__wait_timeout_leaves_pending_then_resumes,
-			setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_apply__update_delete_and_gone, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_apply__commit_failure_stops_before_side_effects,
-			setup, teardown),
-		cmocka_unit_test_setup_teardown(test_plan__prevent_destroy,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_plan__save_load, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_plan__create_in_dependency_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_apply__creates_then_noop,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_apply__intent_committed_before_create, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_apply__crash_after_create_adopts_by_token, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_apply__wait_timeout_leaves_pending_then_resumes, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_apply__update_delete_and_gone,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_apply__commit_failure_stops_before_side_effects, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_plan__prevent_destroy, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_plan__save_load, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,16 +54,15 @@ static char *check(const char *schema, const char *value)
 	return buf_detach(&b, NULL);
 }
 
-#define CHECK(schema, value, expected)                                         \
-	do {                                                                   \
-		char *got_ = check(schema, value);                             \
-		assert_string_equal(got_, expected);                           \
-		free(got_);                                                    \
+#define CHECK(schema, value, expected)               \
+	do {                                         \
+		char *got_ = check(schema, value);   \
+		assert_string_equal(got_, expected); \
+		free(got_);                          \
 	} while (0)
 
 /* Validate against a compiled-in schema. */
-static char *check_named(const char *name, const char *base,
-			 const char *value)
+static char *check_named(const char *name, const char *base, const char *value)
 {
 	json_t *v = J(value);
 	struct diags d = DIAGS_INIT;
@@ -80,11 +79,11 @@ static char *check_named(const char *name, const char *base,
 	return buf_detach(&b, NULL);
 }
 
-#define CHECK_NAMED(name, base, value, expected)                               \
-	do {                                                                   \
-		char *got_ = check_named(name, base, value);                   \
-		assert_string_equal(got_, expected);                           \
-		free(got_);                                                    \
+#define CHECK_NAMED(name, base, value, expected)             \
+	do {                                                 \
+		char *got_ = check_named(name, base, value); \
+		assert_string_equal(got_, expected);         \
+		free(got_);                                  \
 	} while (0)
 
 static void test_schema__type(void **state)
@@ -182,13 +181,12 @@ static void test_schema__strings(void **state)
 
 static void test_schema__objects(void **state)
 {
-	const char *s =
-		"{\"type\":\"object\",\"additionalProperties\":false,"
-		"\"required\":[\"memory_gb\",\"count\"],"
-		"\"properties\":{\"memory_gb\":{\"type\":\"integer\"},"
-		"\"storage_gb\":{\"type\":\"integer\"},"
-		"\"count\":{\"type\":\"integer\"},"
-		"\"id\":{\"type\":\"string\",\"x-computed\":true}}}";
+	const char *s = "{\"type\":\"object\",\"additionalProperties\":false,"
+			"\"required\":[\"memory_gb\",\"count\"],"
+			"\"properties\":{\"memory_gb\":{\"type\":\"integer\"},"
+			"\"storage_gb\":{\"type\":\"integer\"},"
+			"\"count\":{\"type\":\"integer\"},"
+			"\"id\":{\"type\":\"string\",\"x-computed\":true}}}";
 
 	(void)state;
 	CHECK(s, "{\"memory_gb\":4,\"count\":2}", "");
@@ -219,8 +217,9 @@ static void test_schema__objects(void **state)
 	      "'Bad'");
 	s = "{\"propertyNames\":{\"pattern\":\"^[a-z]+$\","
 	    "\"x-error\":\"use lowercase letters\"}}";
-	CHECK(s, "{\"Bad\":1}", "x.Bad: invalid name 'Bad': use lowercase "
-				"letters");
+	CHECK(s, "{\"Bad\":1}",
+	      "x.Bad: invalid name 'Bad': use lowercase "
+	      "letters");
 	s = "{\"minProperties\":1,\"maxProperties\":1}";
 	CHECK(s, "{\"git\":{}}", "");
 	CHECK(s, "{}", "x: 'x' must have at least 1 property, got 0");
@@ -242,8 +241,9 @@ static void test_schema__arrays(void **state)
 	(void)state;
 	CHECK(s, "[\"a\",\"b\"]", "");
 	CHECK(s, "[]", "x: 'x' must have at least 1 item, got 0");
-	CHECK(s, "[\"a\",\"b\",\"c\"]", "x: 'x' must have at most 2 items, "
-					"got 3");
+	CHECK(s, "[\"a\",\"b\",\"c\"]",
+	      "x: 'x' must have at most 2 items, "
+	      "got 3");
 	CHECK(s, "[\"a\",\"a\"]",
 	      "x[1]: 'x' must not repeat items: item 1 equals item 0");
 	CHECK(s, "[\"a\",\"d\"]",
@@ -313,10 +313,10 @@ static void test_schema__combinators(void **state)
 static void test_schema__refs(void **state)
 {
 	const char *s =
-		"{\"$defs\":{\"asn\":{\"type\":\"integer\",\"minimum\":65001}},"
-		"\"properties\":{\"a\":{\"$ref\":\"#/$defs/asn\"},"
-		"\"gw\":{\"$ref\":\"jdcloud_dc_bgw.json\"},"
-		"\"az\":{\"$ref\":\"jdcloud_dc_bgw.json#/properties/az_type\"}}}";
+	    "{\"$defs\":{\"asn\":{\"type\":\"integer\",\"minimum\":65001}},"
+	    "\"properties\":{\"a\":{\"$ref\":\"#/$defs/asn\"},"
+	    "\"gw\":{\"$ref\":\"jdcloud_dc_bgw.json\"},"
+	    "\"az\":{\"$ref\":\"jdcloud_dc_bgw.json#/properties/az_type\"}}}";
 
 	(void)state;
 	CHECK(s, "{\"a\":65001}", "");
@@ -374,8 +374,10 @@ static void test_schema__expressions(void **state)
 	json_decref(v);
 	assert_false(schema_is_expression(NULL));
 
-	CHECK(s, "{\"n\":\"${var.n}\",\"m\":\"${var.mode}\","
-		 "\"z\":\"${var.zones}\"}", "");
+	CHECK(s,
+	      "{\"n\":\"${var.n}\",\"m\":\"${var.mode}\","
+	      "\"z\":\"${var.zones}\"}",
+	      "");
 	CHECK(s, "{\"n\":\"size-${var.n}\"}", "");
 	/* Still errors: a forbidden or computed property, a plain string. */
 	CHECK(s, "{\"o\":\"${var.o}\"}", "x.o: 'o' is not allowed here");
@@ -392,8 +394,9 @@ static void test_schema__expressions(void **state)
 	CHECK(s, "{\"mode\":\"${var.mode}\"}", "");
 	CHECK(s, "{\"mode\":\"postpaid\",\"period\":1}",
 	      "x.period: 'period' is not allowed here");
-	CHECK(s, "{\"mode\":\"prepaid\"}", "x: missing required property "
-					 "'period'");
+	CHECK(s, "{\"mode\":\"prepaid\"}",
+	      "x: missing required property "
+	      "'period'");
 }
 
 static void test_schema__base_path(void **state)
@@ -437,23 +440,26 @@ static void test_schema__registry(void **state)
 	assert_null(schema_get("nope"));
 	assert_null(schema_get(NULL));
 
-	assert_int_equal(schema_has_attribute("tencentcloud_dcdb_instance",
-					      "vip", &sug), 1);
+	assert_int_equal(
+	    schema_has_attribute("tencentcloud_dcdb_instance", "vip", &sug), 1);
 	assert_null(sug);
-	assert_int_equal(schema_has_attribute("tencentcloud_dcdb_instance",
-					      "name", NULL), 1);
-	assert_int_equal(schema_has_attribute("tencentcloud_dcdb_instance",
-					      "vpi", &sug), 0);
+	assert_int_equal(
+	    schema_has_attribute("tencentcloud_dcdb_instance", "name", NULL),
+	    1);
+	assert_int_equal(
+	    schema_has_attribute("tencentcloud_dcdb_instance", "vpi", &sug), 0);
 	assert_string_equal(sug, "vip");
 	assert_int_equal(schema_has_attribute("jdcloud_dc_connection",
-					      "completely_else", &sug), 0);
+					      "completely_else", &sug),
+			 0);
 	assert_null(sug);
 	assert_int_equal(schema_has_attribute("nope", "id", &sug), 0);
 	assert_int_equal(schema_has_attribute("manifest", "resources", &sug),
 			 0);
 	/* Nested members are not attributes of their own. */
 	assert_int_equal(schema_has_attribute("tencentcloud_dcdb_instance",
-					      "memory_gb", NULL), 0);
+					      "memory_gb", NULL),
+			 0);
 }
 
 static void test_schema__property_flags(void **state)
@@ -503,8 +509,8 @@ static void test_schema__deref(void **state)
 
 	(void)state;
 	d = schema_deref(m, node, &root);
-	assert_ptr_equal(d, json_object_get(json_object_get(m, "$defs"),
-					    "resource"));
+	assert_ptr_equal(
+	    d, json_object_get(json_object_get(m, "$defs"), "resource"));
 	assert_ptr_equal(root, m);
 	d = schema_deref(m, ext, &root);
 	assert_ptr_equal(root, schema_get("jdcloud_dc_bgw"));
@@ -519,13 +525,46 @@ static void test_schema__deref(void **state)
 /* ---- the compiled-in schemas ---- */
 
 static const char *const known_keywords[] = {
-	"$schema", "$id", "$ref", "$defs", "title", "description", "default",
-	"type", "enum", "const", "minimum", "maximum", "exclusiveMinimum",
-	"exclusiveMaximum", "minLength", "maxLength", "pattern", "properties",
-	"required", "additionalProperties", "propertyNames", "minProperties",
-	"maxProperties", "dependentRequired", "items", "minItems", "maxItems",
-	"uniqueItems", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
-	"x-force-new", "x-sensitive", "x-computed", "x-error", "x-provider",
+    "$schema",
+    "$id",
+    "$ref",
+    "$defs",
+    "title",
+    "description",
+    "default",
+    "type",
+    "enum",
+    "const",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "properties",
+    "required",
+    "additionalProperties",
+    "propertyNames",
+    "minProperties",
+    "maxProperties",
+    "dependentRequired",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "x-force-new",
+    "x-sensitive",
+    "x-computed",
+    "x-error",
+    "x-provider",
 };
 
 static int known(const char *k)
@@ -550,7 +589,7 @@ static void audit(const char *name, const json_t *root, const json_t *s,
 		return;
 	if (!json_is_object(s))
 		fail_msg("%s: %s: a schema must be an object", name, where);
-	json_object_foreach((json_t *)s, k, x) {
+	json_object_foreach ((json_t *)s, k, x) {
 		char *w = xasprintf("%s/%s", where, k);
 
 		if (!known(k))
@@ -560,7 +599,7 @@ static void audit(const char *name, const json_t *root, const json_t *s,
 			const char *pk;
 			json_t *px;
 
-			json_object_foreach(x, pk, px) {
+			json_object_foreach (x, pk, px) {
 				char *pw = xasprintf("%s/%s", w, pk);
 
 				if (strcmp(k, "dependentRequired"))
@@ -592,13 +631,13 @@ static void audit(const char *name, const json_t *root, const json_t *s,
 	if (json_is_array(json_object_get(s, "allOf")) ||
 	    json_is_array(json_object_get(s, "anyOf")) ||
 	    json_is_array(json_object_get(s, "oneOf"))) {
-		static const char *const alts[] = { "allOf", "anyOf", "oneOf" };
+		static const char *const alts[] = {"allOf", "anyOf", "oneOf"};
 		size_t a;
 
 		for (a = 0; a < 3; a++)
-			json_array_foreach(json_object_get(s, alts[a]), i, x) {
-				char *w = xasprintf("%s/%s/%zu", where,
-						    alts[a], i);
+			json_array_foreach (json_object_get(s, alts[a]), i, x) {
+				char *w =
+				    xasprintf("%s/%s/%zu", where, alts[a], i);
 
 				audit(name, root, x, w, 0);
 				free(w);
@@ -608,8 +647,7 @@ static void audit(const char *name, const json_t *root, const json_t *s,
 	if (in_properties && !json_object_get(s, "$ref") &&
 	    !json_is_string(json_object_get(s, "description")) &&
 	    (json_object_get(s, "type") || json_object_size(s) == 0))
-		fail_msg("%s: %s: property without a description", name,
-			 where);
+		fail_msg("%s: %s: property without a description", name, where);
 }
 
 static void test_schema__compiled_schemas(void **state)
@@ -630,17 +668,17 @@ static void test_schema__compiled_schemas(void **state)
 			/* A resource type: settable, object, provider. */
 			assert_string_equal(json_get_str(s, "type", ""),
 					    "object");
-			assert_true(json_is_false(json_object_get(
-				s, "additionalProperties")));
-			assert_true(json_get_str(s, "x-provider", NULL) != NULL);
-			assert_int_equal(schema_has_attribute(
-						 embedded_schemas[i].name, "id",
-						 NULL),
-					 1);
+			assert_true(json_is_false(
+			    json_object_get(s, "additionalProperties")));
+			assert_true(json_get_str(s, "x-provider", NULL) !=
+				    NULL);
 			assert_int_equal(
-				schema_property_flags(embedded_schemas[i].name,
-						      "id"),
-				SCHEMA_COMPUTED);
+			    schema_has_attribute(embedded_schemas[i].name, "id",
+						 NULL),
+			    1);
+			assert_int_equal(schema_property_flags(
+					     embedded_schemas[i].name, "id"),
+					 SCHEMA_COMPUTED);
 		}
 		n++;
 	}
@@ -648,13 +686,14 @@ static void test_schema__compiled_schemas(void **state)
 }
 
 static const char dcdb_ok[] =
-	"{\"name\":\"orders\",\"zones\":[\"ap-guangzhou-3\",\"ap-guangzhou-4\"],"
-	"\"billing\":{\"mode\":\"prepaid\",\"period_months\":1,"
-	"\"auto_renew\":true},"
-	"\"shard\":{\"memory_gb\":16,\"storage_gb\":100,\"node_count\":2,"
-	"\"count\":4},\"vpc_id\":\"vpc-3m9x1k2a\",\"subnet_id\":\"subnet-8fh2k1sd\","
-	"\"init\":{\"character_set_server\":\"utf8mb4\","
-	"\"lower_case_table_names\":1},\"tags\":{\"team\":\"orders\"}}";
+    "{\"name\":\"orders\",\"zones\":[\"ap-guangzhou-3\",\"ap-guangzhou-4\"],"
+    "\"billing\":{\"mode\":\"prepaid\",\"period_months\":1,"
+    "\"auto_renew\":true},"
+    "\"shard\":{\"memory_gb\":16,\"storage_gb\":100,\"node_count\":2,"
+    "\"count\":4},\"vpc_id\":\"vpc-3m9x1k2a\",\"subnet_id\":\"subnet-"
+    "8fh2k1sd\","
+    "\"init\":{\"character_set_server\":\"utf8mb4\","
+    "\"lower_case_table_names\":1},\"tags\":{\"team\":\"orders\"}}";
 
 static void test_schema__dcdb_instance(void **state)
 {
@@ -668,28 +707,30 @@ static void test_schema__dcdb_instance(void **state)
 		    "\"shard\":{\"memory_gb\":4,\"storage_gb\":50,"
 		    "\"node_count\":3,\"count\":2}}",
 		    "");
-	CHECK_NAMED(t, "p",
-		    "{\"name\":\"o\",\"zones\":[\"ap-guangzhou-3\"],"
-		    "\"billing\":{\"mode\":\"postpaid\",\"period_months\":1},"
-		    "\"shard\":{\"memory_gb\":4,\"storage_gb\":50,"
-		    "\"node_count\":4,\"count\":2}}",
-		    "p.billing.period_months: 'period_months' is only allowed "
-		    "when mode is prepaid\n"
-		    "p.shard.node_count: 'node_count' must be one of: 2, 3; got 4");
-	CHECK_NAMED(t, "p",
-		    "{\"name\":\"o\",\"zones\":[],"
-		    "\"billing\":{\"mode\":\"prepaid\"},"
-		    "\"shard\":{\"memory_gb\":4,\"storage_gb\":50,"
-		    "\"node_count\":2,\"count\":2},\"vpc_id\":\"vpc-1\","
-		    "\"tags\":{\"dcform-token\":\"x\"},\"vip\":\"10.0.0.1\"}",
-		    "p.vpc_id: 'vpc_id' requires 'subnet_id' as well\n"
-		    "p.zones: 'zones' must have at least 1 item, got 0\n"
-		    "p.billing: missing required property 'period_months'\n"
-		    "p.tags.dcform-token: invalid name 'dcform-token': tag keys "
-		    "are 1 to 127 characters, and dcform-token is reserved for "
-		    "dcform's idempotency token\n"
-		    "p.vip: 'vip' is computed (read from the cloud) and cannot "
-		    "be set");
+	CHECK_NAMED(
+	    t, "p",
+	    "{\"name\":\"o\",\"zones\":[\"ap-guangzhou-3\"],"
+	    "\"billing\":{\"mode\":\"postpaid\",\"period_months\":1},"
+	    "\"shard\":{\"memory_gb\":4,\"storage_gb\":50,"
+	    "\"node_count\":4,\"count\":2}}",
+	    "p.billing.period_months: 'period_months' is only allowed "
+	    "when mode is prepaid\n"
+	    "p.shard.node_count: 'node_count' must be one of: 2, 3; got 4");
+	CHECK_NAMED(
+	    t, "p",
+	    "{\"name\":\"o\",\"zones\":[],"
+	    "\"billing\":{\"mode\":\"prepaid\"},"
+	    "\"shard\":{\"memory_gb\":4,\"storage_gb\":50,"
+	    "\"node_count\":2,\"count\":2},\"vpc_id\":\"vpc-1\","
+	    "\"tags\":{\"dcform-token\":\"x\"},\"vip\":\"10.0.0.1\"}",
+	    "p.vpc_id: 'vpc_id' requires 'subnet_id' as well\n"
+	    "p.zones: 'zones' must have at least 1 item, got 0\n"
+	    "p.billing: missing required property 'period_months'\n"
+	    "p.tags.dcform-token: invalid name 'dcform-token': tag keys "
+	    "are 1 to 127 characters, and dcform-token is reserved for "
+	    "dcform's idempotency token\n"
+	    "p.vip: 'vip' is computed (read from the cloud) and cannot "
+	    "be set");
 }
 
 static void test_schema__jd_types(void **state)
@@ -707,60 +748,65 @@ static void test_schema__jd_types(void **state)
 		    "\"port_spec_code\":\"1000Base-T\"},"
 		    "\"rental\":{\"unit\":\"month\",\"span\":9}}",
 		    "");
-	CHECK_NAMED("jdcloud_dc_connection", "c",
-		    "{\"name\":\"bj idc!\",\"type\":\"jcloud_hosted\","
-		    "\"location\":{\"port_spec_code\":\"10GBase-LR\","
-		    "\"code\":\"BJ-HD\"},"
-		    "\"rental\":{\"unit\":\"year\",\"span\":5},"
-		    "\"partner_code\":\"cmcc-line\"}",
-		    "c.name: 'name' must be 1 to 32 characters: Chinese "
-		    "characters, letters, digits, _ or -\n"
-		    "c.rental.span: 'span' must be at most 3 when unit is year "
-		    "(1 to 3 years)\n"
-		    "c.partner_code: 'partner_code' is only allowed when type is "
-		    "jcloud_partner\n"
-		    "c.location.code: 'code' is only allowed when type is jcloud "
-		    "(self-service)");
+	CHECK_NAMED(
+	    "jdcloud_dc_connection", "c",
+	    "{\"name\":\"bj idc!\",\"type\":\"jcloud_hosted\","
+	    "\"location\":{\"port_spec_code\":\"10GBase-LR\","
+	    "\"code\":\"BJ-HD\"},"
+	    "\"rental\":{\"unit\":\"year\",\"span\":5},"
+	    "\"partner_code\":\"cmcc-line\"}",
+	    "c.name: 'name' must be 1 to 32 characters: Chinese "
+	    "characters, letters, digits, _ or -\n"
+	    "c.rental.span: 'span' must be at most 3 when unit is year "
+	    "(1 to 3 years)\n"
+	    "c.partner_code: 'partner_code' is only allowed when type is "
+	    "jcloud_partner\n"
+	    "c.location.code: 'code' is only allowed when type is jcloud "
+	    "(self-service)");
 	CHECK_NAMED("jdcloud_dc_connection", "c",
 		    "{\"name\":\"p\",\"type\":\"jcloud_partner\"}",
 		    "c: missing required property 'partner_code'");
-	CHECK_NAMED("jdcloud_dc_private_vif", "v",
-		    "{\"name\":\"idc-vif\",\"connection_id\":\"${idc_line.id}\","
-		    "\"bgw_id\":\"${edge_gw.id}\",\"vlan\":100,"
-		    "\"bgp\":{\"customer_asn\":65010,"
-		    "\"auth_key\":\"${env.BGP_AUTH_KEY}\"},"
-		    "\"peer_ips\":[{\"customer_ip\":\"10.0.0.1/30\","
-		    "\"jd_cloud_ip\":\"10.0.0.2/30\"}]}",
-		    "");
-	CHECK_NAMED("jdcloud_dc_private_vif", "v",
-		    "{\"name\":\"idc-vif\",\"connection_id\":\"dc-abc\","
-		    "\"bgw_id\":\"bgw-abc\",\"vlan\":1,"
-		    "\"bgp\":{\"customer_asn\":64512,\"auth_key\":\"\"},"
-		    "\"peer_ips\":[{\"customer_ip\":\"10.0.0.300\","
-		    "\"jd_cloud_ip\":\"10.0.0.2\"}]}",
-		    "v.vlan: 'vlan' must be at least 2, got 1\n"
-		    "v.bgp.customer_asn: 'customer_asn' must be at least 65001, "
-		    "got 64512\n"
-		    "v.bgp.auth_key: 'auth_key' must not be empty\n"
-		    "v.peer_ips[0].customer_ip: 'customer_ip' must be an IPv4 "
-		    "address such as 10.0.0.1, optionally with /30");
+	CHECK_NAMED(
+	    "jdcloud_dc_private_vif", "v",
+	    "{\"name\":\"idc-vif\",\"connection_id\":\"${idc_line.id}\","
+	    "\"bgw_id\":\"${edge_gw.id}\",\"vlan\":100,"
+	    "\"bgp\":{\"customer_asn\":65010,"
+	    "\"auth_key\":\"${env.BGP_AUTH_KEY}\"},"
+	    "\"peer_ips\":[{\"customer_ip\":\"10.0.0.1/30\","
+	    "\"jd_cloud_ip\":\"10.0.0.2/30\"}]}",
+	    "");
+	CHECK_NAMED(
+	    "jdcloud_dc_private_vif", "v",
+	    "{\"name\":\"idc-vif\",\"connection_id\":\"dc-abc\","
+	    "\"bgw_id\":\"bgw-abc\",\"vlan\":1,"
+	    "\"bgp\":{\"customer_asn\":64512,\"auth_key\":\"\"},"
+	    "\"peer_ips\":[{\"customer_ip\":\"10.0.0.300\","
+	    "\"jd_cloud_ip\":\"10.0.0.2\"}]}",
+	    "v.vlan: 'vlan' must be at least 2, got 1\n"
+	    "v.bgp.customer_asn: 'customer_asn' must be at least 65001, "
+	    "got 64512\n"
+	    "v.bgp.auth_key: 'auth_key' must not be empty\n"
+	    "v.peer_ips[0].customer_ip: 'customer_ip' must be an IPv4 "
+	    "address such as 10.0.0.1, optionally with /30");
 	CHECK_NAMED("jdcloud_dc_vpc_attachment", "a",
 		    "{\"name\":\"a\",\"vpc_id\":\"vpc-1\",\"bgw_id\":\"bgw-1\","
 		    "\"propagate_type\":\"all\",\"subnet_ids\":[\"subnet-1\"]}",
 		    "a.subnet_ids: 'subnet_ids' is only allowed when "
 		    "propagate_type is partial");
-	CHECK_NAMED("jdcloud_dc_bgw_route", "r",
-		    "{\"bgw_id\":\"bgw-1\",\"destination\":\"192.168.0.0/16\","
-		    "\"nexthop_type\":\"private_vif\",\"nexthop_id\":\"pvif-1\"}",
-		    "");
-	CHECK_NAMED("jdcloud_dc_bgw_route", "r",
-		    "{\"bgw_id\":\"bgw-1\",\"destination\":\"192.168.0.0/33\","
-		    "\"nexthop_type\":\"vif\",\"nexthop_id\":\"pvif-1\"}",
-		    "r.destination: 'destination' must be an IPv4 CIDR block "
-		    "such as 192.168.0.0/16\n"
-		    "r.nexthop_type: 'nexthop_type' must be one of: private_vif, "
-		    "hosted_private_vif, vpc_attachment, vpn_connection, vpc; "
-		    "got 'vif'");
+	CHECK_NAMED(
+	    "jdcloud_dc_bgw_route", "r",
+	    "{\"bgw_id\":\"bgw-1\",\"destination\":\"192.168.0.0/16\","
+	    "\"nexthop_type\":\"private_vif\",\"nexthop_id\":\"pvif-1\"}",
+	    "");
+	CHECK_NAMED(
+	    "jdcloud_dc_bgw_route", "r",
+	    "{\"bgw_id\":\"bgw-1\",\"destination\":\"192.168.0.0/33\","
+	    "\"nexthop_type\":\"vif\",\"nexthop_id\":\"pvif-1\"}",
+	    "r.destination: 'destination' must be an IPv4 CIDR block "
+	    "such as 192.168.0.0/16\n"
+	    "r.nexthop_type: 'nexthop_type' must be one of: private_vif, "
+	    "hosted_private_vif, vpc_attachment, vpn_connection, vpc; "
+	    "got 'vif'");
 	CHECK_NAMED("jdcloud_dc_bgw", "g",
 		    "{\"name\":\"g\",\"az_type\":\"edge\"}",
 		    "g: missing required property 'az'");
@@ -769,52 +815,55 @@ static void test_schema__jd_types(void **state)
 static void test_schema__manifest(void **state)
 {
 	(void)state;
-	CHECK_NAMED("manifest", "",
-		    "{\"providers\":{\"tencentcloud\":{\"region\":\"ap-guangzhou\"},"
-		    "\"jdcloud\":{\"region\":\"cn-north-1\","
-		    "\"endpoint\":\"http://127.0.0.1:8080\"}},"
-		    "\"variables\":{\"env\":{\"default\":\"staging\"}},"
-		    "\"resources\":{\"edge_gw\":{\"type\":\"jdcloud_dc_bgw\","
-		    "\"properties\":{\"name\":\"edge-${var.env}\"},"
-		    "\"lifecycle\":{\"prevent_destroy\":true,"
-		    "\"ignore_changes\":[\"description\"]},"
-		    "\"depends_on\":[\"other\"]},"
-		    "\"gws\":{\"type\":\"jdcloud_dc_bgw\","
-		    "\"for_each\":[\"a\",\"b\"],"
-		    "\"properties\":{\"name\":\"gw-${each.key}\"}}},"
-		    "\"outputs\":{\"gw\":\"${edge_gw.id}\","
-		    "\"gw2\":{\"value\":\"${edge_gw.id}\",\"sensitive\":false}},"
-		    "\"backend\":{\"git\":{\"url\":\"file:///tmp/s.git\"}}}",
-		    "");
+	CHECK_NAMED(
+	    "manifest", "",
+	    "{\"providers\":{\"tencentcloud\":{\"region\":\"ap-guangzhou\"},"
+	    "\"jdcloud\":{\"region\":\"cn-north-1\","
+	    "\"endpoint\":\"http://127.0.0.1:8080\"}},"
+	    "\"variables\":{\"env\":{\"default\":\"staging\"}},"
+	    "\"resources\":{\"edge_gw\":{\"type\":\"jdcloud_dc_bgw\","
+	    "\"properties\":{\"name\":\"edge-${var.env}\"},"
+	    "\"lifecycle\":{\"prevent_destroy\":true,"
+	    "\"ignore_changes\":[\"description\"]},"
+	    "\"depends_on\":[\"other\"]},"
+	    "\"gws\":{\"type\":\"jdcloud_dc_bgw\","
+	    "\"for_each\":[\"a\",\"b\"],"
+	    "\"properties\":{\"name\":\"gw-${each.key}\"}}},"
+	    "\"outputs\":{\"gw\":\"${edge_gw.id}\","
+	    "\"gw2\":{\"value\":\"${edge_gw.id}\",\"sensitive\":false}},"
+	    "\"backend\":{\"git\":{\"url\":\"file:///tmp/s.git\"}}}",
+	    "");
 	/* Each resource's properties are checked against its type. */
-	CHECK_NAMED("manifest", "",
-		    "{\"resources\":{\"gw\":{\"type\":\"jdcloud_dc_bgw\","
-		    "\"properties\":{\"name\":\"g\",\"az_typ\":\"edge\"}}}}",
-		    "resources.gw.properties.az_typ: unknown property 'az_typ'; "
-		    "did you mean 'az_type'? allowed: az, az_type, description, "
-		    "name");
-	CHECK_NAMED("manifest", "",
-		    "{\"resource\":{},"
-		    "\"resources\":{\"Bad-Name\":{\"type\":\"jdcloud_dc_bgp\","
-		    "\"properties\":{}},"
-		    "\"ok\":{\"type\":\"jdcloud_dc_bgw\",\"properties\":{\"name\":"
-		    "\"g\"},\"lifecycle\":{\"prevent_destroy\":\"yes\"}}},"
-		    "\"outputs\":{\"o\":{\"description\":\"no value\"}},"
-		    "\"backend\":{\"git\":{\"url\":\"u\"},\"local\":{\"path\":\"p\"}}}",
-		    "resource: unknown property 'resource'; did you mean "
-		    "'resources'? allowed: backend, outputs, providers, "
-		    "resources, variables\n"
-		    "resources.Bad-Name: invalid name 'Bad-Name': names are 1 to "
-		    "64 lowercase letters, digits and _, and start with a letter "
-		    "or _\n"
-		    "resources.Bad-Name.type: 'type' must be one of: "
-		    "jdcloud_dc_bgw, jdcloud_dc_bgw_route, jdcloud_dc_connection, "
-		    "jdcloud_dc_private_vif, jdcloud_dc_vpc_attachment, "
-		    "tencentcloud_dcdb_instance; got 'jdcloud_dc_bgp'\n"
-		    "resources.ok.lifecycle.prevent_destroy: 'prevent_destroy' "
-		    "must be a boolean, got string 'yes'\n"
-		    "outputs.o: missing required property 'value'\n"
-		    "backend: 'backend' must have at most 1 property, got 2");
+	CHECK_NAMED(
+	    "manifest", "",
+	    "{\"resources\":{\"gw\":{\"type\":\"jdcloud_dc_bgw\","
+	    "\"properties\":{\"name\":\"g\",\"az_typ\":\"edge\"}}}}",
+	    "resources.gw.properties.az_typ: unknown property 'az_typ'; "
+	    "did you mean 'az_type'? allowed: az, az_type, description, "
+	    "name");
+	CHECK_NAMED(
+	    "manifest", "",
+	    "{\"resource\":{},"
+	    "\"resources\":{\"Bad-Name\":{\"type\":\"jdcloud_dc_bgp\","
+	    "\"properties\":{}},"
+	    "\"ok\":{\"type\":\"jdcloud_dc_bgw\",\"properties\":{\"name\":"
+	    "\"g\"},\"lifecycle\":{\"prevent_destroy\":\"yes\"}}},"
+	    "\"outputs\":{\"o\":{\"description\":\"no value\"}},"
+	    "\"backend\":{\"git\":{\"url\":\"u\"},\"local\":{\"path\":\"p\"}}}",
+	    "resource: unknown property 'resource'; did you mean "
+	    "'resources'? allowed: backend, outputs, providers, "
+	    "resources, variables\n"
+	    "resources.Bad-Name: invalid name 'Bad-Name': names are 1 to "
+	    "64 lowercase letters, digits and _, and start with a letter "
+	    "or _\n"
+	    "resources.Bad-Name.type: 'type' must be one of: "
+	    "jdcloud_dc_bgw, jdcloud_dc_bgw_route, jdcloud_dc_connection, "
+	    "jdcloud_dc_private_vif, jdcloud_dc_vpc_attachment, "
+	    "tencentcloud_dcdb_instance; got 'jdcloud_dc_bgp'\n"
+	    "resources.ok.lifecycle.prevent_destroy: 'prevent_destroy' "
+	    "must be a boolean, got string 'yes'\n"
+	    "outputs.o: missing required property 'value'\n"
+	    "backend: 'backend' must have at most 1 property, got 2");
 }
 
 /* Whether any "$ref" below v does not start with '#'. */
@@ -825,12 +874,12 @@ static int has_file_ref(const json_t *v)
 	size_t i;
 
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
+		json_array_foreach (v, i, x)
 			if (has_file_ref(x))
 				return 1;
 	}
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach ((json_t *)v, k, x) {
 			if (!strcmp(k, "$ref") && json_is_string(x) &&
 			    json_string_value(x)[0] != '#')
 				return 1;
@@ -849,12 +898,12 @@ static int has_internal_ref(const json_t *v)
 	size_t i;
 
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
+		json_array_foreach (v, i, x)
 			if (has_internal_ref(x))
 				return 1;
 	}
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach ((json_t *)v, k, x) {
 			if (!strcmp(k, "$ref") && json_is_string(x) &&
 			    json_string_value(x)[0] == '#')
 				return 1;
@@ -883,8 +932,8 @@ static void test_schema__bundle(void **state)
 	assert_null(schema_bundle("nope"));
 	assert_false(has_file_ref(b));
 	for (i = 0; i < n; i++) {
-		json_t *t = json_object_get(json_object_get(b, "$defs"),
-					    types[i]);
+		json_t *t =
+		    json_object_get(json_object_get(b, "$defs"), types[i]);
 
 		assert_non_null(t);
 		assert_null(json_object_get(t, "$id"));
@@ -915,25 +964,25 @@ static void test_schema__bundle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_schema__type),
-		cmocka_unit_test(test_schema__enum_const),
-		cmocka_unit_test(test_schema__numbers),
-		cmocka_unit_test(test_schema__strings),
-		cmocka_unit_test(test_schema__objects),
-		cmocka_unit_test(test_schema__arrays),
-		cmocka_unit_test(test_schema__combinators),
-		cmocka_unit_test(test_schema__refs),
-		cmocka_unit_test(test_schema__extensions),
-		cmocka_unit_test(test_schema__expressions),
-		cmocka_unit_test(test_schema__base_path),
-		cmocka_unit_test(test_schema__registry),
-		cmocka_unit_test(test_schema__property_flags),
-		cmocka_unit_test(test_schema__deref),
-		cmocka_unit_test(test_schema__compiled_schemas),
-		cmocka_unit_test(test_schema__dcdb_instance),
-		cmocka_unit_test(test_schema__jd_types),
-		cmocka_unit_test(test_schema__manifest),
-		cmocka_unit_test(test_schema__bundle),
+	    cmocka_unit_test(test_schema__type),
+	    cmocka_unit_test(test_schema__enum_const),
+	    cmocka_unit_test(test_schema__numbers),
+	    cmocka_unit_test(test_schema__strings),
+	    cmocka_unit_test(test_schema__objects),
+	    cmocka_unit_test(test_schema__arrays),
+	    cmocka_unit_test(test_schema__combinators),
+	    cmocka_unit_test(test_schema__refs),
+	    cmocka_unit_test(test_schema__extensions),
+	    cmocka_unit_test(test_schema__expressions),
+	    cmocka_unit_test(test_schema__base_path),
+	    cmocka_unit_test(test_schema__registry),
+	    cmocka_unit_test(test_schema__property_flags),
+	    cmocka_unit_test(test_schema__deref),
+	    cmocka_unit_test(test_schema__compiled_schemas),
+	    cmocka_unit_test(test_schema__dcdb_instance),
+	    cmocka_unit_test(test_schema__jd_types),
+	    cmocka_unit_test(test_schema__manifest),
+	    cmocka_unit_test(test_schema__bundle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

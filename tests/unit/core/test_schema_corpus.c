@@ -46,7 +46,8 @@ static json_t *plain_scalar(const char *s)
 	if (!strcmp(s, "false") || !strcmp(s, "False"))
 		return json_false();
 	i = strtoll(s, &end, 10);
-	if (!*end && (s[0] == '-' || s[0] == '+' || (s[0] >= '0' && s[0] <= '9')))
+	if (!*end &&
+	    (s[0] == '-' || s[0] == '+' || (s[0] >= '0' && s[0] <= '9')))
 		return json_integer(i);
 	d = strtod(s, &end);
 	if (!*end && (s[0] == '-' || s[0] == '+' || s[0] == '.' ||
@@ -217,9 +218,9 @@ static void test_schema_corpus__examples_validate(void **state)
 			/* Editors find the schema through the first line. */
 			assert_non_null(fgets(first, sizeof(first), fp));
 			fclose(fp);
-			assert_string_equal(first,
-					    "# yaml-language-server: $schema="
-					    "../../schemas/manifest.schema.json\n");
+			assert_string_equal(
+			    first, "# yaml-language-server: $schema="
+				   "../../schemas/manifest.schema.json\n");
 			got = problems(f);
 			if (*got)
 				fail_msg("%s:\n%s", f, got);
@@ -284,8 +285,8 @@ static void test_schema_corpus__bad_manifests(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_schema_corpus__examples_validate),
-		cmocka_unit_test(test_schema_corpus__bad_manifests),
+	    cmocka_unit_test(test_schema_corpus__examples_validate),
+	    cmocka_unit_test(test_schema_corpus__bad_manifests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,8 +25,7 @@ struct fixture {
 	char dir[64];
 };
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-		  struct FTW *f)
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
 	(void)sb;
 	(void)flag;
@@ -109,10 +108,10 @@ static void test_state_store__cas_conflict(void **state)
 	assert_int_equal(state_store_read(b, &d, got, &e), 0);
 	assert_string_equal(got, c2);
 	assert_string_equal(
-		json_get_str(json_object_get(json_object_get(d, "resources"),
-					     "a.b"),
-			     "id", ""),
-		"v2");
+	    json_get_str(
+		json_object_get(json_object_get(d, "resources"), "a.b"), "id",
+		""),
+	    "v2");
 	json_decref(d);
 
 	/* Serial must grow and lineage must not change. */
@@ -209,9 +208,8 @@ static void test_state_store__future_format(void **state)
 	path = xasprintf("%s/.dcform/state.git", fx->dir);
 	assert_int_equal(git_repository_open_bare(&repo, path), 0);
 	free(path);
-	assert_int_equal(git_blob_create_from_buffer(&blob, repo, text,
-						     strlen(text)),
-			 0);
+	assert_int_equal(
+	    git_blob_create_from_buffer(&blob, repo, text, strlen(text)), 0);
 	assert_int_equal(git_treebuilder_new(&tb, repo, NULL), 0);
 	assert_int_equal(git_treebuilder_insert(NULL, tb, "state.json", &blob,
 						GIT_FILEMODE_BLOB),
@@ -220,8 +218,8 @@ static void test_state_store__future_format(void **state)
 	assert_int_equal(git_tree_lookup(&tree, repo, &tid), 0);
 	assert_int_equal(git_signature_now(&sig, "future", "f@x"), 0);
 	assert_int_equal(git_commit_create(&cid, repo, "refs/heads/default",
-					   sig, sig, NULL, "future\n", tree,
-					   0, NULL),
+					   sig, sig, NULL, "future\n", tree, 0,
+					   NULL),
 			 0);
 	git_signature_free(sig);
 	git_tree_free(tree);
@@ -271,8 +269,8 @@ static void test_state_store__workspaces(void **state)
 	struct err e = ERR_INIT;
 	char c[41];
 	json_t *ws = NULL, *d = NULL;
-	static const char *const bad[] = {"../x", ".hidden", "a/b", "-x",
-					  "x.lock", "a..b", "sp ace", ""};
+	static const char *const bad[] = {"../x",   ".hidden", "a/b",	 "-x",
+					  "x.lock", "a..b",    "sp ace", ""};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -316,9 +314,9 @@ static void test_state_store__lock(void **state)
 	assert_string_equal(json_get_str(info, "operation", ""), "apply");
 	/* A live holder cannot be broken, and the id must match. */
 	assert_int_equal(state_lock_force(fx->dir, "nope", &e), DCF_EINVALID);
-	assert_int_equal(state_lock_force(fx->dir,
-					  json_get_str(info, "id", ""), &e),
-			 DCF_ELOCKED);
+	assert_int_equal(
+	    state_lock_force(fx->dir, json_get_str(info, "id", ""), &e),
+	    DCF_ELOCKED);
 	json_decref(info);
 	state_lock_release(l1);
 	assert_int_equal(state_lock_acquire(&l2, fx->dir, "plan", 0, &e), 0);
@@ -398,16 +396,16 @@ static void test_state_store__remote_cas(void **state)
 		assert_int_equal(state_repo_open(&repo, wa, &e), 0);
 		assert_int_equal(state_backend_parse(&sb, be, wa, &e), 0);
 		git_oid_fromstr(&stale, c1);
-		assert_int_equal(state_remote_push_cas(repo, &sb,
-						       "refs/dcform/cache/default",
-						       "refs/heads/dcform-state",
-						       &stale, &actual, &e),
+		assert_int_equal(state_remote_push_cas(
+				     repo, &sb, "refs/dcform/cache/default",
+				     "refs/heads/dcform-state", &stale, &actual,
+				     &e),
 				 DCF_ECONFLICT);
 		assert_int_equal(git_oid_streq(&actual, c3), 0);
 		/* Deleting needs the right old value too. */
-		assert_int_equal(state_remote_push_cas(repo, &sb, NULL,
-						       "refs/heads/dcform-state",
-						       &stale, NULL, &e),
+		assert_int_equal(state_remote_push_cas(
+				     repo, &sb, NULL, "refs/heads/dcform-state",
+				     &stale, NULL, &e),
 				 DCF_ECONFLICT);
 		state_backend_release(&sb);
 		git_repository_free(repo);
@@ -440,12 +438,11 @@ static void test_state_store__remote_workspaces(void **state)
 	assert_int_equal(json_array_size(ws), 2);
 	json_decref(ws);
 	assert_int_equal(git_repository_open_bare(&srv, path), 0);
-	assert_int_equal(git_reference_name_to_id(&id, srv,
-						  "refs/heads/infra/state"),
-			 0);
-	assert_int_equal(git_reference_name_to_id(&id, srv,
-						  "refs/heads/infra/state--prod"),
-			 0);
+	assert_int_equal(
+	    git_reference_name_to_id(&id, srv, "refs/heads/infra/state"), 0);
+	assert_int_equal(
+	    git_reference_name_to_id(&id, srv, "refs/heads/infra/state--prod"),
+	    0);
 	assert_int_equal(git_oid_streq(&id, c), 0);
 	git_repository_free(srv);
 	state_store_free(a);
@@ -498,21 +495,19 @@ static void test_state_store__remote_lock(void **state)
 
 	assert_int_equal(state_lock_info_backend(wa, be, NULL, &h, &e),
 			 DCF_ENOTFOUND);
-	assert_int_equal(state_lock_acquire_backend(&l1, wa, be, NULL, "apply",
-						    0, &e),
-			 0);
+	assert_int_equal(
+	    state_lock_acquire_backend(&l1, wa, be, NULL, "apply", 0, &e), 0);
 	/* Another working copy cannot take it, even waiting a little. */
-	assert_int_equal(state_lock_acquire_backend(&l2, wb, be, NULL, "plan",
-						    300, &e),
-			 DCF_ELOCKED);
+	assert_int_equal(
+	    state_lock_acquire_backend(&l2, wb, be, NULL, "plan", 300, &e),
+	    DCF_ELOCKED);
 	assert_null(l2);
 	assert_non_null(strstr(e.msg, "(apply)"));
 	assert_non_null(strstr(e.msg, "seconds ago"));
 	assert_non_null(strstr(e.msg, "dcform force-unlock"));
 	/* Another workspace has its own lock. */
-	assert_int_equal(state_lock_acquire_backend(&l2, wb, be, "prod", "plan",
-						    0, &e),
-			 0);
+	assert_int_equal(
+	    state_lock_acquire_backend(&l2, wb, be, "prod", "plan", 0, &e), 0);
 	state_lock_release(l2);
 	l2 = NULL;
 	assert_int_equal(state_lock_info_backend(wb, be, NULL, &h, &e), 0);
@@ -521,14 +516,13 @@ static void test_state_store__remote_lock(void **state)
 	json_decref(h);
 
 	/* force-unlock: a wrong or malformed id changes nothing. */
-	assert_int_equal(state_lock_force_backend(wb, be, NULL, "nope", NULL,
-						  &e),
-			 DCF_EINVALID);
-	assert_int_equal(state_lock_force_backend(wb, be, NULL, "../x", NULL,
-						  &e),
-			 DCF_EINVALID);
-	assert_int_equal(state_lock_force_backend(wb, be, "../x", id, NULL,
-						  &e),
+	assert_int_equal(
+	    state_lock_force_backend(wb, be, NULL, "nope", NULL, &e),
+	    DCF_EINVALID);
+	assert_int_equal(
+	    state_lock_force_backend(wb, be, NULL, "../x", NULL, &e),
+	    DCF_EINVALID);
+	assert_int_equal(state_lock_force_backend(wb, be, "../x", id, NULL, &e),
 			 DCF_EINVALID);
 	assert_int_equal(state_lock_force_backend(wb, be, NULL, id, &gone, &e),
 			 0);
@@ -537,9 +531,8 @@ static void test_state_store__remote_lock(void **state)
 	assert_int_equal(state_lock_info_backend(wb, be, NULL, &h, &e),
 			 DCF_ENOTFOUND);
 	/* b takes it now; a's release must not delete b's lock. */
-	assert_int_equal(state_lock_acquire_backend(&l2, wb, be, NULL, "apply",
-						    0, &e),
-			 0);
+	assert_int_equal(
+	    state_lock_acquire_backend(&l2, wb, be, NULL, "apply", 0, &e), 0);
 	assert_int_equal(state_lock_release_checked(l1, &e), DCF_ECONFLICT);
 	assert_int_equal(state_lock_info_backend(wa, be, NULL, &h, &e), 0);
 	json_decref(h);
@@ -573,9 +566,8 @@ static void test_state_store__migrate(void **state)
 
 	assert_int_equal(state_store_migrate(fx->dir, NULL, be, &rep, &e), 0);
 	assert_int_equal(json_array_size(rep), 2);
-	assert_string_equal(json_get_str(json_array_get(rep, 0), "workspace",
-					 ""),
-			    "default");
+	assert_string_equal(
+	    json_get_str(json_array_get(rep, 0), "workspace", ""), "default");
 	assert_int_equal(json_get_int(json_array_get(rep, 0), "versions", 0),
 			 3);
 	assert_string_equal(json_get_str(json_array_get(rep, 0), "result", ""),
@@ -628,28 +620,28 @@ static void test_state_store__migrate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_state_store__cas_conflict,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_store__history,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_store__future_format,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_store__modes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_store__workspaces,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_store__lock, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_store__remote_cas,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_state_store__remote_workspaces, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_store__backend_parse,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_store__remote_lock,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_store__migrate,
-						setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__cas_conflict,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__history, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__future_format,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__modes, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__workspaces, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__lock, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__remote_cas, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__remote_workspaces,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__backend_parse,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__remote_lock,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__migrate, setup,
+					    teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -30,8 +30,9 @@ static char *parse(const char *text, size_t len, struct yaml_doc **docs,
 		yaml_docs_free(tmp, tn);
 	for (i = 0; i < d.n; i++)
 		buf_printf(&b, "%d:%d: %s: %s%s%s\n", d.v[i].line, d.v[i].col,
-			   d.v[i].severity == DIAG_WARNING ? "warning" :
-			   "error", d.v[i].path ? d.v[i].path : "",
+			   d.v[i].severity == DIAG_WARNING ? "warning"
+							   : "error",
+			   d.v[i].path ? d.v[i].path : "",
 			   d.v[i].path ? ": " : "", d.v[i].msg);
 	diags_release(&d);
 	return buf_detach(&b, NULL);
@@ -143,8 +144,8 @@ static void test_yaml__documents(void **state)
 	(void)state;
 	assert_string_equal(msgs, "3:1: warning: empty document\n");
 	assert_int_equal(n, 2);
-	assert_int_equal(json_integer_value(json_object_get(docs[1].value,
-							    "b")), 2);
+	assert_int_equal(
+	    json_integer_value(json_object_get(docs[1].value, "b")), 2);
 	yaml_docs_free(docs, n);
 	free(msgs);
 	expect_diags("", "1:1: warning: file is empty\n");
@@ -159,15 +160,19 @@ static void test_yaml__errors(void **state)
 	expect_diags("a: 1\nb: 2\na: 3\n",
 		     "3:1: error: a: duplicate key 'a' (first at line 1, "
 		     "column 1)\n");
-	expect_diags("a:\n\tb: 1\n", "2:1: error: yaml: tab character where "
+	expect_diags("a:\n\tb: 1\n",
+		     "2:1: error: yaml: tab character where "
 		     "indentation or a token was expected; indent with "
 		     "spaces\n");
-	expect_diags("- 1\n", "1:1: error: a manifest document must be a "
+	expect_diags("- 1\n",
+		     "1:1: error: a manifest document must be a "
 		     "mapping (providers, variables, resources, outputs, "
 		     "backend), not a list\n");
-	expect_diags("a: &x 1\nb: *x\n", "2:4: error: b: yaml: aliases (*x) "
+	expect_diags("a: &x 1\nb: *x\n",
+		     "2:4: error: b: yaml: aliases (*x) "
 		     "are not supported; write the value out\n");
-	expect_diags("a: !!int 3\n", "1:4: error: a: unsupported tag "
+	expect_diags("a: !!int 3\n",
+		     "1:4: error: a: unsupported tag "
 		     "'tag:yaml.org,2002:int': only !!str is allowed on "
 		     "values\n");
 	expect_diags("a: !!str 3\n", "");
@@ -177,7 +182,7 @@ static void test_yaml__errors(void **state)
 		char *got = parse(bad, strlen(bad), NULL, NULL);
 
 		assert_string_equal(got, "1:6: error: file is not valid "
-				    "UTF-8 (invalid byte here)\n");
+					 "UTF-8 (invalid byte here)\n");
 		free(got);
 	}
 }
@@ -243,11 +248,12 @@ static void test_yaml__limits(void **state)
 	buf_reset(&b);
 	buf_puts(&b, "a: \"");
 	while (b.len <= MANIFEST_MAX_FILE)
-		buf_puts(&b, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		buf_puts(&b,
+			 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 	buf_puts(&b, "\"\n");
 	msgs = parse(b.ptr, b.len, NULL, NULL);
 	assert_string_equal(msgs, "0:0: error: file is larger than 4194304 "
-			    "bytes\n");
+				  "bytes\n");
 	free(msgs);
 	buf_release(&b);
 }
@@ -255,12 +261,12 @@ static void test_yaml__limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_yaml__core_schema),
-		cmocka_unit_test(test_yaml__quoted_are_strings_and_positions),
-		cmocka_unit_test(test_yaml__documents),
-		cmocka_unit_test(test_yaml__errors),
-		cmocka_unit_test(test_yaml__billion_laughs_refused_fast),
-		cmocka_unit_test(test_yaml__limits),
+	    cmocka_unit_test(test_yaml__core_schema),
+	    cmocka_unit_test(test_yaml__quoted_are_strings_and_positions),
+	    cmocka_unit_test(test_yaml__documents),
+	    cmocka_unit_test(test_yaml__errors),
+	    cmocka_unit_test(test_yaml__billion_laughs_refused_fast),
+	    cmocka_unit_test(test_yaml__limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,7 +41,7 @@ static void test_emu__seeded_world(void **state)
 	json_t *a;
 
 	a = emu_account_by_tc_secret_id(e,
-	                                "AKIDdcformDemo0000000000000000000001");
+					"AKIDdcformDemo0000000000000000000001");
 	assert_non_null(a);
 	assert_string_equal(json_get_str(a, "name", ""), "demo");
 	assert_ptr_equal(
@@ -69,7 +69,7 @@ static void test_emu__ids_unique_and_seeded(void **state)
 		free(id);
 	}
 	assert_int_equal(json_object_size(json_object_get(e->world, "ids")),
-	                 2000);
+			 2000);
 	assert_true(e->dirty);
 
 	/* Same seed, same ids. */
@@ -87,7 +87,7 @@ static void test_emu__ids_unique_and_seeded(void **state)
 static void test_emu__query_and_headers(void **state)
 {
 	struct emu_header h[] = {{"Host", "127.0.0.1"},
-	                         {"X-TC-Action", "DescribeFlow"}};
+				 {"X-TC-Action", "DescribeFlow"}};
 	struct emu_req r = {
 	    .method = "GET",
 	    .raw_path = "/",
@@ -124,9 +124,9 @@ static void test_emu__query_and_headers(void **state)
 static void test_emu__merge(void **state)
 {
 	json_t *base = json_pack("{s:{s:i, s:i}, s:s, s:[i]}", "o", "x", 1, "y",
-	                         2, "s", "keep", "a", 1);
+				 2, "s", "keep", "a", 1);
 	json_t *over = json_pack("{s:{s:i, s:n}, s:[i,i], s:s}", "o", "x", 9,
-	                         "y", "a", 2, 3, "new", "v");
+				 "y", "a", 2, 3, "new", "v");
 
 	(void)state;
 	emu_json_merge(base, over);
@@ -145,7 +145,7 @@ static void test_emu__ledger_and_stats(void **state)
 	json_t *l, *first;
 
 	emu_ledger_add(e, json_pack("{s:s, s:s, s:i}", "kind", "order", "cloud",
-	                            "tencent", "amount_fen", 100));
+				    "tencent", "amount_fen", 100));
 	emu_ledger_add(e, json_pack("{s:s}", "kind", "payment"));
 	l = json_object_get(e->world, "ledger");
 	assert_int_equal(json_array_size(l), 2);
@@ -158,8 +158,8 @@ static void test_emu__ledger_and_stats(void **state)
 	emu_stats_count(e, "dcdb", "DescribeFlow");
 	emu_stats_count(e, "bgw", "createBgw");
 	assert_int_equal(json_get_int(json_object_get(e->stats, "requests"),
-	                              "dcdb.DescribeFlow", 0),
-	                 2);
+				      "dcdb.DescribeFlow", 0),
+			 2);
 	assert_int_equal(json_get_int(e->stats, "total", 0), 3);
 }
 
@@ -183,15 +183,15 @@ static void test_emu__price_model(void **state)
 	assert_int_equal(emu_dcdb_shard_month_fen(e, 2, 4, 100), 20000);
 	assert_int_equal(emu_dcdb_shard_hour_fen(e, 2, 4, 100), 34);
 	assert_int_equal(emu_dcdb_shard_month_fen(e, 3, 2, 10),
-	                 3 * (2 * 1500 + 10 * 40));
+			 3 * (2 * 1500 + 10 * 40));
 	over = json_pack("{s:{s:{s:i, s:i}}}", "tencent", "prices",
-	                 "shard_base_month_fen", 500, "hourly_markup_percent",
-	                 100);
+			 "shard_base_month_fen", 500, "hourly_markup_percent",
+			 100);
 	emu_json_merge(e->config, over);
 	json_decref(over);
 	assert_int_equal(emu_dcdb_shard_month_fen(e, 2, 4, 100), 20500);
 	assert_int_equal(emu_dcdb_shard_hour_fen(e, 2, 4, 100),
-	                 (20500 + 719) / 720);
+			 (20500 + 719) / 720);
 }
 
 static void test_emu__config_shape(void **state)
@@ -203,25 +203,22 @@ static void test_emu__config_shape(void **state)
 	int zones = 0;
 
 	assert_int_equal(json_array_size(regions), 3);
-	json_array_foreach(regions, i, r)
-	{
+	json_array_foreach (regions, i, r) {
 		assert_non_null(json_get_str(r, "Region", NULL));
-		json_array_foreach(json_object_get(r, "Zones"), j, z)
-		{
+		json_array_foreach (json_object_get(r, "Zones"), j, z) {
 			assert_true(
 			    str_starts_with(json_get_str(z, "Zone", ""),
-			                    json_get_str(r, "Region", "?")));
+					    json_get_str(r, "Region", "?")));
 			zones++;
 		}
 	}
 	assert_int_equal(zones, 9);
-	json_array_foreach(json_path_get(e->config, "tencent.shard_specs"), i,
-	                   r)
-	{
+	json_array_foreach (json_path_get(e->config, "tencent.shard_specs"), i,
+			    r) {
 		assert_true(json_get_int(r, "MinStorage", 0) <
-		            json_get_int(r, "MaxStorage", 0));
+			    json_get_int(r, "MaxStorage", 0));
 		assert_true(json_get_int(r, "NodeCount", 0) == 2 ||
-		            json_get_int(r, "NodeCount", 0) == 3);
+			    json_get_int(r, "NodeCount", 0) == 3);
 	}
 	assert_int_equal(
 	    json_array_size(json_path_get(e->config, "jdcloud.regions")), 3);
@@ -269,10 +266,10 @@ static void test_emu__fault_validation(void **state)
 	assert_string_equal(id, "fault-1");
 	free(id);
 	assert_int_equal(add_rule(e, "{\"id\":\"a\",\"kind\":\"reset\"}", &id),
-	                 0);
+			 0);
 	free(id);
 	assert_int_equal(add_rule(e, "{\"id\":\"a\",\"kind\":\"reset\"}", &id),
-	                 -1);
+			 -1);
 	assert_int_equal(emu_fault_del(e, "a"), 0);
 	assert_int_equal(emu_fault_del(e, "a"), -1);
 }
@@ -286,25 +283,25 @@ static void test_emu__fault_eval(void **state)
 	char *id;
 
 	assert_int_equal(add_rule(e,
-	                          "{\"service\":\"dcdb\",\"action\":"
-	                          "\"CreateDCDBInstance\",\"kind\":\"error\","
-	                          "\"code\":\"RequestLimitExceeded\","
-	                          "\"count\":2}",
-	                          &id),
-	                 0);
+				  "{\"service\":\"dcdb\",\"action\":"
+				  "\"CreateDCDBInstance\",\"kind\":\"error\","
+				  "\"code\":\"RequestLimitExceeded\","
+				  "\"count\":2}",
+				  &id),
+			 0);
 	free(id);
 	assert_int_equal(add_rule(e,
-	                          "{\"service\":\"jdcloud\",\"kind\":"
-	                          "\"latency\",\"ms\":250}",
-	                          &id),
-	                 0);
+				  "{\"service\":\"jdcloud\",\"kind\":"
+				  "\"latency\",\"ms\":250}",
+				  &id),
+			 0);
 	free(id);
 	assert_int_equal(add_rule(e,
-	                          "{\"service\":\"jdcloud\",\"kind\":"
-	                          "\"error\",\"code\":\"RATE_LIMIT\","
-	                          "\"action\":\"payOrder\"}",
-	                          &id),
-	                 0);
+				  "{\"service\":\"jdcloud\",\"kind\":"
+				  "\"error\",\"code\":\"RATE_LIMIT\","
+				  "\"action\":\"payOrder\"}",
+				  &id),
+			 0);
 	free(id);
 
 	memset(&resp, 0, sizeof(resp));
@@ -312,17 +309,17 @@ static void test_emu__fault_eval(void **state)
 	    emu_faults_eval(e, "dcdb", "DescribeFlow", &resp, &code, &http), 0);
 	assert_int_equal(resp.latency_ms, 0);
 	assert_int_equal(emu_faults_eval(e, "dcdb", "CreateDCDBInstance", &resp,
-	                                 &code, &http),
-	                 1);
+					 &code, &http),
+			 1);
 	assert_string_equal(code, "RequestLimitExceeded");
 	assert_int_equal(emu_faults_eval(e, "dcdb", "CreateDCDBInstance", &resp,
-	                                 &code, &http),
-	                 1);
+					 &code, &http),
+			 1);
 	/* The code of the expired rule stays readable until the next call. */
 	assert_string_equal(code, "RequestLimitExceeded");
 	assert_int_equal(emu_faults_eval(e, "dcdb", "CreateDCDBInstance", &resp,
-	                                 &code, &http),
-	                 0);
+					 &code, &http),
+			 0);
 
 	/* "jdcloud" matches the JD services only; latencies add up. */
 	memset(&resp, 0, sizeof(resp));
@@ -349,14 +346,14 @@ static void test_emu__fault_eval(void **state)
 	free(id);
 	memset(&resp, 0, sizeof(resp));
 	assert_int_equal(emu_faults_eval(e, "asset", "x", &resp, &code, &http),
-	                 1);
+			 1);
 	assert_int_equal(resp.hang_ms, 60000);
 	assert_true(resp.reset);
 	assert_true(resp.cut_half);
 	assert_string_equal(code, "INTERNAL");
 	assert_int_equal(http, 500);
 	assert_int_equal(emu_faults_eval(e, "dcdb", "x", &resp, &code, &http),
-	                 1);
+			 1);
 	assert_string_equal(code, "InternalError");
 }
 
@@ -380,19 +377,19 @@ static void test_emu__fault_probability(void **state)
 	char *id;
 
 	assert_int_equal(add_rule(e,
-	                          "{\"id\":\"p\",\"kind\":\"error\","
-	                          "\"probability\":0.25,\"seed\":5}",
-	                          &id),
-	                 0);
+				  "{\"id\":\"p\",\"kind\":\"error\","
+				  "\"probability\":0.25,\"seed\":5}",
+				  &id),
+			 0);
 	free(id);
 	a = count_fired(e, 400);
 	assert_true(a > 50 && a < 150);
 	emu_fault_del(e, "p");
 	assert_int_equal(add_rule(e,
-	                          "{\"id\":\"p\",\"kind\":\"error\","
-	                          "\"probability\":0.25,\"seed\":5}",
-	                          &id),
-	                 0);
+				  "{\"id\":\"p\",\"kind\":\"error\","
+				  "\"probability\":0.25,\"seed\":5}",
+				  &id),
+			 0);
 	free(id);
 	b = count_fired(e, 400);
 	assert_int_equal(a, b);
@@ -431,7 +428,7 @@ static void test_emu__save_load_reset(void **state)
 
 	/* A broken file is an error, not an empty world. */
 	assert_int_equal(fs_write_atomic(e->state_file, "[1", 2, 0600, NULL),
-	                 0);
+			 0);
 	emu_init(&f, emu_default_config(), 1);
 	f.state_file = xstrdup(e->state_file);
 	assert_int_equal(emu_load(&f, &msg), -1);
@@ -448,10 +445,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
-	    T(test_emu__seeded_world),      T(test_emu__ids_unique_and_seeded),
+	    T(test_emu__seeded_world),	    T(test_emu__ids_unique_and_seeded),
 	    T(test_emu__query_and_headers), T(test_emu__merge),
 	    T(test_emu__ledger_and_stats),  T(test_emu__time),
-	    T(test_emu__price_model),       T(test_emu__config_shape),
+	    T(test_emu__price_model),	    T(test_emu__config_shape),
 	    T(test_emu__fault_validation),  T(test_emu__fault_eval),
 	    T(test_emu__fault_probability), T(test_emu__save_load_reset),
 #undef T

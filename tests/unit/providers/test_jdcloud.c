@@ -95,9 +95,9 @@ static json_t *kinds_of(const json_t *steps)
 	json_t *k = json_array(), *s;
 	size_t i;
 
-	json_array_foreach(steps, i, s)
-		json_array_append_new(k, json_string(json_get_str(s, "kind",
-								  "")));
+	json_array_foreach (steps, i, s)
+		json_array_append_new(k,
+				      json_string(json_get_str(s, "kind", "")));
 	return k;
 }
 
@@ -113,10 +113,10 @@ static void assert_kinds(const json_t *steps, const char *want)
 
 static void test_jd__expand(void **state)
 {
-	json_t *d = json_pack("{s:s,s:s,s:{s:s},s:{s:s,s:i}}", "name", "x",
-			      "type", "jcloud_hosted", "location",
-			      "port_spec_code", "1000Base-LX", "rental", "unit",
-			      "month", "span", 1);
+	json_t *d =
+	    json_pack("{s:s,s:s,s:{s:s},s:{s:s,s:i}}", "name", "x", "type",
+		      "jcloud_hosted", "location", "port_spec_code",
+		      "1000Base-LX", "rental", "unit", "month", "span", 1);
 	json_t *cur = json_pack("{s:s,s:s}", "id", "dc-1", "name", "y");
 	json_t *chg = json_pack("[s]", "name");
 	json_t *none = json_array();
@@ -132,17 +132,15 @@ static void test_jd__expand(void **state)
 	c.action = CHANGE_CREATE;
 	c.desired = d;
 	assert_int_equal(jdcloud_dc_connection_type.expand(&c, &steps, &e), 0);
-	assert_kinds(steps,
-		     "[\"create\",\"wait\",\"pay\",\"wait\",\"confirm\","
-		     "\"wait\"]");
-	assert_string_equal(json_get_str(json_array_get(steps, 1),
-					 "timeout_class", ""),
-			    "review");
-	assert_string_equal(json_get_str(json_array_get(steps, 3),
-					 "timeout_class", ""),
-			    "construction");
-	assert_true(json_get_bool(json_array_get(steps, 2), "side_effect",
-				  0));
+	assert_kinds(steps, "[\"create\",\"wait\",\"pay\",\"wait\",\"confirm\","
+			    "\"wait\"]");
+	assert_string_equal(
+	    json_get_str(json_array_get(steps, 1), "timeout_class", ""),
+	    "review");
+	assert_string_equal(
+	    json_get_str(json_array_get(steps, 3), "timeout_class", ""),
+	    "construction");
+	assert_true(json_get_bool(json_array_get(steps, 2), "side_effect", 0));
 	json_decref(steps);
 
 	c.action = CHANGE_UPDATE;
@@ -166,8 +164,7 @@ static void test_jd__expand(void **state)
 
 	c.action = CHANGE_CREATE;
 	c.desired = d;
-	assert_int_equal(jdcloud_dc_private_vif_type.expand(&c, &steps, &e),
-			 0);
+	assert_int_equal(jdcloud_dc_private_vif_type.expand(&c, &steps, &e), 0);
 	assert_kinds(steps, "[\"create\",\"wait\"]");
 	json_decref(steps);
 	assert_int_equal(jdcloud_dc_bgw_type.expand(&c, &steps, &e), 0);
@@ -184,8 +181,8 @@ static void test_jd__config_needs_credentials(void **state)
 	struct jd_config c;
 	struct err e = ERR_INIT;
 	char *ak = getenv("JDCLOUD_ACCESS_KEY")
-			   ? xstrdup(getenv("JDCLOUD_ACCESS_KEY"))
-			   : NULL;
+		       ? xstrdup(getenv("JDCLOUD_ACCESS_KEY"))
+		       : NULL;
 
 	(void)state;
 	unsetenv("JDCLOUD_ACCESS_KEY");
@@ -194,8 +191,9 @@ static void test_jd__config_needs_credentials(void **state)
 	setenv("JDCLOUD_ACCESS_KEY", "a", 1);
 	setenv("JDCLOUD_SECRET_KEY", "s", 1);
 	{
-		json_t *b = json_pack("{s:s,s:s}", "endpoint",
-				      "http://10.1.2.3:80", "region", "cn-north-1");
+		json_t *b =
+		    json_pack("{s:s,s:s}", "endpoint", "http://10.1.2.3:80",
+			      "region", "cn-north-1");
 
 		/* Plain http only to loopback. */
 		err_clear(&e);
@@ -251,8 +249,8 @@ static int setup(void **state)
 	o.backoff_max_ms = 20;
 	if (http_engine_new(&f->http, &o, &e) < 0)
 		return -1;
-	block = json_pack("{s:s,s:s}", "region", REGION, "endpoint",
-			  f->emu.url);
+	block =
+	    json_pack("{s:s,s:s}", "region", REGION, "endpoint", f->emu.url);
 	if (jdcloud_provider.configure(&f->ctx, block, f->http, &e) < 0) {
 		fprintf(stderr, "configure: %s\n", e.msg);
 		json_decref(block);
@@ -283,9 +281,8 @@ static long long stat_of(struct fx *f, const char *op)
 	json_t *s = NULL;
 	long long n;
 
-	assert_int_equal(emuproc_admin(&s, &f->emu, "GET", "/_emulator/stats",
-				       NULL),
-			 200);
+	assert_int_equal(
+	    emuproc_admin(&s, &f->emu, "GET", "/_emulator/stats", NULL), 200);
 	n = (long long)json_get_int(json_object_get(s, "requests"), op, 0);
 	json_decref(s);
 	return n;
@@ -293,9 +290,9 @@ static long long stat_of(struct fx *f, const char *op)
 
 static void fault(struct fx *f, const char *rule)
 {
-	assert_int_equal(emuproc_admin(NULL, &f->emu, "POST",
-				       "/_emulator/faults", rule),
-			 200);
+	assert_int_equal(
+	    emuproc_admin(NULL, &f->emu, "POST", "/_emulator/faults", rule),
+	    200);
 }
 
 static void advance(struct fx *f, int ms)
@@ -380,14 +377,13 @@ static void test_jd__preflight(void **state)
 	assert_int_equal(jdcloud_provider.preflight(f->ctx, 1500000, &out, &e),
 			 0);
 	assert_true(json_get_bool(json_array_get(out, 0), "ok", 0));
-	assert_int_equal(json_get_int(json_object_get(json_array_get(out, 0),
-						      "details"),
-				      "balance_fen", 0),
-			 100000000);
+	assert_int_equal(
+	    json_get_int(json_object_get(json_array_get(out, 0), "details"),
+			 "balance_fen", 0),
+	    100000000);
 	json_decref(out);
 	/* More than the balance. */
-	assert_int_equal(jdcloud_provider.preflight(f->ctx, 99999000, &out,
-						    &e),
+	assert_int_equal(jdcloud_provider.preflight(f->ctx, 99999000, &out, &e),
 			 0);
 	assert_false(json_get_bool(json_array_get(out, 0), "ok", 1));
 	json_decref(out);
@@ -422,13 +418,13 @@ static void test_jd__location_check(void **state)
 	json_decref(q);
 	assert_int_equal(jdcloud_provider.preflight(f->ctx, 3000000, &out, &e),
 			 0);
-	json_array_foreach(out, i, ck) {
+	json_array_foreach (out, i, ck) {
 		if (strcmp(json_get_str(ck, "check", ""), "location"))
 			continue;
 		seen = 1;
 		assert_false(json_get_bool(ck, "ok", 1));
-		assert_non_null(strstr(json_get_str(ck, "message", ""),
-				       "NOSUCHISP"));
+		assert_non_null(
+		    strstr(json_get_str(ck, "message", ""), "NOSUCHISP"));
 	}
 	assert_true(seen);
 	json_decref(out);
@@ -454,8 +450,8 @@ static void test_jd__retry_classes(void **state)
 	fault(f, "{\"service\":\"bgw\",\"action\":\"describeBgws\",\"kind\":"
 		 "\"error\",\"code\":\"UNAVAILABLE\",\"http_status\":503,"
 		 "\"count\":2}");
-	ret = jd_call(&res, jd_cl(f->ctx), "bgw", "describeBgws", "GET",
-		      REGION, "/bgws/", NULL, NULL, 1, &je, &e);
+	ret = jd_call(&res, jd_cl(f->ctx), "bgw", "describeBgws", "GET", REGION,
+		      "/bgws/", NULL, NULL, 1, &je, &e);
 	assert_int_equal(ret, 0);
 	json_decref(res);
 	assert_int_equal(stat_of(f, "bgw.describeBgws"), n + 3);
@@ -499,16 +495,16 @@ static void test_jd__retry_classes(void **state)
 	fault(f, "{\"service\":\"bgw\",\"action\":\"describeBgws\",\"kind\":"
 		 "\"error\",\"code\":\"QUOTA_EXCEEDED\",\"http_status\":429,"
 		 "\"count\":1}");
-	ret = jd_call(&res, jd_cl(f->ctx), "bgw", "describeBgws", "GET",
-		      REGION, "/bgws/", NULL, NULL, 1, &je, &e);
+	ret = jd_call(&res, jd_cl(f->ctx), "bgw", "describeBgws", "GET", REGION,
+		      "/bgws/", NULL, NULL, 1, &je, &e);
 	assert_int_equal(ret, DCF_EPROVIDER);
 	assert_string_equal(je.status, "QUOTA_EXCEEDED");
 	assert_int_equal(stat_of(f, "bgw.describeBgws"), n + 1);
 
 	/* Unknown ids are 404 NOT_FOUND. */
-	ret = jd_call(&res, jd_cl(f->ctx), "bgw", "describeConnection", "GET",
-		      REGION, "/connections/dc-nosuch00", NULL, NULL, 1, &je,
-		      &e);
+	ret =
+	    jd_call(&res, jd_cl(f->ctx), "bgw", "describeConnection", "GET",
+		    REGION, "/connections/dc-nosuch00", NULL, NULL, 1, &je, &e);
 	assert_int_equal(ret, DCF_ENOTFOUND);
 	emuproc_admin(NULL, &f->emu, "DELETE", "/_emulator/faults", NULL);
 }
@@ -535,35 +531,34 @@ static char *buy_connection(struct fx *f, struct run *r, const json_t *d,
 	assert_int_equal(step(f, rt, r, "create", "create", d, NULL, token),
 			 STEP_DONE);
 	assert_non_null(r->id);
-	assert_int_equal(step(f, rt, r, "wait", "wait_review", d, NULL,
-			      token),
+	assert_int_equal(step(f, rt, r, "wait", "wait_review", d, NULL, token),
 			 STEP_IN_PROGRESS);
 	assert_string_equal(json_get_str(r->attrs, "status", ""), "Ordering");
 	/* Paying before review is refused, not attempted. */
 	assert_true(step(f, rt, r, "pay", "pay_installation", d, NULL, token) <
 		    0);
-	snprintf(path, sizeof(path), "/_emulator/jdcloud/connections/%s/approve",
-		 r->id);
+	snprintf(path, sizeof(path),
+		 "/_emulator/jdcloud/connections/%s/approve", r->id);
 	assert_int_equal(emuproc_admin(NULL, &f->emu, "POST", path, NULL), 200);
 	assert_int_equal(step(f, rt, r, "wait", "wait_review", d, NULL, token),
 			 STEP_DONE);
 	assert_non_null(json_get_str(r->data, "installation_order", NULL));
-	assert_int_equal(step(f, rt, r, "pay", "pay_installation", d, NULL,
-			      token),
-			 STEP_DONE);
+	assert_int_equal(
+	    step(f, rt, r, "pay", "pay_installation", d, NULL, token),
+	    STEP_DONE);
 	/* Again (a crash before the result was recorded): no new payment. */
-	assert_int_equal(step(f, rt, r, "pay", "pay_installation", d, NULL,
-			      token),
-			 STEP_DONE);
-	assert_int_equal(step(f, rt, r, "wait", "wait_construction", d, NULL,
-			      token),
-			 STEP_IN_PROGRESS);
+	assert_int_equal(
+	    step(f, rt, r, "pay", "pay_installation", d, NULL, token),
+	    STEP_DONE);
+	assert_int_equal(
+	    step(f, rt, r, "wait", "wait_construction", d, NULL, token),
+	    STEP_IN_PROGRESS);
 	snprintf(path, sizeof(path),
 		 "/_emulator/jdcloud/connections/%s/complete", r->id);
 	assert_int_equal(emuproc_admin(NULL, &f->emu, "POST", path, NULL), 200);
-	assert_int_equal(step(f, rt, r, "wait", "wait_construction", d, NULL,
-			      token),
-			 STEP_DONE);
+	assert_int_equal(
+	    step(f, rt, r, "wait", "wait_construction", d, NULL, token),
+	    STEP_DONE);
 	assert_int_equal(step(f, rt, r, "confirm", "confirm", d, NULL, token),
 			 STEP_DONE);
 	assert_int_equal(step(f, rt, r, "confirm", "confirm", d, NULL, token),
@@ -606,21 +601,20 @@ static void test_jd__connection_flow(void **state)
 
 	/* find_by_token and read_many. */
 	a = NULL;
-	assert_int_equal(rt->find_by_token(f->ctx, REGION, "dcf-flowtoken1",
-					   &fid, &a, &e),
-			 0);
+	assert_int_equal(
+	    rt->find_by_token(f->ctx, REGION, "dcf-flowtoken1", &fid, &a, &e),
+	    0);
 	assert_string_equal(fid, id);
 	json_decref(a);
 	free(fid);
-	assert_int_equal(rt->find_by_token(f->ctx, REGION, "dcf-other",
-					   &fid, &a, &e),
-			 DCF_ENOTFOUND);
+	assert_int_equal(
+	    rt->find_by_token(f->ctx, REGION, "dcf-other", &fid, &a, &e),
+	    DCF_ENOTFOUND);
 	ids = json_pack("[s,s]", id, "dc-nosuch00");
 	assert_int_equal(rt->read_many(f->ctx, REGION, ids, &got, &e), 0);
 	assert_int_equal(json_object_size(got), 1);
-	assert_string_equal(json_get_str(json_object_get(got, id), "status",
-					 ""),
-			    "Active");
+	assert_string_equal(
+	    json_get_str(json_object_get(got, id), "status", ""), "Active");
 	json_decref(got);
 	json_decref(ids);
 
@@ -632,9 +626,9 @@ static void test_jd__connection_flow(void **state)
 	assert_string_equal(json_get_str(r.attrs, "name", ""), "flow-1b");
 	assert_string_equal(json_get_str(r.attrs, "description", ""),
 			    "renamed");
-	assert_int_equal(rt->find_by_token(f->ctx, REGION, "dcf-flowtoken1",
-					   &fid, &a, &e),
-			 0);
+	assert_int_equal(
+	    rt->find_by_token(f->ctx, REGION, "dcf-flowtoken1", &fid, &a, &e),
+	    0);
 	json_decref(a);
 	free(fid);
 
@@ -668,16 +662,16 @@ static void test_jd__connection_flow(void **state)
 			 DCF_ENOTFOUND);
 
 	/* Delete: Deleting, then Deleted; gone for read_many. */
-	assert_int_equal(step(f, rt, &r, "delete", "delete", NULL, r.attrs,
-			      NULL),
-			 STEP_DONE);
-	assert_int_equal(step(f, rt, &r, "wait", "wait_deleted", NULL, r.attrs,
-			      NULL),
-			 STEP_IN_PROGRESS);
+	assert_int_equal(
+	    step(f, rt, &r, "delete", "delete", NULL, r.attrs, NULL),
+	    STEP_DONE);
+	assert_int_equal(
+	    step(f, rt, &r, "wait", "wait_deleted", NULL, r.attrs, NULL),
+	    STEP_IN_PROGRESS);
 	advance(f, 5000);
-	assert_int_equal(step(f, rt, &r, "wait", "wait_deleted", NULL, r.attrs,
-			      NULL),
-			 STEP_DONE);
+	assert_int_equal(
+	    step(f, rt, &r, "wait", "wait_deleted", NULL, r.attrs, NULL),
+	    STEP_DONE);
 	ids = json_pack("[s]", id);
 	assert_int_equal(rt->read_many(f->ctx, REGION, ids, &got, &e), 0);
 	assert_int_equal(json_object_size(got), 0);
@@ -722,8 +716,7 @@ static void test_jd__network_objects(void **state)
 		json_t *a = NULL;
 
 		assert_int_equal(jdcloud_dc_bgw_type.find_by_token(
-					 f->ctx, REGION, "dcf-gw1", &fid, &a,
-					 &e),
+				     f->ctx, REGION, "dcf-gw1", &fid, &a, &e),
 				 0);
 		assert_string_equal(fid, bgw);
 		free(fid);
@@ -759,12 +752,11 @@ static void test_jd__network_objects(void **state)
 	assert_string_equal(json_get_str(rv.attrs, "status", ""), "Active");
 	assert_int_equal(json_get_int(rv.attrs, "jd_cloud_asn", 0), 64512);
 	assert_string_equal(json_get_str(rv.attrs, "bgp_status", ""), "Up");
-	assert_int_equal(json_get_int(json_object_get(json_object_get(
-							      rv.attrs,
-							      "health_check"),
-						      "bfd"),
-				      "min_tx_interval", 0),
-			 300);
+	assert_int_equal(
+	    json_get_int(json_object_get(
+			     json_object_get(rv.attrs, "health_check"), "bfd"),
+			 "min_tx_interval", 0),
+	    300);
 	assert_no_secret(rv.attrs);
 	assert_no_secret(rv.data);
 	ids = json_pack("[s]", vif);
@@ -786,8 +778,8 @@ static void test_jd__network_objects(void **state)
 	/* VPC attachment; a repeated create adopts the same attachment. */
 	d = json_pack("{s:s,s:s,s:s,s:s}", "name", "att-1", "vpc_id",
 		      "vpc-aaaa1111", "bgw_id", bgw, "propagate_type", "all");
-	assert_int_equal(step(f, &jdcloud_dc_vpc_attachment_type, &ra,
-			      "create", "create", d, NULL, "dcf-att1"),
+	assert_int_equal(step(f, &jdcloud_dc_vpc_attachment_type, &ra, "create",
+			      "create", d, NULL, "dcf-att1"),
 			 STEP_DONE);
 	att = xstrdup(ra.id);
 	assert_int_equal(step(f, &jdcloud_dc_vpc_attachment_type, &ra2,
@@ -815,8 +807,8 @@ static void test_jd__network_objects(void **state)
 	assert_string_equal(json_get_str(ra.attrs, "status", ""), "active");
 	json_object_set_new(d, "propagate_type", json_string("partial"));
 	json_object_set_new(d, "subnet_ids", json_pack("[s]", "subnet-b1"));
-	assert_int_equal(step(f, &jdcloud_dc_vpc_attachment_type, &ra,
-			      "update", "modify", d, ra.attrs, NULL),
+	assert_int_equal(step(f, &jdcloud_dc_vpc_attachment_type, &ra, "update",
+			      "modify", d, ra.attrs, NULL),
 			 STEP_DONE);
 	s = json_dumps(json_object_get(ra.attrs, "subnet_ids"), JSON_COMPACT);
 	assert_string_equal(s, "[\"subnet-b1\"]");
@@ -855,9 +847,9 @@ static void test_jd__network_objects(void **state)
 			    "to the IDC");
 	assert_string_equal(json_get_str(rr.attrs, "bgw_id", ""), bgw);
 	ids = json_pack("[s,s]", route, "bgwr-nosuch0");
-	assert_int_equal(jdcloud_dc_bgw_route_type.read_many(f->ctx, REGION,
-							     ids, &got, &e),
-			 0);
+	assert_int_equal(
+	    jdcloud_dc_bgw_route_type.read_many(f->ctx, REGION, ids, &got, &e),
+	    0);
 	assert_int_equal(json_object_size(got), 1);
 	json_decref(got);
 	json_decref(ids);
@@ -866,8 +858,7 @@ static void test_jd__network_objects(void **state)
 		json_t *a = NULL;
 
 		assert_int_equal(jdcloud_dc_bgw_route_type.find_by_token(
-					 f->ctx, REGION, "dcf-rt1", &fid, &a,
-					 &e),
+				     f->ctx, REGION, "dcf-rt1", &fid, &a, &e),
 				 0);
 		assert_string_equal(fid, route);
 		free(fid);
@@ -896,8 +887,8 @@ static void test_jd__network_objects(void **state)
 	assert_int_equal(step(f, &jdcloud_dc_bgw_route_type, &rr, "wait",
 			      "wait_gone", NULL, rr.attrs, NULL),
 			 STEP_DONE);
-	assert_int_equal(step(f, &jdcloud_dc_vpc_attachment_type, &ra,
-			      "delete", "delete", NULL, ra.attrs, NULL),
+	assert_int_equal(step(f, &jdcloud_dc_vpc_attachment_type, &ra, "delete",
+			      "delete", NULL, ra.attrs, NULL),
 			 STEP_DONE);
 	assert_int_equal(step(f, &jdcloud_dc_vpc_attachment_type, &ra, "wait",
 			      "wait_gone", NULL, ra.attrs, NULL),
@@ -918,8 +909,8 @@ static void test_jd__network_objects(void **state)
 	assert_int_equal(step(f, &jdcloud_dc_bgw_type, &rb, "delete", "delete",
 			      NULL, rb.attrs, NULL),
 			 STEP_DONE);
-	assert_int_equal(step(f, &jdcloud_dc_bgw_type, &rb, "wait",
-			      "wait_gone", NULL, rb.attrs, NULL),
+	assert_int_equal(step(f, &jdcloud_dc_bgw_type, &rb, "wait", "wait_gone",
+			      NULL, rb.attrs, NULL),
 			 STEP_DONE);
 	assert_int_equal(step(f, &jdcloud_dc_connection_type, &rc, "delete",
 			      "delete", NULL, rc.attrs, NULL),
@@ -951,9 +942,9 @@ static void test_jd__batched_read(void **state)
 
 	for (i = 0; i < 150; i++)
 		json_array_append_new(ids, json_sprintf("dc-none%04d", i));
-	assert_int_equal(jdcloud_dc_connection_type.read_many(f->ctx, REGION,
-							      ids, &got, &e),
-			 0);
+	assert_int_equal(
+	    jdcloud_dc_connection_type.read_many(f->ctx, REGION, ids, &got, &e),
+	    0);
 	assert_int_equal(json_object_size(got), 0);
 	assert_int_equal(stat_of(f, "bgw.describeConnections"), n + 2);
 	json_decref(got);
@@ -963,19 +954,19 @@ static void test_jd__batched_read(void **state)
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
-		cmocka_unit_test(test_jd__query),
-		cmocka_unit_test(test_jd__token_in_description),
-		cmocka_unit_test(test_jd__amounts_and_errors),
-		cmocka_unit_test(test_jd__expand),
-		cmocka_unit_test(test_jd__config_needs_credentials),
+	    cmocka_unit_test(test_jd__query),
+	    cmocka_unit_test(test_jd__token_in_description),
+	    cmocka_unit_test(test_jd__amounts_and_errors),
+	    cmocka_unit_test(test_jd__expand),
+	    cmocka_unit_test(test_jd__config_needs_credentials),
 	};
 	const struct CMUnitTest emu[] = {
-		cmocka_unit_test(test_jd__preflight),
-		cmocka_unit_test(test_jd__location_check),
-		cmocka_unit_test(test_jd__retry_classes),
-		cmocka_unit_test(test_jd__connection_flow),
-		cmocka_unit_test(test_jd__network_objects),
-		cmocka_unit_test(test_jd__batched_read),
+	    cmocka_unit_test(test_jd__preflight),
+	    cmocka_unit_test(test_jd__location_check),
+	    cmocka_unit_test(test_jd__retry_classes),
+	    cmocka_unit_test(test_jd__connection_flow),
+	    cmocka_unit_test(test_jd__network_objects),
+	    cmocka_unit_test(test_jd__batched_read),
 	};
 	int rc = cmocka_run_group_tests_name("jdcloud", pure, NULL, NULL);
 
