@@ -177,12 +177,15 @@ def state_fixture(path, ids):
 
 def run(args, cwd, env, ok=(0,)):
     """Run dcform; wall, cpu and peak RSS of that process."""
-    t0 = time.monotonic()
-    p = subprocess.Popen([DCFORM] + args, cwd=cwd, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = p.stdout.read()
-    err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
+    # Files, not pipes: a full stderr pipe would block dcform while we
+    # read stdout.  wait4 gives this child's own rusage.
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
+        t0 = time.monotonic()
+        p = subprocess.Popen([DCFORM] + args, cwd=cwd, env=env, stdout=fo, stderr=fe)
+        _, status, ru = os.wait4(p.pid, 0)
+        fo.seek(0)
+        fe.seek(0)
+        out, err = fo.read(), fe.read()
     wall = time.monotonic() - t0
     code = os.waitstatus_to_exitcode(status)
     p.returncode = code

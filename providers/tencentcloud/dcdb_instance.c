@@ -429,12 +429,33 @@ static int price_of(void *ctx, const char *region, const json_t *props,
 			    json_integer(json_get_int(b, "period_months", 1)));
 	json_object_set_new(
 	    p, "Paymode", json_string(prepaid(props) ? "prepaid" : "postpaid"));
-	ret = tc_call(&resp, cl(ctx), "dcdb", DCDB_VERSION, "DescribeDCDBPrice",
-		      region, p, 1, ae, e);
-	json_decref(p);
-	if (ret < 0)
-		return ret;
-	*out = json_get_int(resp, "Price", 0);
+	{
+		struct tc_ctx *x = ctx;
+		char *params = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+		char *key = xasprintf("%s %s", region ? region : "", params);
+		json_t *hit;
+
+		free(params);
+		if (!x->prices)
+			x->prices = json_object();
+		hit = json_object_get(x->prices, key);
+		if (hit) {
+			*out = json_integer_value(hit);
+			free(key);
+			json_decref(p);
+			return 0;
+		}
+		ret = tc_call(&resp, cl(ctx), "dcdb", DCDB_VERSION,
+			      "DescribeDCDBPrice", region, p, 1, ae, e);
+		json_decref(p);
+		if (ret < 0) {
+			free(key);
+			return ret;
+		}
+		*out = json_get_int(resp, "Price", 0);
+		json_object_set_new(x->prices, key, json_integer(*out));
+		free(key);
+	}
 	json_decref(resp);
 	return 0;
 }

@@ -37,6 +37,7 @@ static void provider_free(void *ctx)
 	if (!x)
 		return;
 	tc_client_free(x->client);
+	json_decref(x->prices);
 	free(x);
 }
 
