@@ -36,7 +36,9 @@ qa=$("$DCFORM" state list | awk '$1 == "test_db[qa]" { print $3 }')
 [ -n "$ci" ] && [ -n "$qa" ] || fail "ids: $("$DCFORM" state list)"
 
 # Someone renames one instance in the console.
-curl -s -X POST "$E/_emulator/tencent/instances/$ci" -d '{"InstanceName":"renamed-by-hand"}' >/dev/null
+python3 "$DCFORM_SRC/tests/lib/tc3call.py" dcdb 2018-04-11 ModifyDBInstanceName ap-guangzhou \
+	"{\"InstanceId\":\"$ci\",\"InstanceName\":\"renamed-by-hand\"}" >"$t/rename.json" ||
+	fail "ModifyDBInstanceName: $(cat "$t/rename.json")"
 # Someone else buys an instance by hand (a second configuration, its own state).
 mkdir "$t/other" && cd "$t/other"
 sed 's/test_db/stray_db/; s/test-/stray-/; /qa: ap-guangzhou-4/d' \
