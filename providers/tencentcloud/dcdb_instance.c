@@ -460,6 +460,114 @@ static int price_of(void *ctx, const char *region, const json_t *props,
 	return 0;
 }
 
+static void finding(struct tc_ctx *x, const char *check, char *msg)
+{
+	json_t *l = json_object_get(x->findings, check);
+
+	if (!l) {
+		l = json_array();
+		json_object_set_new(x->findings, check, l);
+	}
+	json_array_append_new(l, json_string(msg));
+	free(msg);
+}
+
+/*
+ * Zones on sale (DescribeDCDBSaleInfo) and a sold shard size
+ * (DescribeShardSpec) for a create, asked once per run; problems go to
+ * the preflight.  0 when sellable, 1 when not (nothing to price).
+ */
+static int sale_check(void *ctx, const struct change *c, struct err *e)
+{
+	struct tc_ctx *x = ctx;
+	const json_t *sh = json_object_get(c->desired, "shard");
+	json_t *z, *r, *zl, *s, *info;
+	size_t i, j, k;
+	int bad = 0, ret;
+
+	if (!x->findings)
+		x->findings = json_pack("{s:[],s:[]}", "zones", "shard_spec");
+	if (!x->sale) {
+		ret = tc_call(&x->sale, cl(ctx), "dcdb", DCDB_VERSION,
+			      "DescribeDCDBSaleInfo", c->region, json_object(),
+			      1, NULL, e);
+		if (ret < 0)
+			return ret;
+	}
+	if (!x->specs) {
+		ret = tc_call(&x->specs, cl(ctx), "dcdb", DCDB_VERSION,
+			      "DescribeShardSpec", c->region, json_object(), 1,
+			      NULL, e);
+		if (ret < 0)
+			return ret;
+	}
+	json_array_foreach(json_object_get(c->desired, "zones"), i, z) {
+		int on_sale = 0;
+
+		json_array_foreach(json_object_get(x->sale, "RegionList"), j,
+				   r)
+		{
+			if (strcmp(json_get_str(r, "Region", ""), c->region))
+				continue;
+			zl = json_object_get(r, "ZoneList");
+			json_array_foreach(zl, k, s)
+			{
+				if (!strcmp(json_get_str(s, "Zone", ""),
+					    json_string_value(z)) &&
+				    json_is_true(json_object_get(s, "OnSale")))
+					on_sale = 1;
+			}
+		}
+		if (!on_sale) {
+			finding(x, "zones",
+				xasprintf("%s: zone %s is not on sale in %s",
+					  c->address, json_string_value(z),
+					  c->region));
+			bad = 1;
+		}
+	}
+	{
+		int64_t nodes = json_get_int(sh, "node_count", 0);
+		int64_t mem = json_get_int(sh, "memory_gb", 0);
+		int64_t sto = json_get_int(sh, "storage_gb", 0);
+		const json_t *hit = NULL;
+
+		json_array_foreach(json_object_get(x->specs, "SpecConfig"), i,
+				   s)
+		{
+			json_array_foreach(
+			    json_object_get(s, "SpecConfigInfos"), j, info)
+			{
+				if (json_get_int(info, "NodeCount", -1) ==
+					nodes &&
+				    json_get_int(info, "Memory", -1) == mem)
+					hit = info;
+			}
+		}
+		if (!hit) {
+			finding(x, "shard_spec",
+				xasprintf("%s: no shard of %lld nodes with "
+					  "%lld GB memory is sold",
+					  c->address, (long long)nodes,
+					  (long long)mem));
+			bad = 1;
+		} else if (sto < json_get_int(hit, "MinStorage", 0) ||
+			   sto > json_get_int(hit, "MaxStorage", INT64_MAX)) {
+			finding(x, "shard_spec",
+				xasprintf("%s: %lld GB of disk is outside "
+					  "%lld-%lld GB for %lld GB shards",
+					  c->address, (long long)sto,
+					  (long long)json_get_int(
+					      hit, "MinStorage", 0),
+					  (long long)json_get_int(
+					      hit, "MaxStorage", 0),
+					  (long long)mem));
+			bad = 1;
+		}
+	}
+	return bad;
+}
+
 static int quote(void *ctx, const struct change *c, json_t **out, struct err *e)
 {
 	int64_t price;
@@ -510,6 +618,18 @@ static int quote(void *ctx, const struct change *c, json_t **out, struct err *e)
 			    "currency", "CNY", "detail",
 			    "upgrade (DescribeDCDBUpgradePrice)");
 			json_decref(resp);
+			return 0;
+		}
+	}
+	if (c->action == CHANGE_CREATE || c->action == CHANGE_REPLACE) {
+		ret = sale_check(ctx, c, e);
+		if (ret < 0)
+			return ret;
+		if (ret == 1) {
+			*out = json_pack("{s:i,s:s,s:s}", "upfront_fen", 0,
+					 "currency", "CNY", "detail",
+					 "not priced: not for sale as asked "
+					 "(see preflight)");
 			return 0;
 		}
 	}

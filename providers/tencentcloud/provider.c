@@ -38,6 +38,9 @@ static void provider_free(void *ctx)
 		return;
 	tc_client_free(x->client);
 	json_decref(x->prices);
+	json_decref(x->sale);
+	json_decref(x->specs);
+	json_decref(x->findings);
 	free(x);
 }
 
@@ -84,6 +87,30 @@ static int preflight(void *ctx, long long total_fen, json_t **out,
 			      "balance_fen", (json_int_t)bal, "required_fen",
 			      (json_int_t)total_fen));
 	json_decref(resp);
+	/* Zones on sale and shard specs, checked while quoting. */
+	if (x->findings) {
+		static const char *const names[] = { "zones", "shard_spec" };
+		static const char *const fine[] = {
+			"every zone asked for is on sale",
+			"every shard size asked for is sold"
+		};
+		size_t i;
+
+		for (i = 0; i < 2; i++) {
+			json_t *p = json_object_get(x->findings, names[i]);
+			char *list = json_array_size(p)
+					     ? json_dumps(p, JSON_COMPACT)
+					     : NULL;
+
+			json_array_append_new(
+			    checks,
+			    json_pack("{s:s,s:b,s:s,s:{s:O?}}", "check",
+				      names[i], "ok", !json_array_size(p),
+				      "message", list ? list : fine[i],
+				      "details", "problems", p));
+			free(list);
+		}
+	}
 	*out = checks;
 	return 0;
 }

@@ -15,6 +15,10 @@ struct tc_ctx {
 	/* Prices by request (region + DescribeDCDBPrice parameters), for
 	 * this run: a thousand instances of one size cost one call. */
 	json_t *prices;
+	/* Preflight findings gathered while quoting (the preflight hook
+	 * sees only the total): DescribeDCDBSaleInfo and DescribeShardSpec
+	 * answers, and per check ("zones", "shard_spec") the problems. */
+	json_t *sale, *specs, *findings;
 };
 
 extern const struct provider tencentcloud_provider;

@@ -70,6 +70,24 @@ cd "$DCFORM_SRC/examples/dcdb-prepaid"
 grep -q 'FAIL tencentcloud balance' "$t/out2" || fail "no failing preflight: $(cat "$t/out2")"
 grep -q 'apply will refuse this plan' "$t/out2" || fail "no refusal note"
 
+# Zones on sale and sold shard sizes: checked before anything is priced.
+mkdir "$t/spec" && cd "$t/spec"
+sed 's/zones: \[ap-guangzhou-3, ap-guangzhou-4\]/zones: [ap-guangzhou-9]/; s/memory_gb: 16/memory_gb: 12/' \
+	"$DCFORM_SRC/examples/dcdb-prepaid/main.yaml" >main.yaml
+grep -q 'ap-guangzhou-9' main.yaml && grep -q 'memory_gb: 12' main.yaml || fail "spec fixture: $(grep -n 'zones\|memory' main.yaml)"
+"$DCFORM" plan --json >"$t/spec.json" 2>"$t/spec.err" || fail "plan with a bad spec: $(cat "$t/spec.err")"
+python3 - "$t/spec.json" <<'PY' || fail "zones/spec preflight: $(python3 -m json.tool "$t/spec.json" | grep -A8 preflight)"
+import json, sys
+p = json.load(open(sys.argv[1]))
+c = {x["check"]: x for x in p["preflight"]}
+assert c["zones"]["ok"] is False and "ap-guangzhou-9" in c["zones"]["message"], c["zones"]
+assert c["shard_spec"]["ok"] is False and "12 GB" in c["shard_spec"]["message"], c["shard_spec"]
+PY
+sed -i 's/zones: \[ap-guangzhou-9\]/zones: [ap-guangzhou-3]/; s/memory_gb: 12/memory_gb: 16/' main.yaml
+"$DCFORM" plan --json >"$t/spec2.json" 2>&1 || fail "plan with a good spec"
+python3 -c 'import json,sys; c={x["check"]: x["ok"] for x in json.load(open(sys.argv[1]))["preflight"]}; assert c["zones"] and c["shard_spec"], c' \
+	"$t/spec2.json" || fail "good spec preflight"
+
 # Missing credentials: one clear line, exit 1.
 env -u TENCENTCLOUD_SECRET_ID -u TENCENTCLOUD_SECRET_KEY HOME="$t" \
 	"$DCFORM" plan >"$t/o3" 2>"$t/e3"
