@@ -334,6 +334,9 @@ int state_store_write(struct state_store *st, const json_t *doc,
 			goto out;
 		}
 	}
+	/* Objects written, branch not moved yet: a kill here must leave the
+	 * previous version (the reliability tests kill here). */
+	test_crash_point("state-commit");
 	/* The compare-and-swap: the ref moves only from the tip we read. */
 	if (st->be.url) {
 		ret = push_version(st, &commit_oid, pc ? &tip : NULL, e);

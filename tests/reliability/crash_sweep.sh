@@ -73,4 +73,25 @@ while [ $k -le "$destroy_writes" ]; do
 	points=$((points + 1))
 	k=$((k + every))
 done
+# SIGKILL inside the state commit (objects written, branch not moved) at
+# every few commits of an apply: the previous version stays, the rerun
+# converges, nothing is bought twice.
+commits=$(git --git-dir="$t/ref/.dcform/state.git" rev-list --count --all 2>/dev/null || echo 0)
+cstep=$(( commits / 6 + 1 ))
+k=1
+while [ $k -le "$commits" ]; do
+	emu_reset
+	rm -rf "$t/run" && mkdir "$t/run" && cp "$cfg"/*.yaml "$t/run/"
+	rc=$( (cd "$t/run" && DCFORM_TEST_CRASH=state-commit:$k "$DCFORM" apply \
+		--auto-approve >"$t/crash.out" 2>&1; echo $?) 2>/dev/null)
+	[ "$rc" -eq 137 ] || [ "$rc" -eq 0 ] || fail "apply with a crash in commit $k exited $rc: $(tail -3 "$t/crash.out")"
+	git --git-dir="$t/run/.dcform/state.git" fsck >/dev/null 2>&1 || fail "state repository corrupt after a crash in commit $k"
+	converge "$t/run" || fail "apply after a crash in commit $k"
+	check state-commit $k
+	[ "$(count_live)" = "$objects" ] || fail "crash in commit $k: $(live_objects), want $objects objects"
+	(cd "$t/run" && "$DCFORM" plan --detailed-exitcode >"$t/plan.out" 2>&1) ||
+		fail "crash in commit $k: the state does not match the cloud"
+	points=$((points + 1))
+	k=$((k + cstep))
+done
 echo "crash sweep: $points crash points ($apply_writes apply writes, $destroy_writes destroy writes, every $every), nothing bought twice, nothing orphaned, state = cloud"
