@@ -29,6 +29,7 @@ LATENCY = int(os.environ.get("BENCH_LATENCY_MS", "20"))
 APPLY_MAX = int(os.environ.get("BENCH_APPLY_MAX", "1000"))
 HISTORY_VERSIONS = int(os.environ.get("BENCH_HISTORY_VERSIONS", "1000"))
 PARALLELISM = 10
+SCENARIOS = os.environ.get("BENCH_SCENARIOS", "plan plan-drift apply history").split()
 REGIONS = ["ap-guangzhou", "ap-shanghai"]
 ZONES = {"ap-guangzhou": "ap-guangzhou-4", "ap-shanghai": "ap-shanghai-2"}
 RATE = 200.0  # DescribeDCDBInstances per second
@@ -243,6 +244,8 @@ def main():
                                 baseline_wall_s=b["wall_s"], limit_s=lim,
                                 baseline_api_calls=sum(c_base.values()), **m))
 
+            if "plan-drift" not in SCENARIOS and "apply" not in SCENARIOS:
+                continue
             log("N=%d: plan with 1 %% drift" % n)
             drifted = 0
             for r in REGIONS:
@@ -256,6 +259,8 @@ def main():
             records.append(dict(scenario="plan-drift", n=n, api_calls=c, drifted=drifted,
                                 limit_s=lim, baseline_wall_s=None, **m))
 
+            if "apply" not in SCENARIOS:
+                continue
             na = min(n, APPLY_MAX)
             log("N=%d: apply of %d postpaid creates" % (n, na))
             acfg = os.path.join(work, "apply")
@@ -274,11 +279,16 @@ def main():
                 emu.stop()
             except Exception:
                 pass
-            shutil.rmtree(work, ignore_errors=True)
+            if os.environ.get("BENCH_KEEP"):
+                log("kept " + work)
+            else:
+                shutil.rmtree(work, ignore_errors=True)
 
     # State history and diff after HISTORY_VERSIONS versions (no cloud).
     work = tempfile.mkdtemp(prefix="dcform-bench-")
     try:
+        if "history" not in SCENARIOS:
+            raise StopIteration
         cfg = os.path.join(work, "cfg")
         os.makedirs(cfg)
         with open(os.path.join(cfg, "main.yaml"), "w") as f:
@@ -301,10 +311,13 @@ def main():
         m, _ = run(["state", "diff", "-C", cfg, "HEAD~%d" % (HISTORY_VERSIONS - 1), "HEAD"], cfg, env)
         records.append(dict(scenario="state-diff", n=HISTORY_VERSIONS, api_calls={},
                             baseline_wall_s=None, limit_s=None, **m))
+    except StopIteration:
+        pass
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    with open(os.path.join(OUT, "results.json"), "w") as f:
+    name = os.environ.get("BENCH_OUT", "results.json")
+    with open(os.path.join(OUT, name), "w") as f:
         json.dump({"latency_ms": LATENCY, "parallelism": PARALLELISM,
                    "machine": machine(), "records": records}, f, indent=1)
     print_table(records)

@@ -506,18 +506,55 @@ static size_t utf8_length(const char *s)
 	return n;
 }
 
+/*
+ * Compiled patterns, kept for the life of the process: the schemas are
+ * compiled in and hold a few dozen patterns, while a configuration of ten
+ * thousand resources checks each of them ten thousand times.
+ */
+static struct {
+	char *pattern;
+	regex_t re;
+	int bad;
+} re_cache[128];
+static size_t re_cached;
+static pthread_mutex_t re_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int regex_match(const char *pattern, const char *s, int *bad_pattern)
 {
-	regex_t re;
+	regex_t once, *re = NULL;
+	size_t i;
 	int rc;
 
 	*bad_pattern = 0;
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB)) {
+	pthread_mutex_lock(&re_lock);
+	for (i = 0; i < re_cached; i++)
+		if (!strcmp(re_cache[i].pattern, pattern))
+			break;
+	if (i == re_cached && re_cached < ARRAY_SIZE(re_cache)) {
+		re_cache[i].pattern = xstrdup(pattern);
+		re_cache[i].bad = regcomp(&re_cache[i].re, pattern,
+					  REG_EXTENDED | REG_NOSUB) != 0;
+		re_cached++;
+	}
+	if (i < re_cached) {
+		if (re_cache[i].bad) {
+			pthread_mutex_unlock(&re_lock);
+			*bad_pattern = 1;
+			return 0;
+		}
+		rc = regexec(&re_cache[i].re, s, 0, NULL, 0);
+		pthread_mutex_unlock(&re_lock);
+		return rc == 0;
+	}
+	pthread_mutex_unlock(&re_lock);
+	/* The cache is full (not with the embedded schemas): compile once. */
+	if (regcomp(&once, pattern, REG_EXTENDED | REG_NOSUB)) {
 		*bad_pattern = 1;
 		return 0;
 	}
-	rc = regexec(&re, s, 0, NULL, 0);
-	regfree(&re);
+	re = &once;
+	rc = regexec(re, s, 0, NULL, 0);
+	regfree(re);
 	return rc == 0;
 }
 

@@ -180,9 +180,15 @@ static int prepare(void *ctx, struct curl_slist **hs, struct err *e)
 static const char *error_code(const struct http_response *r)
 {
 	static __thread char code[128];
-	json_t *j =
-	    json_loadb(r->body.ptr ? r->body.ptr : "", r->body.len, 0, NULL);
-	const char *c = json_get_str(
+	json_t *j;
+	const char *c;
+
+	/* Most answers are not errors: parse (a large page costs) only when
+	 * the body can hold one; the envelope parser reads it again anyway. */
+	if (!r->body.ptr || !strstr(r->body.ptr, "\"Error\""))
+		return "";
+	j = json_loadb(r->body.ptr, r->body.len, 0, NULL);
+	c = json_get_str(
 	    json_object_get(json_object_get(j, "Response"), "Error"), "Code",
 	    "");
 
