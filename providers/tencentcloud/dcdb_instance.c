@@ -487,17 +487,19 @@ static int sale_check(void *ctx, const struct change *c, struct err *e)
 
 	if (!x->findings)
 		x->findings = json_pack("{s:[],s:[]}", "zones", "shard_spec");
-	if (!x->sale) {
-		ret = tc_call(&x->sale, cl(ctx), "dcdb", DCDB_VERSION,
-			      "DescribeDCDBSaleInfo", c->region, json_object(),
-			      1, NULL, e);
-		if (ret < 0)
-			return ret;
-	}
-	if (!x->specs) {
-		ret = tc_call(&x->specs, cl(ctx), "dcdb", DCDB_VERSION,
-			      "DescribeShardSpec", c->region, json_object(), 1,
-			      NULL, e);
+	if (!x->sale || !x->specs) {
+		json_t *none = json_object();
+
+		ret = 0;
+		if (!x->sale)
+			ret = tc_call(&x->sale, cl(ctx), "dcdb", DCDB_VERSION,
+				      "DescribeDCDBSaleInfo", c->region, none,
+				      1, NULL, e);
+		if (ret == 0 && !x->specs)
+			ret = tc_call(&x->specs, cl(ctx), "dcdb", DCDB_VERSION,
+				      "DescribeShardSpec", c->region, none, 1,
+				      NULL, e);
+		json_decref(none);
 		if (ret < 0)
 			return ret;
 	}
