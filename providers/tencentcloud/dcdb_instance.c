@@ -124,8 +124,9 @@ json_t *tc_dcdb_attributes(const json_t *instance)
 
 /* ---- reads -------------------------------------------------------- */
 
-static int read_many(void *ctx, const char *region, const json_t *ids,
-		     json_t **out, struct err *e)
+/* The instances `ids` as the API shows them: id → DCDBInstanceInfo. */
+static int read_raw(void *ctx, const char *region, const json_t *ids,
+		    json_t **out, struct err *e)
 {
 	size_t n = json_array_size(ids), bs = provider_batch_size(100);
 	size_t nb = (n + bs - 1) / bs, b, i;
@@ -155,9 +156,9 @@ static int read_many(void *ctx, const char *region, const json_t *ids,
 		}
 		json_array_foreach (
 		    json_object_get(calls[b].response, "Instances"), i, in)
-			json_object_set_new(res,
-					    json_get_str(in, "InstanceId", ""),
-					    attrs_of(in));
+			json_object_set(res,
+					json_get_str(in, "InstanceId", ""),
+					in);
 		json_decref((json_t *)calls[b].params);
 		json_decref(calls[b].response);
 	}
@@ -166,6 +167,23 @@ static int read_many(void *ctx, const char *region, const json_t *ids,
 		json_decref(res);
 		return ret;
 	}
+	*out = res;
+	return 0;
+}
+
+static int read_many(void *ctx, const char *region, const json_t *ids,
+		     json_t **out, struct err *e)
+{
+	json_t *raw = NULL, *in, *res;
+	const char *id;
+	int ret = read_raw(ctx, region, ids, &raw, e);
+
+	if (ret < 0)
+		return ret;
+	res = json_object();
+	json_object_foreach (raw, id, in)
+		json_object_set_new(res, id, attrs_of(in));
+	json_decref(raw);
 	*out = res;
 	return 0;
 }
@@ -745,6 +763,67 @@ static int describe(json_t **out, void *ctx, struct step_run *r, const char *id,
 	return 0;
 }
 
+/*
+ * For waits: the instance as read at most WATCH_FRESH_MS ago, reading every
+ * instance being waited on at once (100 ids a call, concurrently) when the
+ * last read is older.  Waits poll every half second or more and a wait
+ * only ends when the cloud says so, so an answer this fresh costs at most
+ * one more poll, while a thousand waits cost a few calls a second.
+ */
+#define WATCH_FRESH_MS 1000
+
+static int describe_waiting(json_t **out, void *ctx, struct step_run *r,
+			    const char *id, struct err *e)
+{
+	struct tc_ctx *x = ctx;
+	int64_t now = time_mono_ms();
+	json_t *ids, *got = NULL, *v;
+	const char *k;
+	int ret;
+
+	if (!x->watch)
+		x->watch = json_object();
+	json_object_set_new(x->watch, id, json_string(r->region));
+	if (x->seen && now - x->seen_at_ms <= WATCH_FRESH_MS &&
+	    json_object_get(x->seen, id)) {
+		*out = json_incref(json_object_get(x->seen, id));
+		return 0;
+	}
+	/* Every watched instance of this region. */
+	ids = json_array();
+	json_object_foreach(x->watch, k, v)
+		if (!strcmp(json_string_value(v), r->region))
+			json_array_append_new(ids, json_string(k));
+	ret = read_raw(ctx, r->region, ids, &got, e);
+	json_decref(ids);
+	if (ret < 0)
+		return ret;
+	json_decref(x->seen);
+	x->seen = got;
+	x->seen_at_ms = time_mono_ms();
+	*out = json_incref(json_object_get(x->seen, id));
+	return 0;
+}
+
+/* An instance that waits will follow: read it with the others. */
+static void watch(void *ctx, struct step_run *r, const char *id)
+{
+	struct tc_ctx *x = ctx;
+
+	if (!x->watch)
+		x->watch = json_object();
+	json_object_set_new(x->watch, id, json_string(r->region));
+}
+
+/* A wait is over: stop reading the instance for others. */
+static void unwatch(void *ctx, const char *id)
+{
+	struct tc_ctx *x = ctx;
+
+	if (x->watch)
+		json_object_del(x->watch, id);
+}
+
 static int deal_status(int64_t *out, void *ctx, struct step_run *r,
 		       const char *deal, int64_t *price, struct err *e)
 {
@@ -952,6 +1031,7 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 			}
 			json_object_set_new(r->data, "id", json_string(id));
 			r->id = xstrdup(id);
+			watch(ctx, r, id);
 		}
 		json_decref(resp);
 		return STEP_DONE;
@@ -1073,12 +1153,15 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 			json_decref(resp);
 			resp = NULL;
 		}
-		ret = describe(&in, ctx, r, id, e);
+		ret = strcmp(op, "read") ? describe_waiting(&in, ctx, r, id, e)
+					 : describe(&in, ctx, r, id, e);
 		if (ret < 0)
 			return ret;
-		if (!in)
+		if (!in) {
+			unwatch(ctx, id);
 			return err_set(e, DCF_ENOTFOUND,
 				       "instance %s has disappeared", id);
+		}
 		set_status(r, in);
 		if (!strcmp(op, "read") ||
 		    (!strcmp(op, "wait_created") &&
@@ -1088,6 +1171,7 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		     json_get_int(in, "Status", 0) == 2)) {
 			r->attributes = attrs_of(in);
 			json_decref(in);
+			unwatch(ctx, id);
 			return STEP_DONE;
 		}
 		json_decref(in);
@@ -1148,6 +1232,7 @@ static int run_step(void *ctx, struct step_run *r, struct err *e)
 		    r->data, "flow_id",
 		    json_array_get(json_object_get(resp, "FlowIds"), 0));
 		json_decref(resp);
+		watch(ctx, r, id);
 		return STEP_DONE;
 	}
 	if (!strcmp(op, "rename")) {

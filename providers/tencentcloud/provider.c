@@ -41,6 +41,8 @@ static void provider_free(void *ctx)
 	json_decref(x->sale);
 	json_decref(x->specs);
 	json_decref(x->findings);
+	json_decref(x->watch);
+	json_decref(x->seen);
 	free(x);
 }
 

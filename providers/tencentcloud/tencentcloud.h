@@ -19,6 +19,10 @@ struct tc_ctx {
 	 * sees only the total): DescribeDCDBSaleInfo and DescribeShardSpec
 	 * answers, and per check ("zones", "shard_spec") the problems. */
 	json_t *sale, *specs, *findings;
+	/* Instances waited on in this run and the last batched read of
+	 * them: one DescribeDCDBInstances answers every wait of a wave. */
+	json_t *watch, *seen;
+	int64_t seen_at_ms;
 };
 
 extern const struct provider tencentcloud_provider;
