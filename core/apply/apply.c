@@ -392,6 +392,8 @@ static int deps_state(const struct srun *v, size_t n, const json_t *step,
 	return all_done;
 }
 
+#define WAVE_MAX 64
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -495,7 +497,10 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 					next = v[i].next_poll_ms;
 				continue;
 			}
-			if (nready < (size_t)o.parallelism &&
+			/* A wave takes up to WAVE_MAX ready steps: its intents
+			 * are one commit and its results another, so larger
+			 * waves mean fewer rewrites of a large state. */
+			if (nready < WAVE_MAX &&
 			    nready < sizeof(ready) / sizeof(ready[0]))
 				ready[nready++] = i;
 		}
