@@ -94,4 +94,21 @@ while [ ! -e .locked ]; do sleep 0.05; done
 "$DCFORM" state rm 'test_db[qa]' >"$t/l1" 2>&1 && fail "state rm under a held lock"
 wait $lpid
 [ "$(orders)" = "$bought" ] || fail "state commands bought something: $(orders) orders, was $bought"
+# A replace: a force-new property (the zone) changes; with
+# create_before_destroy the new instance is bought before the old one goes.
+# (First the restored state takes the manifests' name for ci again.)
+"$DCFORM" state mv 'test_db[ci]' 'test_db[dev]' 2>/dev/null || fail "state mv back"
+"$DCFORM" apply --auto-approve >/dev/null 2>&1 || fail "apply before the replace"
+bought=$(orders)
+sed -i 's/^      qa: ap-guangzhou-4/      qa: ap-guangzhou-3/' main.yaml
+old_qa=$("$DCFORM" state list | awk '$1 == "test_db[qa]" { print $3 }')
+"$DCFORM" plan >"$t/p3" 2>&1
+grep -q 'test_db\[qa\] must be replaced' "$t/p3" || fail "no replace in the plan: $(cat "$t/p3")"
+"$DCFORM" apply --auto-approve >"$t/a3" 2>&1 || fail "replace apply: $(tail "$t/a3")"
+new_qa=$("$DCFORM" state list | awk '$1 == "test_db[qa]" { print $3 }')
+[ -n "$new_qa" ] && [ "$new_qa" != "$old_qa" ] || fail "replace kept the id $old_qa"
+st=$(curl -s "$E/_emulator/tencent/instances/$old_qa" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Status"))' 2>/dev/null)
+case "$st" in 5|None|"") ;; *) fail "the replaced instance $old_qa is still there (status $st)" ;; esac
+[ "$(orders)" = $((bought + 1)) ] || fail "replace bought $(( $(orders) - bought )) instances, want 1"
+"$DCFORM" plan --detailed-exitcode >/dev/null 2>&1 || fail "plan after the replace is not empty"
 echo "state commands against the emulator: ok"
