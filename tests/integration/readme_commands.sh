@@ -1,7 +1,9 @@
 #!/bin/sh
 # The README's two commands, exactly as written, in a fresh clone of this
 # repository: the first (the demo) and the second (all tests) must both
-# succeed. The nested test run skips this test (it would recurse).
+# succeed. The nested test run skips this test (it would recurse) and the
+# two reliability short forms (crash sweep, fault matrix), which the outer
+# run has just run against the same commit.
 set -u
 : "${DCFORM_SRC:?}"
 [ -n "${DCFORM_README_NESTED:-}" ] && { echo "nested run: skipped"; exit 0; }

@@ -11,6 +11,8 @@ export DCFORM_SRC="${DCFORM_SRC:-$PWD}"
 rc=0
 echo "== fault matrix"
 sh "$here/fault_matrix.sh" || rc=1
+echo "== crash sweep (small configuration, every write)"
+SWEEP_EVERY=1 sh "$here/crash_sweep.sh" "$here/configs/dcdb" || rc=1
 echo "== crash sweep (mixed configuration, every write)"
-sh "$here/crash_sweep.sh" "$here/configs/mixed" || rc=1
+SWEEP_EVERY=1 sh "$here/crash_sweep.sh" "$here/configs/mixed" || rc=1
 exit $rc
