@@ -347,7 +347,7 @@ static char *encode_path(const char *p)
 	return buf_detach(&b, NULL);
 }
 
-static int parse(struct jd_call *call, const struct http_response *r)
+int jd_parse_response(struct jd_call *call, const struct http_response *r)
 {
 	json_t *j = NULL, *error, *res;
 	json_error_t je;
@@ -453,7 +453,7 @@ void jd_call_many(struct jd_client *c, struct jd_call *calls, size_t n)
 			calls[i].err = errs[i];
 			calls[i].ret = rets[i];
 		} else {
-			calls[i].ret = parse(&calls[i], &rs[i]);
+			calls[i].ret = jd_parse_response(&calls[i], &rs[i]);
 		}
 		http_response_release(&rs[i]);
 		free(a[i].body);

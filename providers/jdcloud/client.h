@@ -74,6 +74,11 @@ struct jd_call {
 	int ret;
 };
 
+/* The answer r to call: call->result (0), or a negative code with
+ * call->err and call->jerr.  Exposed for the response fuzzer. */
+struct http_response;
+int jd_parse_response(struct jd_call *call, const struct http_response *r);
+
 /* Run the calls concurrently; each gets ret 0 and result, or a negative
  * code with err (and jerr when the cloud answered). */
 void jd_call_many(struct jd_client *c, struct jd_call *calls, size_t n);

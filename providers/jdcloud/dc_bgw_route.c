@@ -66,6 +66,11 @@ static json_t *attrs_of(const json_t *in)
 	return a;
 }
 
+json_t *jdcloud_bgw_route_attributes(const json_t *in)
+{
+	return attrs_of(in);
+}
+
 /* Every gateway id of the region (new array). */
 static int bgw_ids(json_t **out, void *ctx, const char *region, struct err *e)
 {

@@ -98,6 +98,11 @@ static json_t *attrs_of(const json_t *in)
 	return a;
 }
 
+json_t *jdcloud_connection_attributes(const json_t *in)
+{
+	return attrs_of(in);
+}
+
 /* ---- reads ------------------------------------------------------------ */
 
 static int read_many(void *ctx, const char *region, const json_t *ids,

@@ -55,6 +55,11 @@ static json_t *attrs_of(const json_t *in)
 	return a;
 }
 
+json_t *jdcloud_vpc_attachment_attributes(const json_t *in)
+{
+	return attrs_of(in);
+}
+
 static int read_many(void *ctx, const char *region, const json_t *ids,
 		     json_t **out, struct err *e)
 {

@@ -32,6 +32,14 @@ extern const struct resource_type jdcloud_dc_connection_type;
 extern const struct resource_type jdcloud_dc_private_vif_type;
 extern const struct resource_type jdcloud_dc_vpc_attachment_type;
 
+/* An item of each type's describe answer in property space (new
+ * reference; any JSON is accepted).  Exposed for the response fuzzer. */
+json_t *jdcloud_bgw_attributes(const json_t *in);
+json_t *jdcloud_bgw_route_attributes(const json_t *in);
+json_t *jdcloud_connection_attributes(const json_t *in);
+json_t *jdcloud_private_vif_attributes(const json_t *in);
+json_t *jdcloud_vpc_attachment_attributes(const json_t *in);
+
 static inline struct jd_client *jd_cl(void *ctx)
 {
 	return ((struct jd_ctx *)ctx)->client;

@@ -156,8 +156,7 @@ static int read_raw(void *ctx, const char *region, const json_t *ids,
 		}
 		json_array_foreach (
 		    json_object_get(calls[b].response, "Instances"), i, in)
-			json_object_set(res,
-					json_get_str(in, "InstanceId", ""),
+			json_object_set(res, json_get_str(in, "InstanceId", ""),
 					in);
 		json_decref((json_t *)calls[b].params);
 		json_decref(calls[b].response);
@@ -521,17 +520,15 @@ static int sale_check(void *ctx, const struct change *c, struct err *e)
 		if (ret < 0)
 			return ret;
 	}
-	json_array_foreach(json_object_get(c->desired, "zones"), i, z) {
+	json_array_foreach (json_object_get(c->desired, "zones"), i, z) {
 		int on_sale = 0;
 
-		json_array_foreach(json_object_get(x->sale, "RegionList"), j,
-				   r)
-		{
+		json_array_foreach (json_object_get(x->sale, "RegionList"), j,
+				    r) {
 			if (strcmp(json_get_str(r, "Region", ""), c->region))
 				continue;
 			zl = json_object_get(r, "ZoneList");
-			json_array_foreach(zl, k, s)
-			{
+			json_array_foreach (zl, k, s) {
 				if (!strcmp(json_get_str(s, "Zone", ""),
 					    json_string_value(z)) &&
 				    json_is_true(json_object_get(s, "OnSale")))
@@ -552,12 +549,10 @@ static int sale_check(void *ctx, const struct change *c, struct err *e)
 		int64_t sto = json_get_int(sh, "storage_gb", 0);
 		const json_t *hit = NULL;
 
-		json_array_foreach(json_object_get(x->specs, "SpecConfig"), i,
-				   s)
-		{
-			json_array_foreach(
-			    json_object_get(s, "SpecConfigInfos"), j, info)
-			{
+		json_array_foreach (json_object_get(x->specs, "SpecConfig"), i,
+				    s) {
+			json_array_foreach (
+			    json_object_get(s, "SpecConfigInfos"), j, info) {
 				if (json_get_int(info, "NodeCount", -1) ==
 					nodes &&
 				    json_get_int(info, "Memory", -1) == mem)
@@ -573,15 +568,15 @@ static int sale_check(void *ctx, const struct change *c, struct err *e)
 			bad = 1;
 		} else if (sto < json_get_int(hit, "MinStorage", 0) ||
 			   sto > json_get_int(hit, "MaxStorage", INT64_MAX)) {
-			finding(x, "shard_spec",
-				xasprintf("%s: %lld GB of disk is outside "
-					  "%lld-%lld GB for %lld GB shards",
-					  c->address, (long long)sto,
-					  (long long)json_get_int(
-					      hit, "MinStorage", 0),
-					  (long long)json_get_int(
-					      hit, "MaxStorage", 0),
-					  (long long)mem));
+			finding(
+			    x, "shard_spec",
+			    xasprintf(
+				"%s: %lld GB of disk is outside "
+				"%lld-%lld GB for %lld GB shards",
+				c->address, (long long)sto,
+				(long long)json_get_int(hit, "MinStorage", 0),
+				(long long)json_get_int(hit, "MaxStorage", 0),
+				(long long)mem));
 			bad = 1;
 		}
 	}
@@ -791,7 +786,7 @@ static int describe_waiting(json_t **out, void *ctx, struct step_run *r,
 	}
 	/* Every watched instance of this region. */
 	ids = json_array();
-	json_object_foreach(x->watch, k, v)
+	json_object_foreach (x->watch, k, v)
 		if (!strcmp(json_string_value(v), r->region))
 			json_array_append_new(ids, json_string(k));
 	ret = read_raw(ctx, r->region, ids, &got, e);

@@ -91,18 +91,17 @@ static int preflight(void *ctx, long long total_fen, json_t **out,
 	json_decref(resp);
 	/* Zones on sale and shard specs, checked while quoting. */
 	if (x->findings) {
-		static const char *const names[] = { "zones", "shard_spec" };
+		static const char *const names[] = {"zones", "shard_spec"};
 		static const char *const fine[] = {
-			"every zone asked for is on sale",
-			"every shard size asked for is sold"
-		};
+		    "every zone asked for is on sale",
+		    "every shard size asked for is sold"};
 		size_t i;
 
 		for (i = 0; i < 2; i++) {
 			json_t *p = json_object_get(x->findings, names[i]);
 			char *list = json_array_size(p)
-					     ? json_dumps(p, JSON_COMPACT)
-					     : NULL;
+					 ? json_dumps(p, JSON_COMPACT)
+					 : NULL;
 
 			json_array_append_new(
 			    checks,
