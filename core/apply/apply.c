@@ -1,6 +1,8 @@
 /*
  * apply.c: the executor.  See apply.h for the model.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,13 +14,22 @@
 #include "core/util/json.h"
 #include "core/util/util.h"
 
-enum st { ST_PENDING, ST_WAITING, ST_DONE, ST_FAILED, ST_SKIPPED, ST_TIMEOUT };
+enum st {
+	ST_PENDING,
+	ST_WAITING,
+	ST_RUNNING, /* handed to a worker */
+	ST_DONE,
+	ST_FAILED,
+	ST_SKIPPED,
+	ST_TIMEOUT
+};
 
 struct srun {
 	json_t *step;	      /* borrowed from the plan */
 	const json_t *change; /* borrowed */
 	const struct resource_type *rt;
 	enum st st;
+	int se_counted; /* running and counted in the side-effect total */
 	int64_t started_ms, next_poll_ms;
 	long backoff_ms;
 	int resumed_in_flight; /* the state said this step was in flight */
@@ -251,96 +262,319 @@ static void record_error(struct run_ctx *x, const struct srun *r,
 }
 
 /*
- * Run one step once.  Returns the new status; changes state in place.
+ * One step handed to a worker.  The main thread prepares it from the
+ * state (job_prep) and applies its outcome to the state (job_finish);
+ * the worker only calls the provider, on copies: the state document is
+ * touched by the main thread alone, so it can be serialised and
+ * committed while steps run.
  */
-static enum st run_one(struct run_ctx *x, struct srun *r, int *changed)
+struct job {
+	struct srun *r;
+	void *ctx;
+	int serial; /* the provider is not PROVIDER_CAP_THREADSAFE */
+	int find;   /* look for the object by token before creating */
+	struct step_run run;
+	char *token;	  /* run.token */
+	json_t *cur;	  /* run.current */
+	json_t *data_was; /* pending.data when the step started */
+	int ret;	  /* find_by_token's or run_step's answer */
+	int adopted;	  /* find_by_token found it */
+	char *found_id;
+	json_t *found_attrs;
+	struct err e;
+	struct job *next;
+};
+
+/* Providers without PROVIDER_CAP_THREADSAFE run one step at a time. */
+static pthread_mutex_t serial_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void job_call(struct job *j)
+{
+	const struct resource_type *rt = j->r->rt;
+
+	if (j->serial)
+		pthread_mutex_lock(&serial_lock);
+	if (j->find) {
+		j->ret =
+		    rt->find_by_token(j->ctx, j->run.region, j->run.token,
+				      &j->found_id, &j->found_attrs, &j->e);
+		if (j->ret == 0) {
+			j->adopted = 1;
+			goto out;
+		}
+		if (j->ret != DCF_ENOTFOUND)
+			goto out;
+		err_clear(&j->e);
+	}
+	j->ret = rt->run_step(j->ctx, &j->run, &j->e);
+out:
+	if (j->serial)
+		pthread_mutex_unlock(&serial_lock);
+}
+
+static void job_free(struct job *j)
+{
+	free(j->token);
+	json_decref(j->cur);
+	json_decref(j->data_was);
+	json_decref(j->run.data);
+	free(j->run.id);
+	json_decref(j->run.attributes);
+	free(j->found_id);
+	json_decref(j->found_attrs);
+	free(j);
+}
+
+/* The workers: `todo` in, `done` out, both first in, first out. */
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work, ready;
+	struct job *todo, **todo_tail, *done, **done_tail;
+	int stop;
+	pthread_t *threads;
+	int nthreads;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	struct job *j;
+
+	pthread_mutex_lock(&pl->mu);
+	for (;;) {
+		while (!pl->todo && !pl->stop)
+			pthread_cond_wait(&pl->work, &pl->mu);
+		if (!pl->todo)
+			break;
+		j = pl->todo;
+		pl->todo = j->next;
+		if (!pl->todo)
+			pl->todo_tail = &pl->todo;
+		pthread_mutex_unlock(&pl->mu);
+		job_call(j);
+		pthread_mutex_lock(&pl->mu);
+		j->next = NULL;
+		*pl->done_tail = j;
+		pl->done_tail = &j->next;
+		pthread_cond_signal(&pl->ready);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return NULL;
+}
+
+static void pool_start(struct pool *pl, int n)
+{
+	pthread_condattr_t ca;
+	int i;
+
+	memset(pl, 0, sizeof(*pl));
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&pl->ready, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&pl->work, NULL);
+	pl->todo_tail = &pl->todo;
+	pl->done_tail = &pl->done;
+	pl->threads = xcalloc((size_t)n, sizeof(*pl->threads));
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&pl->threads[i], NULL, worker, pl))
+			break;
+		pl->nthreads++;
+	}
+}
+
+static void pool_stop(struct pool *pl)
+{
+	int i;
+
+	pthread_mutex_lock(&pl->mu);
+	pl->stop = 1;
+	pthread_cond_broadcast(&pl->work);
+	pthread_mutex_unlock(&pl->mu);
+	for (i = 0; i < pl->nthreads; i++)
+		pthread_join(pl->threads[i], NULL);
+	free(pl->threads);
+	pthread_cond_destroy(&pl->work);
+	pthread_cond_destroy(&pl->ready);
+	pthread_mutex_destroy(&pl->mu);
+}
+
+/* Queue a job; with no worker (none could start) it runs here. */
+static void pool_push(struct pool *pl, struct job *j)
+{
+	if (!pl->nthreads)
+		job_call(j);
+	pthread_mutex_lock(&pl->mu);
+	j->next = NULL;
+	if (pl->nthreads) {
+		*pl->todo_tail = j;
+		pl->todo_tail = &j->next;
+		pthread_cond_signal(&pl->work);
+	} else {
+		*pl->done_tail = j;
+		pl->done_tail = &j->next;
+	}
+	pthread_mutex_unlock(&pl->mu);
+}
+
+/* The finished jobs, as a list (NULL when none). */
+static struct job *pool_take(struct pool *pl)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&pl->mu);
+	j = pl->done;
+	pl->done = NULL;
+	pl->done_tail = &pl->done;
+	pthread_mutex_unlock(&pl->mu);
+	return j;
+}
+
+/* Wait until a job has finished or until `until_ms` (monotonic;
+ * INT64_MAX: no limit). */
+static void pool_wait(struct pool *pl, int64_t until_ms)
+{
+	pthread_mutex_lock(&pl->mu);
+	while (!pl->done) {
+		struct timespec ts;
+
+		if (until_ms == INT64_MAX) {
+			pthread_cond_wait(&pl->ready, &pl->mu);
+			continue;
+		}
+		if (until_ms <= time_mono_ms())
+			break;
+		ts.tv_sec = (time_t)(until_ms / 1000);
+		ts.tv_nsec = (long)(until_ms % 1000) * 1000000L;
+		if (pthread_cond_timedwait(&pl->ready, &pl->mu, &ts) ==
+		    ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&pl->mu);
+}
+
+/*
+ * Prepare step r for a worker: the pending record, the resolved desired
+ * properties, copies of what the provider may read.  NULL with e set
+ * when the step cannot start (its provider is not configured, a
+ * reference is still unknown).
+ */
+static struct job *job_prep(struct run_ctx *x, struct srun *r, struct err *e)
 {
 	const char *addr = json_get_str(r->step, "address", "");
 	const char *phase = json_get_str(r->step, "phase", "create");
 	json_t *res = res_entry(x->state, r->change);
 	json_t *p = pending_for(x->state, res, r);
+	const struct provider *pv = provider_lookup(r->rt->provider);
 	void *ctx = provider_set_ctx(x->ps, r->rt->provider);
-	struct step_run run;
-	struct err e = ERR_INIT;
-	json_t *cur = NULL, *desired = NULL, *before;
-	enum st st = ST_FAILED;
-	int ret;
+	json_t *desired = NULL, *data;
+	struct job *j;
 
-	memset(&run, 0, sizeof(run));
 	if (!ctx) {
-		err_set(&e, DCF_EINVALID, "provider '%s' is not configured",
+		err_set(e, DCF_EINVALID, "provider '%s' is not configured",
 			r->rt->provider);
-		goto fail;
+		return NULL;
 	}
 	if (strcmp(phase, "delete")) {
 		desired = json_object_get(x->resolved, addr);
 		if (!desired) {
-			desired = x->h->resolve(x->h->arg, addr, x->state, &e);
+			desired = x->h->resolve(x->h->arg, addr, x->state, e);
 			if (!desired)
-				goto fail;
+				return NULL;
 			json_object_set_new(x->resolved, addr, desired);
 		}
 	}
-	cur = current_of(res, phase);
-	run.address = addr;
-	run.region = json_get_str(r->change, "region", "");
-	run.token = json_get_str(p, "token", "");
-	run.step = r->step;
-	run.desired = desired;
-	run.current = cur;
-	run.resumed_in_flight = r->resumed_in_flight;
-	run.intent_started_at = json_get_int(p, "started_at", 0);
-	run.data = json_object_get(p, "data");
-	if (!json_is_object(run.data)) {
-		run.data = json_object();
-		json_object_set_new(p, "data", run.data);
+	data = json_object_get(p, "data");
+	if (!json_is_object(data)) {
+		data = json_object();
+		json_object_set_new(p, "data", data);
 	}
+	j = xcalloc(1, sizeof(*j));
+	j->r = r;
+	j->ctx = ctx;
+	j->serial = !pv || !(pv->caps & PROVIDER_CAP_THREADSAFE);
+	j->find = r->resumed_in_flight &&
+		  !strcmp(json_get_str(r->step, "kind", ""), "create") &&
+		  (r->rt->caps & RT_CAP_FIND_BY_TOKEN) && r->rt->find_by_token;
+	j->token = xstrdup(json_get_str(p, "token", ""));
+	j->cur = current_of(res, phase);
+	j->data_was = json_incref(data);
+	j->run.address = addr;
+	j->run.region = json_get_str(r->change, "region", "");
+	j->run.token = j->token;
+	j->run.step = r->step;
+	j->run.desired = desired;
+	j->run.current = j->cur;
+	j->run.resumed_in_flight = r->resumed_in_flight;
+	j->run.intent_started_at = json_get_int(p, "started_at", 0);
+	j->run.data = json_deep_copy(data);
+	j->e = (struct err)ERR_INIT;
+	return j;
+}
 
-	/* A create that may have reached the cloud before a crash: look
-	 * for the object carrying our token before creating another. */
-	if (r->resumed_in_flight &&
-	    !strcmp(json_get_str(r->step, "kind", ""), "create") &&
-	    (r->rt->caps & RT_CAP_FIND_BY_TOKEN) && r->rt->find_by_token) {
-		char *id = NULL;
-		json_t *attrs = NULL;
+/* A step that could not run. */
+static enum st step_failed(struct run_ctx *x, struct srun *r,
+			   const struct step_run *run, const char *msg)
+{
+	json_t *res = res_entry(x->state, r->change);
+	json_t *p = pending_for(x->state, res, r);
 
-		ret = r->rt->find_by_token(ctx, run.region, run.token, &id,
-					   &attrs, &e);
-		if (ret == 0) {
-			json_object_set_new(res, "id", json_string(id));
-			json_object_set_new(run.data, "id", json_string(id));
-			if (attrs)
-				json_object_set_new(res, "attributes", attrs);
-			emit(x->h, "adopted", r, id,
-			     "found the object created before the "
-			     "interruption; not creating another");
-			free(id);
-			st = ST_DONE;
-			goto done;
+	record_error(x, r, run, msg);
+	emit(x->h, "error", r, run ? run->status : NULL, msg);
+	json_object_set_new(p, "status", json_string(run ? run->status : ""));
+	return ST_FAILED;
+}
+
+/*
+ * Apply a finished job's outcome to the state.  Returns the step's new
+ * status; *changed is set when the state changed.
+ */
+static enum st job_finish(struct run_ctx *x, struct job *j, int *changed)
+{
+	struct srun *r = j->r;
+	json_t *res = res_entry(x->state, r->change);
+	json_t *p = pending_for(x->state, res, r);
+	const json_t *desired = j->run.desired;
+	enum st st;
+
+	if (j->adopted) {
+		json_object_set_new(res, "id", json_string(j->found_id));
+		json_object_set_new(j->run.data, "id",
+				    json_string(j->found_id));
+		json_object_set(p, "data", j->run.data);
+		if (j->found_attrs) {
+			json_object_set(res, "attributes", j->found_attrs);
 		}
-		if (ret != DCF_ENOTFOUND)
-			goto fail;
-		err_clear(&e);
+		emit(x->h, "adopted", r, j->found_id,
+		     "found the object created before the interruption; not "
+		     "creating another");
+		st = ST_DONE;
+		goto done;
 	}
-
-	before = json_deep_copy(run.data);
-	ret = r->rt->run_step(ctx, &run, &e);
-	if (ret != STEP_IN_PROGRESS || run.id || run.attributes ||
-	    !json_equal(before, run.data))
+	if (j->find && j->ret < 0) {
 		*changed = 1;
-	json_decref(before);
-	if (run.id)
-		json_object_set_new(res, "id", json_string(run.id));
-	if (run.attributes) {
-		json_object_set_new(res, "attributes", run.attributes);
-		run.attributes = NULL;
+		return step_failed(x, r, &j->run, j->e.msg);
 	}
-	if (ret == STEP_IN_PROGRESS) {
-		st = ST_WAITING;
-		goto out;
+	if (j->ret != STEP_IN_PROGRESS || j->run.id || j->run.attributes ||
+	    !json_equal(j->data_was, j->run.data))
+		*changed = 1;
+	json_object_set(p, "data", j->run.data);
+	if (j->run.id)
+		json_object_set_new(res, "id", json_string(j->run.id));
+	if (j->run.attributes) {
+		json_object_set_new(res, "attributes", j->run.attributes);
+		j->run.attributes = NULL;
 	}
-	if (ret < 0)
-		goto fail;
+	if (j->ret == STEP_IN_PROGRESS) {
+		json_object_set_new(p, "status", json_string(j->run.status));
+		emit(x->h, "waiting", r, j->run.status, NULL);
+		return ST_WAITING;
+	}
+	if (j->ret < 0) {
+		*changed = 1;
+		return step_failed(x, r, &j->run, j->e.msg);
+	}
 	st = ST_DONE;
 done:
 	*changed = 1;
@@ -351,21 +585,7 @@ done:
 	if (json_get_int(r->step, "index", 0) + 1 >=
 	    json_get_int(r->step, "count", 1))
 		finish_phase(x->state, res, r, desired);
-	goto out;
-fail:
-	*changed = 1;
-	record_error(x, r, &run, e.msg);
-	emit(x->h, "error", r, run.status, e.msg);
-	st = ST_FAILED;
-out:
-	if (st == ST_WAITING || st == ST_DONE)
-		emit(x->h, st == ST_DONE ? "done" : "waiting", r, run.status,
-		     NULL);
-	if (st == ST_WAITING || st == ST_FAILED)
-		json_object_set_new(p, "status", json_string(run.status));
-	free(run.id);
-	json_decref(run.attributes);
-	json_decref(cur);
+	emit(x->h, "done", r, j->run.status, NULL);
 	return st;
 }
 
@@ -392,7 +612,16 @@ static int deps_state(const struct srun *v, size_t n, const json_t *step,
 	return all_done;
 }
 
-#define WAVE_MAX 64
+/*
+ * Steps in flight at most: the side-effecting ones among them start in
+ * batches (one intent commit each), a new batch when half of the last
+ * has finished, so a slow, rate-limited action (20 creates a second)
+ * keeps every worker busy while the state is committed a few times a
+ * second, not once per step.
+ */
+#define INFLIGHT_MAX 64
+/* Results are committed with the next intent, or after this long. */
+#define RESULT_COMMIT_MS 1000
 
 static void sleep_ms(long ms)
 {
@@ -416,6 +645,57 @@ static int commit(struct run_ctx *x, const char *fmt, const char *detail,
 	return ret;
 }
 
+struct counts {
+	int done, failed, skipped, timeouts;
+};
+
+/* After a step ran: its wait's backoff or timeout, the counters, the
+ * next commit's message. */
+static void step_ran(struct run_ctx *x, struct srun *r, enum st st, int changed,
+		     struct buf *names, struct counts *c)
+{
+	if (st == ST_WAITING) {
+		long limit = wait_timeout_s(x->o, r->step);
+
+		if (time_mono_ms() - r->started_ms > limit * 1000L) {
+			st = ST_TIMEOUT;
+			c->timeouts++;
+			json_array_append_new(
+			    json_object_get(x->summary, "waiting"),
+			    json_pack("{s:s,s:s,s:s}", "address",
+				      json_get_str(r->step, "address", ""),
+				      "step", json_get_str(r->step, "id", ""),
+				      "title",
+				      json_get_str(r->step, "title", "")));
+			emit(x->h, "timeout", r, NULL,
+			     "still waiting; left pending for the next apply");
+		} else {
+			r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2
+						      : x->o->poll_min_ms;
+			if (r->backoff_ms > x->o->poll_max_ms)
+				r->backoff_ms = x->o->poll_max_ms;
+			r->next_poll_ms = time_mono_ms() + r->backoff_ms;
+		}
+	}
+	if (st == ST_DONE)
+		c->done++;
+	if (st == ST_FAILED)
+		c->failed++;
+	r->st = st;
+	r->resumed_in_flight = 0;
+	if (changed) {
+		if (names->len)
+			buf_puts(names, ", ");
+		buf_printf(names, "%s %s %s",
+			   json_get_str(r->step, "address", ""),
+			   json_get_str(r->step, "kind", ""),
+			   st == ST_DONE      ? "done"
+			   : st == ST_FAILED  ? "failed"
+			   : st == ST_TIMEOUT ? "left pending"
+					      : "in progress");
+	}
+}
+
 int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 	      const struct apply_opts *opts, const struct apply_hooks *hooks,
 	      json_t **out_summary, struct err *e)
@@ -432,7 +712,12 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			    hooks,
 			    json_object(),
 			    json_pack("{s:[],s:[]}", "errors", "waiting")};
-	int ret = 0, wave = 0, failed = 0, done = 0, skipped = 0, timeouts = 0;
+	struct pool pl;
+	struct counts c = {0, 0, 0, 0};
+	struct buf results = BUF_INIT, intents = BUF_INIT;
+	size_t *ready = xcalloc(INFLIGHT_MAX, sizeof(*ready));
+	int ret = 0, rounds = 0, inflight = 0, se_inflight = 0, stopping = 0;
+	int64_t last_commit = time_mono_ms();
 
 	if (o.parallelism <= 0)
 		o.parallelism = 10;
@@ -458,7 +743,7 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			ret = err_set(e, DCF_EINVALID,
 				      "plan step %s has no valid change",
 				      json_get_str(s, "id", "?"));
-			goto out;
+			goto out_nopool;
 		}
 		if (json_get_bool(p, "in_flight", 0) &&
 		    json_get_int(p, "completed", -1) ==
@@ -469,14 +754,47 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 		json_object_set_new(index, json_get_str(s, "id", ""),
 				    json_integer((json_int_t)i));
 	}
+	pool_start(&pl, n < (size_t)o.parallelism ? (n ? (int)n : 1)
+						  : o.parallelism);
 
 	for (;;) {
-		size_t ready[256], nready = 0;
 		int64_t now = time_mono_ms(), next = INT64_MAX;
-		int intents = 0, changed = 0;
-		struct buf names = BUF_INIT;
+		size_t nready = 0;
+		struct job *done, *j;
+		int se_room;
 
-		for (i = 0; i < n; i++) {
+		/* 1. Outcomes of the steps that finished. */
+		done = pool_take(&pl);
+		while ((j = done)) {
+			struct srun *r = j->r;
+			int changed = 0;
+			enum st st;
+
+			done = j->next;
+			st = job_finish(&x, j, &changed);
+			inflight--;
+			if (r->se_counted) {
+				se_inflight--;
+				r->se_counted = 0;
+			}
+			step_ran(&x, r, st, changed, &results, &c);
+			job_free(j);
+		}
+		if (stopping) {
+			/* A commit failed: nothing more is sent; the steps
+			 * already running end first. */
+			if (!inflight)
+				break;
+			pool_wait(&pl, INT64_MAX);
+			continue;
+		}
+
+		/* 2. The steps that may start now, in plan order. */
+		se_room = se_inflight <= INFLIGHT_MAX / 2
+			      ? INFLIGHT_MAX - inflight
+			      : 0;
+		for (i = 0; i < n && inflight + (int)nready < INFLIGHT_MAX;
+		     i++) {
 			int ds;
 
 			if (v[i].st != ST_PENDING && v[i].st != ST_WAITING)
@@ -484,7 +802,7 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			ds = deps_state(v, n, v[i].step, index);
 			if (ds < 0) {
 				v[i].st = ST_SKIPPED;
-				skipped++;
+				c.skipped++;
 				emit(hooks, "skipped", &v[i], NULL,
 				     "skipped: a step it depends on did not "
 				     "finish");
@@ -497,22 +815,19 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 					next = v[i].next_poll_ms;
 				continue;
 			}
-			/* A wave takes up to WAVE_MAX ready steps: its intents
-			 * are one commit and its results another, so larger
-			 * waves mean fewer rewrites of a large state. */
-			if (nready < WAVE_MAX &&
-			    nready < sizeof(ready) / sizeof(ready[0]))
-				ready[nready++] = i;
+			if (v[i].st == ST_PENDING &&
+			    json_get_bool(v[i].step, "side_effect", 0)) {
+				if (se_room <= 0)
+					continue;
+				se_room--;
+			}
+			ready[nready++] = i;
 		}
-		if (!nready) {
-			if (next == INT64_MAX)
-				break;
-			sleep_ms((long)(next - now));
-			continue;
-		}
-		wave++;
 
-		/* Intents of side-effecting steps, one commit per wave. */
+		/* 3. Intents of the side-effecting ones, in one commit that
+		 * also carries the results gathered so far; results alone
+		 * are committed at most every RESULT_COMMIT_MS, and before
+		 * the executor sleeps or ends. */
 		for (i = 0; i < nready; i++) {
 			struct srun *r = &v[ready[i]];
 			json_t *res, *p;
@@ -529,104 +844,94 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			    p, "kind",
 			    json_string(json_get_str(r->step, "kind", "")));
 			json_object_set_new(p, "in_flight", json_true());
-			if (names.len)
-				buf_puts(&names, ", ");
-			buf_printf(&names, "%s %s",
+			if (intents.len)
+				buf_puts(&intents, ", ");
+			buf_printf(&intents, "%s %s",
 				   json_get_str(r->step, "address", ""),
 				   json_get_str(r->step, "kind", ""));
-			intents++;
+			r->se_counted = 1;
 		}
-		if (intents) {
-			ret = commit(&x, "apply: intent: %s", names.ptr, e);
+		if (intents.len ||
+		    (results.len && ((!nready && !inflight) ||
+				     now - last_commit >= RESULT_COMMIT_MS))) {
+			struct buf msg = BUF_INIT;
+
+			if (results.len)
+				buf_puts(&msg, results.ptr);
+			if (intents.len)
+				buf_printf(&msg, "%sintent: %s",
+					   results.len ? "; " : "",
+					   intents.ptr);
+			ret = commit(&x, "apply: %s", msg.ptr, e);
+			buf_release(&msg);
+			buf_reset(&results);
+			buf_reset(&intents);
+			last_commit = time_mono_ms();
 			if (ret < 0) {
-				buf_release(&names);
-				goto out;
+				for (i = 0; i < nready; i++)
+					v[ready[i]].se_counted = 0;
+				stopping = 1;
+				continue;
 			}
 		}
-		buf_release(&names);
 
+		/* 4. Hand them to the workers. */
 		for (i = 0; i < nready; i++) {
 			struct srun *r = &v[ready[i]];
-			enum st st;
-			int before_changed = changed;
+			struct err pe = ERR_INIT;
 
 			if (r->st == ST_PENDING) {
 				r->started_ms = time_mono_ms();
 				emit(hooks, "start", r, NULL, NULL);
 			}
-			st = run_one(&x, r, &changed);
-			r->resumed_in_flight = 0;
-			if (st == ST_WAITING) {
-				long limit = wait_timeout_s(&o, r->step);
+			j = job_prep(&x, r, &pe);
+			if (!j) {
+				r->se_counted = 0;
+				step_ran(&x, r,
+					 step_failed(&x, r, NULL, pe.msg), 1,
+					 &results, &c);
+				continue;
+			}
+			r->st = ST_RUNNING;
+			if (r->se_counted)
+				se_inflight++;
+			inflight++;
+			pool_push(&pl, j);
+		}
+		if (nready)
+			rounds++;
 
-				if (time_mono_ms() - r->started_ms >
-				    limit * 1000L) {
-					st = ST_TIMEOUT;
-					timeouts++;
-					json_array_append_new(
-					    json_object_get(x.summary,
-							    "waiting"),
-					    json_pack(
-						"{s:s,s:s,s:s}", "address",
-						json_get_str(r->step, "address",
-							     ""),
-						"step",
-						json_get_str(r->step, "id", ""),
-						"title",
-						json_get_str(r->step, "title",
-							     "")));
-					emit(hooks, "timeout", r, NULL,
-					     "still waiting; left pending for "
-					     "the next apply");
-				} else {
-					r->backoff_ms = r->backoff_ms
-							    ? r->backoff_ms * 2
-							    : o.poll_min_ms;
-					if (r->backoff_ms > o.poll_max_ms)
-						r->backoff_ms = o.poll_max_ms;
-					r->next_poll_ms =
-					    time_mono_ms() + r->backoff_ms;
-				}
-			}
-			if (st == ST_DONE)
-				done++;
-			if (st == ST_FAILED)
-				failed++;
-			r->st = st;
-			if (changed && (!before_changed || st != ST_WAITING)) {
-				if (names.len)
-					buf_puts(&names, ", ");
-				buf_printf(&names, "%s %s %s",
-					   json_get_str(r->step, "address", ""),
-					   json_get_str(r->step, "kind", ""),
-					   st == ST_DONE      ? "done"
-					   : st == ST_FAILED  ? "failed"
-					   : st == ST_TIMEOUT ? "left pending"
-							      : "in progress");
-			}
+		/* 5. Wait for an outcome, the next poll or the next commit. */
+		if (!inflight && !nready && next == INT64_MAX) {
+			if (!results.len)
+				break;
+			continue; /* commit the last results */
 		}
-		if (changed) {
-			ret = commit(&x, "apply: %s",
-				     names.len ? names.ptr : "progress", e);
-			buf_release(&names);
-			if (ret < 0)
-				goto out;
-		}
+		if (results.len && last_commit + RESULT_COMMIT_MS < next)
+			next = last_commit + RESULT_COMMIT_MS;
+		if (inflight)
+			pool_wait(&pl, next);
+		else if (!nready && next > time_mono_ms())
+			sleep_ms((long)(next - time_mono_ms()));
 	}
+	pool_stop(&pl);
 
-	json_object_set_new(x.summary, "done", json_integer(done));
-	json_object_set_new(x.summary, "failed", json_integer(failed));
-	json_object_set_new(x.summary, "skipped", json_integer(skipped));
-	json_object_set_new(x.summary, "pending", json_integer(timeouts));
-	json_object_set_new(x.summary, "waves", json_integer(wave));
-	if (failed) {
+	json_object_set_new(x.summary, "done", json_integer(c.done));
+	json_object_set_new(x.summary, "failed", json_integer(c.failed));
+	json_object_set_new(x.summary, "skipped", json_integer(c.skipped));
+	json_object_set_new(x.summary, "pending", json_integer(c.timeouts));
+	json_object_set_new(x.summary, "waves", json_integer(rounds));
+	if (ret == 0 && c.failed) {
 		json_t *first =
 		    json_array_get(json_object_get(x.summary, "errors"), 0);
 		ret = err_set(e, DCF_EPROVIDER, "%s: %s",
 			      json_get_str(first, "address", ""),
 			      json_get_str(first, "message", ""));
 	}
-out:
+out_nopool:
+	buf_release(&results);
+	buf_release(&intents);
+	free(ready);
 	json_decref(index);
 	json_decref(x.resolved);
 	json_decref(own_timeouts);

@@ -1,14 +1,20 @@
 /*
  * apply.h: run a plan's steps against the clouds, idempotently.
  *
- * The executor walks the step DAG of a plan in waves: every step whose
- * dependencies are done is ready; before a wave runs, the *intent* of each
- * side-effecting step (resource, step, idempotency token) is written into
- * the state document and committed through hooks->commit; after the wave,
- * the *results* (ids, order numbers, attributes) are committed.  So a crash
+ * The executor walks the step DAG of a plan with `parallelism` worker
+ * threads: every step whose dependencies are done is ready.  Before a
+ * batch of side-effecting steps starts, the *intent* of each (resource,
+ * step, idempotency token) is written into the state document and
+ * committed through hooks->commit; their *results* (ids, order numbers,
+ * attributes) are committed with the next batch of intents, or within a
+ * second, and always before the executor sleeps or returns.  So a crash
  * at any point leaves a state that says what may have happened, and the
  * next run resumes: a create whose intent has no result is first looked up
  * in the cloud by its token (find_by_token) and adopted if found.
+ *
+ * Only the main thread touches the state document and calls the hooks;
+ * workers call the provider on copies.  Steps of a provider without
+ * PROVIDER_CAP_THREADSAFE run one at a time.
  *
  * Waits (STEP_IN_PROGRESS) are polled with backoff while other branches of
  * the DAG go on.  When a wait passes its timeout the resource stays
@@ -55,7 +61,7 @@ struct apply_hooks {
 };
 
 struct apply_opts {
-	int parallelism; /* steps per wave (default 10) */
+	int parallelism; /* steps running at once (default 10) */
 	/* Seconds a wait step may take, by the step's timeout_class
 	 * ("create", "review", "construction", "init", …) and "default". */
 	const json_t *wait_timeouts;

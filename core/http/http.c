@@ -2,6 +2,7 @@
  * http.c: the HTTP engine.  See http.h.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,10 +17,20 @@ struct bucket {
 	char *prefix;
 	double rate, burst, tokens;
 	int64_t last_ms;
+	int each; /* a template: every key under prefix has its own */
 };
 
+/*
+ * Threads may call http_do_many at the same time (apply's workers): each
+ * call takes a multi handle of its own from `idle` (a handle keeps its
+ * connection cache, so handles are reused, not remade), while the token
+ * buckets, the counters, the jitter's generator and the debug stream are
+ * shared under `lock`.
+ */
 struct http_engine {
-	CURLM *multi;
+	pthread_mutex_t lock;
+	CURLM **idle;
+	size_t nidle, aidle;
 	struct http_options o;
 	struct bucket *b;
 	size_t nb;
@@ -63,11 +74,7 @@ int http_engine_new(struct http_engine **out, const struct http_options *o,
 		h->o.backoff_ms = 200;
 	if (h->o.backoff_max_ms <= 0)
 		h->o.backoff_max_ms = 10000;
-	h->multi = curl_multi_init();
-	if (!h->multi) {
-		free(h);
-		return err_set(e, DCF_ERROR, "curl_multi_init failed");
-	}
+	pthread_mutex_init(&h->lock, NULL);
 	h->stats = json_pack("{s:{},s:i}", "requests", "retries", 0);
 	h->rnd = (uint64_t)time_mono_ms() * 6364136223846793005ULL + 1;
 	*out = h;
@@ -80,7 +87,10 @@ void http_engine_free(struct http_engine *h)
 
 	if (!h)
 		return;
-	curl_multi_cleanup(h->multi);
+	for (i = 0; i < h->nidle; i++)
+		curl_multi_cleanup(h->idle[i]);
+	free(h->idle);
+	pthread_mutex_destroy(&h->lock);
 	for (i = 0; i < h->nb; i++)
 		free(h->b[i].prefix);
 	free(h->b);
@@ -88,8 +98,8 @@ void http_engine_free(struct http_engine *h)
 	free(h);
 }
 
-void http_rate_set(struct http_engine *h, const char *prefix, double per_sec,
-		   int burst)
+static void rate_set_locked(struct http_engine *h, const char *prefix,
+			    double per_sec, int burst, int each)
 {
 	size_t i;
 
@@ -104,10 +114,27 @@ void http_rate_set(struct http_engine *h, const char *prefix, double per_sec,
 	h->b[i].burst = burst > 0 ? burst : 1;
 	h->b[i].tokens = h->b[i].burst;
 	h->b[i].last_ms = time_mono_ms();
+	h->b[i].each = each;
 }
 
-/* 0 when a token was taken, else milliseconds to wait. */
-static long take_token(struct http_engine *h, const char *key)
+void http_rate_set(struct http_engine *h, const char *prefix, double per_sec,
+		   int burst)
+{
+	pthread_mutex_lock(&h->lock);
+	rate_set_locked(h, prefix, per_sec, burst, 0);
+	pthread_mutex_unlock(&h->lock);
+}
+
+void http_rate_set_each(struct http_engine *h, const char *prefix,
+			double per_sec, int burst)
+{
+	pthread_mutex_lock(&h->lock);
+	rate_set_locked(h, prefix, per_sec, burst, 1);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* 0 when a token was taken, else milliseconds to wait.  Under h->lock. */
+static long take_token_locked(struct http_engine *h, const char *key)
 {
 	struct bucket *best = NULL;
 	size_t i, blen = 0;
@@ -123,6 +150,14 @@ static long take_token(struct http_engine *h, const char *key)
 	}
 	if (!best || best->rate <= 0)
 		return 0;
+	if (best->each && blen < strlen(key)) {
+		/* The key's own bucket, full, from the template. */
+		double rate = best->rate;
+		int burst = (int)best->burst;
+
+		rate_set_locked(h, key, rate, burst, 0);
+		best = &h->b[h->nb - 1];
+	}
 	best->tokens += (double)(now - best->last_ms) * best->rate / 1000.0;
 	if (best->tokens > best->burst)
 		best->tokens = best->burst;
@@ -132,6 +167,44 @@ static long take_token(struct http_engine *h, const char *key)
 		return 0;
 	}
 	return (long)((1.0 - best->tokens) * 1000.0 / best->rate) + 1;
+}
+
+static long take_token(struct http_engine *h, const char *key)
+{
+	long wait;
+
+	pthread_mutex_lock(&h->lock);
+	wait = take_token_locked(h, key);
+	pthread_mutex_unlock(&h->lock);
+	return wait;
+}
+
+long http_rate_take(struct http_engine *h, const char *key)
+{
+	return take_token(h, key);
+}
+
+/* A multi handle for one http_do_many call, and its return. */
+static CURLM *multi_get(struct http_engine *h)
+{
+	CURLM *m = NULL;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->nidle)
+		m = h->idle[--h->nidle];
+	pthread_mutex_unlock(&h->lock);
+	return m ? m : curl_multi_init();
+}
+
+static void multi_put(struct http_engine *h, CURLM *m)
+{
+	pthread_mutex_lock(&h->lock);
+	if (h->nidle == h->aidle) {
+		h->aidle = h->aidle ? 2 * h->aidle : 4;
+		h->idle = xrealloc(h->idle, h->aidle * sizeof(*h->idle));
+	}
+	h->idle[h->nidle++] = m;
+	pthread_mutex_unlock(&h->lock);
 }
 
 int http_url_allowed(const char *url, struct err *e)
@@ -275,13 +348,18 @@ static long backoff(struct http_engine *h, int attempt)
 		cap *= 2;
 	if (cap > h->o.backoff_max_ms)
 		cap = h->o.backoff_max_ms;
+	pthread_mutex_lock(&h->lock);
 	h->rnd = h->rnd * 6364136223846793005ULL + 1442695040888963407ULL;
 	r = (long)((h->rnd >> 33) % (uint64_t)(cap + 1)); /* full jitter */
+	json_object_set_new(
+	    h->stats, "retries",
+	    json_integer(json_get_int(h->stats, "retries", 0) + 1));
+	pthread_mutex_unlock(&h->lock);
 	return r;
 }
 
-static int start(struct http_engine *h, const struct http_request *r,
-		 struct slot *s, struct err *e)
+static int start(struct http_engine *h, CURLM *multi,
+		 const struct http_request *r, struct slot *s, struct err *e)
 {
 	int ret;
 
@@ -326,12 +404,13 @@ static int start(struct http_engine *h, const struct http_request *r,
 	curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(s->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (h->o.debug)
-		log_request(h->o.debug, r, s->headers, s->attempts + 1);
 	s->attempts++;
 	s->started_ms = time_mono_ms();
-	curl_multi_add_handle(h->multi, s->easy);
+	curl_multi_add_handle(multi, s->easy);
 	s->active = 1;
+	pthread_mutex_lock(&h->lock);
+	if (h->o.debug)
+		log_request(h->o.debug, r, s->headers, s->attempts);
 	{
 		json_t *req = json_object_get(h->stats, "requests");
 		const char *k = r->rate_key ? r->rate_key : "";
@@ -339,6 +418,7 @@ static int start(struct http_engine *h, const struct http_request *r,
 		json_object_set_new(req, k,
 				    json_integer(json_get_int(req, k, 0) + 1));
 	}
+	pthread_mutex_unlock(&h->lock);
 	return 0;
 }
 
@@ -361,7 +441,12 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 {
 	struct slot *s = xcalloc(n ? n : 1, sizeof(*s));
 	size_t left = n, i, active = 0;
+	CURLM *multi = multi_get(h);
 
+	if (!multi) {
+		free(s);
+		return err_set(&errs[0], DCF_ERROR, "curl_multi_init failed");
+	}
 	for (i = 0; i < n; i++) {
 		s[i].resp = &out[i];
 		s[i].max = h->o.max_response;
@@ -389,7 +474,7 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 				s[i].next_ms = now + wait;
 				continue;
 			}
-			if (start(h, &reqs[i], &s[i], &errs[i]) < 0) {
+			if (start(h, multi, &reqs[i], &s[i], &errs[i]) < 0) {
 				rets[i] = DCF_EINVALID;
 				s[i].done = 1;
 				left--;
@@ -400,8 +485,8 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 		for (i = 0; i < n; i++)
 			if (!s[i].done && !s[i].active && s[i].next_ms < wake)
 				wake = s[i].next_ms;
-		curl_multi_perform(h->multi, &running);
-		while ((m = curl_multi_info_read(h->multi, &q))) {
+		curl_multi_perform(multi, &running);
+		while ((m = curl_multi_info_read(multi, &q))) {
 			struct slot *sl;
 			const struct http_request *r;
 			size_t k;
@@ -413,7 +498,7 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 					  (char **)&sl);
 			k = (size_t)(sl - s);
 			r = &reqs[k];
-			curl_multi_remove_handle(h->multi, sl->easy);
+			curl_multi_remove_handle(multi, sl->easy);
 			curl_slist_free_all(sl->headers);
 			sl->headers = NULL;
 			sl->active = 0;
@@ -426,6 +511,7 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 						  CURLINFO_RESPONSE_CODE,
 						  &sl->resp->status);
 				if (h->o.debug) {
+					pthread_mutex_lock(&h->lock);
 					fprintf(h->o.debug,
 						"< %ld after %lld ms\n",
 						sl->resp->status,
@@ -434,6 +520,7 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 					log_body(h->o.debug, "<",
 						 sl->resp->body.ptr,
 						 sl->resp->body.len);
+					pthread_mutex_unlock(&h->lock);
 				}
 				if (!r->idempotent)
 					test_crash_point("http-write");
@@ -442,10 +529,13 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 					    r->ctx, sl->resp) == HTTP_RETRY;
 				rets[k] = 0;
 			} else {
-				if (h->o.debug)
+				if (h->o.debug) {
+					pthread_mutex_lock(&h->lock);
 					fprintf(
 					    h->o.debug, "< %s\n",
 					    curl_easy_strerror(m->data.result));
+					pthread_mutex_unlock(&h->lock);
+				}
 				retry = (r->idempotent ||
 					 never_sent(m->data.result)) &&
 					!sl->capped;
@@ -474,11 +564,6 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 			if (retry && sl->attempts < h->o.max_attempts) {
 				sl->next_ms =
 				    time_mono_ms() + backoff(h, sl->attempts);
-				json_object_set_new(
-				    h->stats, "retries",
-				    json_integer(
-					json_get_int(h->stats, "retries", 0) +
-					1));
 				continue;
 			}
 			sl->done = 1;
@@ -486,7 +571,7 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 		}
 		if (left && active) {
 			long t = (long)(wake - time_mono_ms());
-			curl_multi_poll(h->multi, NULL, 0, t > 0 ? (int)t : 1,
+			curl_multi_poll(multi, NULL, 0, t > 0 ? (int)t : 1,
 					NULL);
 		} else if (left) {
 			long t = (long)(wake - time_mono_ms());
@@ -501,6 +586,7 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 		if (s[i].easy)
 			curl_easy_cleanup(s[i].easy);
 	free(s);
+	multi_put(h, multi);
 	return 0;
 }
 
@@ -515,5 +601,10 @@ int http_do(struct http_engine *h, const struct http_request *req,
 
 struct json_t *http_stats(struct http_engine *h)
 {
-	return json_deep_copy(h->stats);
+	json_t *copy;
+
+	pthread_mutex_lock(&h->lock);
+	copy = json_deep_copy(h->stats);
+	pthread_mutex_unlock(&h->lock);
+	return copy;
 }

@@ -11,6 +11,11 @@
  * http:// is accepted for loopback hosts only; TLS is always verified.
  * With a debug stream every attempt is logged, Authorization, tokens and
  * secret-looking JSON fields redacted.
+ *
+ * The engine is thread-safe: several threads may run http_do_many at
+ * once (each call gets a libcurl multi handle of its own, reused across
+ * calls for its connection cache); the rate limits and counters are
+ * shared, so concurrent callers together never exceed a rate.
  */
 #ifndef DCFORM_HTTP_H
 #define DCFORM_HTTP_H
@@ -67,9 +72,17 @@ int http_engine_new(struct http_engine **out, const struct http_options *o,
 		    struct err *e);
 void http_engine_free(struct http_engine *h);
 
-/* Rate limit for keys starting with prefix: per_sec tokens, burst. */
+/* Rate limit for keys starting with prefix: per_sec tokens, burst,
+ * shared by all those keys. */
 void http_rate_set(struct http_engine *h, const char *prefix, double per_sec,
 		   int burst);
+/* The same limit for each key starting with prefix on its own (a limit per
+ * action); a longer prefix set with http_rate_set still wins. */
+void http_rate_set_each(struct http_engine *h, const char *prefix,
+			double per_sec, int burst);
+/* Take a token for `key` as a request would: 0 when taken, else the
+ * milliseconds until one is due (for tests and callers that pace). */
+long http_rate_take(struct http_engine *h, const char *key);
 
 /*
  * Run n requests concurrently.  out[i] gets each response (initialise

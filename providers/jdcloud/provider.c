@@ -118,7 +118,7 @@ static int preflight(void *ctx, long long total_fen, json_t **out,
 const struct provider jdcloud_provider = {
     .version = PROVIDER_VERSION,
     .name = "jdcloud",
-    .caps = PROVIDER_CAP_PREFLIGHT,
+    .caps = PROVIDER_CAP_PREFLIGHT | PROVIDER_CAP_THREADSAFE,
     .configure = configure,
     .free = provider_free,
     .region = region,

@@ -99,8 +99,9 @@ int tc_client_new(struct tc_client **out, const struct tc_config *cfg,
 	c->cfg.region = dup_or_null(cfg->region);
 	c->cfg.endpoint = dup_or_null(cfg->endpoint);
 	c->http = http;
-	/* The clouds' documented limits (tencent-dcdb.md §1.7). */
-	http_rate_set(http, "tencent:", 20, 20);
+	/* The clouds' documented limits (tencent-dcdb.md §1.7): 20 a
+	 * second for each action, 200 for DescribeDCDBInstances. */
+	http_rate_set_each(http, "tencent:", 20, 20);
 	http_rate_set(http, "tencent:dcdb:DescribeDCDBInstances", 200, 200);
 	*out = c;
 	return 0;

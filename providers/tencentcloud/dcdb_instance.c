@@ -453,11 +453,14 @@ static int price_of(void *ctx, const char *region, const json_t *props,
 		json_t *hit;
 
 		free(params);
+		pthread_mutex_lock(&x->lock);
 		if (!x->prices)
 			x->prices = json_object();
 		hit = json_object_get(x->prices, key);
-		if (hit) {
+		if (hit)
 			*out = json_integer_value(hit);
+		pthread_mutex_unlock(&x->lock);
+		if (hit) {
 			free(key);
 			json_decref(p);
 			return 0;
@@ -470,7 +473,9 @@ static int price_of(void *ctx, const char *region, const json_t *props,
 			return ret;
 		}
 		*out = json_get_int(resp, "Price", 0);
+		pthread_mutex_lock(&x->lock);
 		json_object_set_new(x->prices, key, json_integer(*out));
+		pthread_mutex_unlock(&x->lock);
 		free(key);
 	}
 	json_decref(resp);
@@ -767,8 +772,8 @@ static int describe(json_t **out, void *ctx, struct step_run *r, const char *id,
  */
 #define WATCH_FRESH_MS 1000
 
-static int describe_waiting(json_t **out, void *ctx, struct step_run *r,
-			    const char *id, struct err *e)
+static int describe_waiting_locked(json_t **out, void *ctx, struct step_run *r,
+				   const char *id, struct err *e)
 {
 	struct tc_ctx *x = ctx;
 	int64_t now = time_mono_ms();
@@ -800,14 +805,30 @@ static int describe_waiting(json_t **out, void *ctx, struct step_run *r,
 	return 0;
 }
 
+static int describe_waiting(json_t **out, void *ctx, struct step_run *r,
+			    const char *id, struct err *e)
+{
+	struct tc_ctx *x = ctx;
+	int ret;
+
+	/* Held across the read: waits arriving meanwhile take its answer
+	 * instead of sending reads of their own. */
+	pthread_mutex_lock(&x->lock);
+	ret = describe_waiting_locked(out, x, r, id, e);
+	pthread_mutex_unlock(&x->lock);
+	return ret;
+}
+
 /* An instance that waits will follow: read it with the others. */
 static void watch(void *ctx, struct step_run *r, const char *id)
 {
 	struct tc_ctx *x = ctx;
 
+	pthread_mutex_lock(&x->lock);
 	if (!x->watch)
 		x->watch = json_object();
 	json_object_set_new(x->watch, id, json_string(r->region));
+	pthread_mutex_unlock(&x->lock);
 }
 
 /* A wait is over: stop reading the instance for others. */
@@ -815,8 +836,10 @@ static void unwatch(void *ctx, const char *id)
 {
 	struct tc_ctx *x = ctx;
 
+	pthread_mutex_lock(&x->lock);
 	if (x->watch)
 		json_object_del(x->watch, id);
+	pthread_mutex_unlock(&x->lock);
 }
 
 static int deal_status(int64_t *out, void *ctx, struct step_run *r,

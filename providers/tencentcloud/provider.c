@@ -20,9 +20,11 @@ static int configure(void **out, const json_t *block, struct http_engine *http,
 	if (ret < 0)
 		return ret;
 	x = xcalloc(1, sizeof(*x));
+	pthread_mutex_init(&x->lock, NULL);
 	ret = tc_client_new(&x->client, &cfg, http, e);
 	tc_config_release(&cfg);
 	if (ret < 0) {
+		pthread_mutex_destroy(&x->lock);
 		free(x);
 		return ret;
 	}
@@ -43,6 +45,7 @@ static void provider_free(void *ctx)
 	json_decref(x->findings);
 	json_decref(x->watch);
 	json_decref(x->seen);
+	pthread_mutex_destroy(&x->lock);
 	free(x);
 }
 
@@ -119,7 +122,7 @@ static int preflight(void *ctx, long long total_fen, json_t **out,
 const struct provider tencentcloud_provider = {
     .version = PROVIDER_VERSION,
     .name = "tencentcloud",
-    .caps = PROVIDER_CAP_PREFLIGHT,
+    .caps = PROVIDER_CAP_PREFLIGHT | PROVIDER_CAP_THREADSAFE,
     .configure = configure,
     .free = provider_free,
     .region = region,

@@ -4,14 +4,22 @@
 #ifndef DCFORM_TENCENTCLOUD_H
 #define DCFORM_TENCENTCLOUD_H
 
+#include <pthread.h>
+
 #include "core/provider.h"
 #include "providers/tencentcloud/client.h"
 
 #define DCDB_VERSION "2018-04-11"
 #define BILLING_VERSION "2018-07-09"
 
+/*
+ * Steps of many instances run at once (PROVIDER_CAP_THREADSAFE): the
+ * client is stateless, and `lock` guards the price cache and the waits'
+ * shared read (watch, seen).  Quoting and preflight run on one thread.
+ */
 struct tc_ctx {
 	struct tc_client *client;
+	pthread_mutex_t lock;
 	/* Prices by request (region + DescribeDCDBPrice parameters), for
 	 * this run: a thousand instances of one size cost one call. */
 	json_t *prices;
