@@ -94,6 +94,7 @@ static void do_stats(struct admin *a)
 		json_object_set_new(s, "requests", json_object());
 		json_object_set_new(s, "total", json_integer(0));
 		json_object_set_new(s, "faults_fired", json_integer(0));
+		json_object_del(s, "rate_limited");
 		reply(a, 200, json_pack("{s:b}", "ok", 1));
 	} else {
 		fail(a, a->nseg <= 2 ? 405 : 404, "no such stats call");

@@ -126,6 +126,13 @@ json_t *emu_default_config(void)
 		      "hours_per_month", 720, "max_period_months", 36, "limits",
 		      "min_shards", 2, "max_shards_create", 8, "max_shards", 64,
 		      "max_count", 10, "vport", 3306, "app_id", 1250000000));
+	/* Requests a second per account and action (tencent-dcdb.md §1.7):
+	 * "default" for every action not named; 0 means no limit. */
+	json_object_set_new(json_object_get(c, "tencent"), "rate_limits",
+			    json_pack("{s:i, s:i, s:i, s:i}", "default", 20,
+				      "dcdb.DescribeDCDBInstances", 200,
+				      "dcdb.DescribeDBSyncMode", 200,
+				      "dcdb.DescribeUserTasks", 200));
 	json_object_set_new(
 	    c, "jdcloud",
 	    json_pack("{s:[s,s,s], s:{s:i, s:i, s:i, s:i, s:i},"

@@ -303,6 +303,46 @@ void emu_stats_count(struct emu *e, const char *service, const char *action)
 	free(key);
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int emu_rate_exceeded(struct emu *e, const char *key, int limit, int *seen)
+{
+	int64_t now = mono_ms();
+	json_t *w;
+
+	if (limit <= 0)
+		return 0;
+	w = json_object_get(e->rates, key);
+	if (!w) {
+		w = json_array();
+		json_object_set_new(e->rates, key, w);
+	}
+	while (json_array_size(w) &&
+	       json_integer_value(json_array_get(w, 0)) + 1000 <= now)
+		json_array_remove(w, 0);
+	if (seen)
+		*seen = (int)json_array_size(w);
+	if ((int)json_array_size(w) >= limit) {
+		json_t *rl = json_object_get(e->stats, "rate_limited");
+		const char *action = strrchr(key, ' ');
+
+		if (!rl) {
+			rl = json_object();
+			json_object_set_new(e->stats, "rate_limited", rl);
+		}
+		bump(rl, action ? action + 1 : key);
+		return 1;
+	}
+	json_array_append_new(w, json_integer(now));
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Fault rules */
 
@@ -620,6 +660,7 @@ void emu_init(struct emu *e, json_t *config, uint64_t seed)
 	e->world = emu_seed_world(e);
 	e->faults = json_array();
 	e->stats = new_stats();
+	e->rates = json_object();
 }
 
 void emu_release(struct emu *e)
@@ -628,6 +669,7 @@ void emu_release(struct emu *e)
 	json_decref(e->config);
 	json_decref(e->faults);
 	json_decref(e->stats);
+	json_decref(e->rates);
 	free(e->state_file);
 	pthread_mutex_destroy(&e->lock);
 	memset(e, 0, sizeof(*e));
@@ -674,6 +716,7 @@ void emu_reset(struct emu *e)
 	json_array_clear(e->faults);
 	json_decref(e->stats);
 	e->stats = new_stats();
+	json_object_clear(e->rates);
 	emu_time_set_offset(0);
 	emu_dirty(e);
 }

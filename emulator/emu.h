@@ -84,6 +84,7 @@ struct emu {
 	json_t *config;	  /* regions, zones, specs, prices, delays, quotas */
 	json_t *faults;	  /* array of fault rules (admin API) */
 	json_t *stats;	  /* {"requests":{"svc.Action":N},"total":N} */
+	json_t *rates;	  /* rate windows: key → [monotonic ms, …] */
 	char *state_file; /* NULL: in memory only */
 	int manual;	  /* JD review/construction only through admin API */
 	int64_t default_latency_ms; /* --latency: added to every cloud call */
@@ -121,6 +122,15 @@ int emu_save(struct emu *e);
 
 /* Count one request in stats ("<service>.<action>"). */
 void emu_stats_count(struct emu *e, const char *service, const char *action);
+/*
+ * The clouds' per-second limits: whether a request under `key` (e.g.
+ * "<account> dcdb.CreateDCDBInstance") arriving now would be more than
+ * `limit` in the last second (a sliding window, so a client that stays
+ * under it stays under it however the second is cut).  0 when allowed
+ * (and counted); 1 when over the limit (not counted; *seen: how many the
+ * window holds).  limit <= 0 means no limit.
+ */
+int emu_rate_exceeded(struct emu *e, const char *key, int limit, int *seen);
 
 /*
  * Evaluate fault rules for (service, action).  Sets resp->latency_ms,

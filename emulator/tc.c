@@ -419,6 +419,35 @@ static int check_params(struct tc_call *c, const char *allowed)
 	return 0;
 }
 
+/*
+ * The documented per-second limit of the action for this account (config
+ * tencent.rate_limits), answered as the cloud does.
+ */
+static int rate_limited(struct tc_call *c)
+{
+	const json_t *rl = json_object_get(
+	    json_object_get(c->e->config, "tencent"), "rate_limits");
+	char *name = xasprintf("%s.%s", c->service, c->action);
+	char *key =
+	    xasprintf("%s %s", c->account_name ? c->account_name : "", name);
+	const json_t *v = json_object_get(rl, name);
+	int limit, seen = 0, over;
+
+	if (!json_is_integer(v))
+		v = json_object_get(rl, "default");
+	limit = json_is_integer(v) ? (int)json_integer_value(v) : 0;
+	over = emu_rate_exceeded(c->e, key, limit, &seen);
+	free(key);
+	free(name);
+	if (over)
+		tc_error(c, "RequestLimitExceeded",
+			 "Your current request times equals to `%d` in a "
+			 "second, which exceeds the frequency limit `%d` for "
+			 "a second. Please reduce the frequency of calls.",
+			 seen + 1, limit);
+	return over;
+}
+
 void tc_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp)
 {
 	struct tc_call c;
@@ -478,6 +507,8 @@ void tc_handle(struct emu *e, const struct emu_req *req, struct emu_resp *resp)
 			 c.service);
 		goto out;
 	}
+	if (rate_limited(&c))
+		goto out;
 	if (emu_faults_eval(e, c.service, c.action, resp, &code,
 			    &http_status)) {
 		tc_error(&c, code ? code : "InternalError",

@@ -13,10 +13,24 @@
 #include "core/util/json.h"
 #include "core/util/util.h"
 
+/*
+ * A limit of `burst` requests in any window of burst/rate seconds (20 in
+ * any second for 20/s): a sliding window over the send times of the
+ * last `burst` requests.  Unlike a token bucket, which lets a full burst
+ * go right after the tokens of the previous second were spent, it never
+ * exceeds a cloud's per-second limit, however the second is cut.  The
+ * window is WINDOW_SLACK_MS longer than the limit's, for requests that
+ * reach the server in a different order than they left.
+ */
+#define WINDOW_SLACK_MS 25
+
 struct bucket {
 	char *prefix;
-	double rate, burst, tokens;
-	int64_t last_ms;
+	double rate;
+	int burst;
+	int64_t window_ms;
+	int64_t *sent; /* ring of the last `burst` send times */
+	int head, count;
 	int each; /* a template: every key under prefix has its own */
 };
 
@@ -91,8 +105,10 @@ void http_engine_free(struct http_engine *h)
 		curl_multi_cleanup(h->idle[i]);
 	free(h->idle);
 	pthread_mutex_destroy(&h->lock);
-	for (i = 0; i < h->nb; i++)
+	for (i = 0; i < h->nb; i++) {
 		free(h->b[i].prefix);
+		free(h->b[i].sent);
+	}
 	free(h->b);
 	json_decref(h->stats);
 	free(h);
@@ -108,12 +124,19 @@ static void rate_set_locked(struct http_engine *h, const char *prefix,
 			break;
 	if (i == h->nb) {
 		h->b = xrealloc(h->b, (h->nb + 1) * sizeof(*h->b));
+		memset(&h->b[h->nb], 0, sizeof(*h->b));
 		h->b[h->nb++].prefix = xstrdup(prefix);
 	}
 	h->b[i].rate = per_sec;
 	h->b[i].burst = burst > 0 ? burst : 1;
-	h->b[i].tokens = h->b[i].burst;
-	h->b[i].last_ms = time_mono_ms();
+	h->b[i].window_ms =
+	    per_sec > 0
+		? (int64_t)((double)h->b[i].burst * 1000.0 / per_sec + 0.5) +
+		      WINDOW_SLACK_MS
+		: 0;
+	free(h->b[i].sent);
+	h->b[i].sent = xcalloc((size_t)h->b[i].burst, sizeof(int64_t));
+	h->b[i].head = h->b[i].count = 0;
 	h->b[i].each = each;
 }
 
@@ -153,20 +176,21 @@ static long take_token_locked(struct http_engine *h, const char *key)
 	if (best->each && blen < strlen(key)) {
 		/* The key's own bucket, full, from the template. */
 		double rate = best->rate;
-		int burst = (int)best->burst;
+		int burst = best->burst;
 
 		rate_set_locked(h, key, rate, burst, 0);
 		best = &h->b[h->nb - 1];
 	}
-	best->tokens += (double)(now - best->last_ms) * best->rate / 1000.0;
-	if (best->tokens > best->burst)
-		best->tokens = best->burst;
-	best->last_ms = now;
-	if (best->tokens >= 1.0) {
-		best->tokens -= 1.0;
+	while (best->count && best->sent[best->head] + best->window_ms <= now) {
+		best->head = (best->head + 1) % best->burst;
+		best->count--;
+	}
+	if (best->count < best->burst) {
+		best->sent[(best->head + best->count) % best->burst] = now;
+		best->count++;
 		return 0;
 	}
-	return (long)((1.0 - best->tokens) * 1000.0 / best->rate) + 1;
+	return (long)(best->sent[best->head] + best->window_ms - now);
 }
 
 static long take_token(struct http_engine *h, const char *key)

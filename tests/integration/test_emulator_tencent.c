@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "tests/lib/emuproc.h"
@@ -17,6 +18,7 @@
 #include "core/util/json.h"
 #include "core/util/util.h"
 #include "core/util/buf.h"
+#include "core/util/fs.h"
 
 #define SID "AKIDdcformDemo0000000000000000000001"
 #define SKEY "dcformDemoSecretKey00000000000000001"
@@ -546,6 +548,60 @@ static void test_tc__not_certified(void **st)
 	free(p);
 }
 
+/* The documented per-second limits, per account and action: a burst
+ * over the limit is answered RequestLimitExceeded (a limit of 3 here, so
+ * that even a slow run sends the burst within the second). */
+static void test_tc__rate_limit(void **st)
+{
+	struct fx f;
+	char dir[] = "/tmp/dcform-tcrate-XXXXXX";
+	static const char conf[] =
+	    "{\"tencent\":{\"rate_limits\":{\"default\":3}}}";
+	char *cfg;
+	const char *args[] = {"--config", NULL, NULL};
+	struct err e = ERR_INIT;
+	json_t *b, *stats = NULL;
+	int i, limited = 0;
+	(void)st;
+
+	assert_non_null(mkdtemp(dir));
+	cfg = xasprintf("%s/emu.json", dir);
+	assert_int_equal(fs_write_atomic(cfg, conf, strlen(conf), 0600, &e), 0);
+	args[1] = cfg;
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(emuproc_start(&f.p, args), 0);
+	tcclient_init(&f.c, f.p.url, SID, SKEY, "ap-guangzhou");
+	for (i = 0; i < 8; i++) {
+		b = call(&f, BILL, "DescribeAccountBalance", NULL);
+		if (!strcmp(tc_error_code(b), "RequestLimitExceeded")) {
+			limited++;
+			assert_non_null(strstr(
+			    json_get_str(
+				json_object_get(tc_response(b), "Error"),
+				"Message", ""),
+			    "exceeds the frequency limit `3` for a second"));
+		} else {
+			assert_string_equal(tc_error_code(b), "");
+		}
+		json_decref(b);
+	}
+	assert_true(limited >= 1);
+	/* Another action has a window of its own. */
+	ok(&f, &b, DCDB, "DescribeDCDBSaleInfo", NULL);
+	json_decref(b);
+	assert_int_equal(
+	    emuproc_admin(&stats, &f.p, "GET", "/_emulator/stats", NULL), 200);
+	assert_int_equal(json_get_int(json_object_get(stats, "rate_limited"),
+				      "billing.DescribeAccountBalance", 0),
+			 limited);
+	json_decref(stats);
+	tcclient_release(&f.c);
+	assert_int_equal(emuproc_stop(&f.p), 0);
+	unlink(cfg);
+	rmdir(dir);
+	free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,6 +617,7 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tc__modify_upgrade_renew,
 					    setup, teardown),
+	    cmocka_unit_test(test_tc__rate_limit),
 	    cmocka_unit_test_setup_teardown(test_tc__not_certified, setup,
 					    teardown),
 	};

@@ -191,6 +191,28 @@ static void test_rate__each_key_its_own_bucket(void **st)
 	http_engine_free(h);
 }
 
+static void test_rate__never_more_than_the_limit_in_a_second(void **st)
+{
+	struct http_engine *h = NULL;
+	struct http_options o = {0};
+	struct err e = ERR_INIT;
+	long wait;
+	int i;
+	(void)st;
+
+	assert_int_equal(http_engine_new(&h, &o, &e), 0);
+	http_rate_set(h, "svc:", 20, 20);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(http_rate_take(h, "svc:A"), 0);
+	/* The 21st waits for the first to leave the one-second window (a
+	 * token bucket would let it go after 1/20 s, making 21 in that
+	 * second). */
+	wait = http_rate_take(h, "svc:A");
+	assert_true(wait > 500);
+	assert_true(wait <= 1000 + 25);
+	http_engine_free(h);
+}
+
 /* ---- threads -------------------------------------------------------- */
 
 #define THREADS 8
@@ -274,6 +296,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rate__shared_prefix),
 	    cmocka_unit_test(test_rate__each_key_its_own_bucket),
+	    cmocka_unit_test(test_rate__never_more_than_the_limit_in_a_second),
 	    cmocka_unit_test(test_engine__threads_share_one_engine),
 	};
 
