@@ -303,18 +303,12 @@ void emu_stats_count(struct emu *e, const char *service, const char *action)
 	free(key);
 }
 
-static int64_t mono_ms(void)
+int emu_rate_exceeded(struct emu *e, const char *key, int limit,
+		      int64_t arrived_ms, int *seen)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int emu_rate_exceeded(struct emu *e, const char *key, int limit, int *seen)
-{
-	int64_t now = mono_ms();
+	int64_t now = arrived_ms ? arrived_ms : time_mono_ms();
 	json_t *w;
+	size_t i, in = 0;
 
 	if (limit <= 0)
 		return 0;
@@ -323,12 +317,17 @@ int emu_rate_exceeded(struct emu *e, const char *key, int limit, int *seen)
 		w = json_array();
 		json_object_set_new(e->rates, key, w);
 	}
+	/* Requests are handled nearly, not exactly, in the order they came:
+	 * drop only what is out of the window, count what is in it. */
 	while (json_array_size(w) &&
-	       json_integer_value(json_array_get(w, 0)) + 1000 <= now)
+	       json_integer_value(json_array_get(w, 0)) + 2000 <= now)
 		json_array_remove(w, 0);
+	for (i = 0; i < json_array_size(w); i++)
+		if (json_integer_value(json_array_get(w, i)) + 1000 > now)
+			in++;
 	if (seen)
-		*seen = (int)json_array_size(w);
-	if ((int)json_array_size(w) >= limit) {
+		*seen = (int)in;
+	if ((int)in >= limit) {
 		json_t *rl = json_object_get(e->stats, "rate_limited");
 		const char *action = strrchr(key, ' ');
 

@@ -57,7 +57,8 @@ struct emu_req {
 	size_t nheaders;
 	const char *body; /* NUL-terminated; may contain NULs */
 	size_t body_len;
-	const char *host; /* Host header as sent, "" if none */
+	const char *host;   /* Host header as sent, "" if none */
+	int64_t arrived_ms; /* monotonic: when the request was read in full */
 };
 
 /* Case-insensitive header lookup; NULL when absent. */
@@ -125,12 +126,15 @@ void emu_stats_count(struct emu *e, const char *service, const char *action);
 /*
  * The clouds' per-second limits: whether a request under `key` (e.g.
  * "<account> dcdb.CreateDCDBInstance") arriving now would be more than
- * `limit` in the last second (a sliding window, so a client that stays
- * under it stays under it however the second is cut).  0 when allowed
+ * `limit` in the second before it arrived (`arrived_ms`, monotonic: the
+ * time it was read, not the time the handler got the lock).  A sliding
+ * window, so a client that stays under it stays under it however the
+ * second is cut.  0 when allowed
  * (and counted); 1 when over the limit (not counted; *seen: how many the
  * window holds).  limit <= 0 means no limit.
  */
-int emu_rate_exceeded(struct emu *e, const char *key, int limit, int *seen);
+int emu_rate_exceeded(struct emu *e, const char *key, int limit,
+		      int64_t arrived_ms, int *seen);
 
 /*
  * Evaluate fault rules for (service, action).  Sets resp->latency_ms,

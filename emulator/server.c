@@ -204,6 +204,7 @@ static void dispatch(struct emu_server *s, struct MHD_Connection *con,
 	req.host = emu_req_header(&req, "Host");
 	if (!req.host)
 		req.host = "";
+	req.arrived_ms = time_mono_ms();
 
 	if (sig_url_decode(&path, raw_path, strlen(raw_path), 0) < 0 ||
 	    memchr(path.ptr, '\0', path.len)) {

@@ -436,7 +436,7 @@ static int rate_limited(struct tc_call *c)
 	if (!json_is_integer(v))
 		v = json_object_get(rl, "default");
 	limit = json_is_integer(v) ? (int)json_integer_value(v) : 0;
-	over = emu_rate_exceeded(c->e, key, limit, &seen);
+	over = emu_rate_exceeded(c->e, key, limit, c->req->arrived_ms, &seen);
 	free(key);
 	free(name);
 	if (over)

@@ -29,7 +29,8 @@ struct srun {
 	const json_t *change; /* borrowed */
 	const struct resource_type *rt;
 	enum st st;
-	int se_counted; /* running and counted in the side-effect total */
+	size_t cls;	/* its class: resource type and step kind */
+	int se_counted; /* running and counted in its class's total */
 	int64_t started_ms, next_poll_ms;
 	long backoff_ms;
 	int resumed_in_flight; /* the state said this step was in flight */
@@ -325,15 +326,59 @@ static void job_free(struct job *j)
 	free(j);
 }
 
-/* The workers: `todo` in, `done` out, both first in, first out. */
+/*
+ * The workers.  Jobs wait in one queue per class (resource type and step
+ * kind) and workers take from the classes in turn, and while other
+ * classes have work a class runs on at most half of the workers: a slow
+ * or rate-limited action (creates, 20 a second, whose workers mostly
+ * wait for their turn) never holds every worker while another (inits,
+ * with a limit of their own) waits behind it.
+ * Finished jobs go to `done`, first in, first out.
+ */
+struct queue {
+	struct job *head, **tail;
+	size_t len, running;
+};
+
 struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t work, ready;
-	struct job *todo, **todo_tail, *done, **done_tail;
+	struct queue *q;
+	size_t nq, rr, queued;
+	struct job *done, **done_tail;
 	int stop;
 	pthread_t *threads;
 	int nthreads;
 };
+
+/* The next job, classes in turn; NULL when none.  Under pl->mu. */
+static struct job *pool_next(struct pool *pl)
+{
+	size_t half = ((size_t)pl->nthreads + 1) / 2, k, pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (k = 0; k < pl->nq; k++) {
+			size_t c = (pl->rr + k) % pl->nq;
+			struct queue *q = &pl->q[c];
+			struct job *j = q->head;
+
+			if (!j)
+				continue;
+			/* First pass: a class at its share yields to
+			 * others that have work. */
+			if (!pass && q->running >= half && pl->queued > q->len)
+				continue;
+			q->head = j->next;
+			if (!q->head)
+				q->tail = &q->head;
+			q->len--;
+			q->running++;
+			pl->rr = (c + 1) % pl->nq;
+			pl->queued--;
+			return j;
+		}
+	return NULL;
+}
 
 static void *worker(void *arg)
 {
@@ -342,17 +387,14 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&pl->mu);
 	for (;;) {
-		while (!pl->todo && !pl->stop)
+		while (!pl->queued && !pl->stop)
 			pthread_cond_wait(&pl->work, &pl->mu);
-		if (!pl->todo)
+		if (!(j = pool_next(pl)))
 			break;
-		j = pl->todo;
-		pl->todo = j->next;
-		if (!pl->todo)
-			pl->todo_tail = &pl->todo;
 		pthread_mutex_unlock(&pl->mu);
 		job_call(j);
 		pthread_mutex_lock(&pl->mu);
+		pl->q[j->r->cls % pl->nq].running--;
 		j->next = NULL;
 		*pl->done_tail = j;
 		pl->done_tail = &j->next;
@@ -362,19 +404,23 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void pool_start(struct pool *pl, int n)
+static void pool_start(struct pool *pl, int n, size_t nclasses)
 {
 	pthread_condattr_t ca;
+	size_t k;
 	int i;
 
 	memset(pl, 0, sizeof(*pl));
+	pl->nq = nclasses ? nclasses : 1;
+	pl->q = xcalloc(pl->nq, sizeof(*pl->q));
+	for (k = 0; k < pl->nq; k++)
+		pl->q[k].tail = &pl->q[k].head;
 	pthread_mutex_init(&pl->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&pl->ready, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&pl->work, NULL);
-	pl->todo_tail = &pl->todo;
 	pl->done_tail = &pl->done;
 	pl->threads = xcalloc((size_t)n, sizeof(*pl->threads));
 	for (i = 0; i < n; i++) {
@@ -395,6 +441,7 @@ static void pool_stop(struct pool *pl)
 	for (i = 0; i < pl->nthreads; i++)
 		pthread_join(pl->threads[i], NULL);
 	free(pl->threads);
+	free(pl->q);
 	pthread_cond_destroy(&pl->work);
 	pthread_cond_destroy(&pl->ready);
 	pthread_mutex_destroy(&pl->mu);
@@ -408,8 +455,12 @@ static void pool_push(struct pool *pl, struct job *j)
 	pthread_mutex_lock(&pl->mu);
 	j->next = NULL;
 	if (pl->nthreads) {
-		*pl->todo_tail = j;
-		pl->todo_tail = &j->next;
+		struct queue *q = &pl->q[j->r->cls % pl->nq];
+
+		*q->tail = j;
+		q->tail = &j->next;
+		q->len++;
+		pl->queued++;
 		pthread_cond_signal(&pl->work);
 	} else {
 		*pl->done_tail = j;
@@ -613,13 +664,14 @@ static int deps_state(const struct srun *v, size_t n, const json_t *step,
 }
 
 /*
- * Steps in flight at most: the side-effecting ones among them start in
- * batches (one intent commit each), a new batch when half of the last
- * has finished, so a slow, rate-limited action (20 creates a second)
- * keeps every worker busy while the state is committed a few times a
- * second, not once per step.
+ * Steps in flight at most, and side-effecting steps in flight per class.
+ * Those start in batches (one intent commit each), a class's next batch
+ * when half of its last has finished, so a slow, rate-limited action (20
+ * creates a second) always has steps waiting for it while the state is
+ * committed a few times a second, not once per step.
  */
-#define INFLIGHT_MAX 64
+#define INFLIGHT_MAX 256
+#define CLASS_MAX 32
 /* Results are committed with the next intent, or after this long. */
 #define RESULT_COMMIT_MS 1000
 
@@ -716,7 +768,10 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 	struct counts c = {0, 0, 0, 0};
 	struct buf results = BUF_INIT, intents = BUF_INIT;
 	size_t *ready = xcalloc(INFLIGHT_MAX, sizeof(*ready));
-	int ret = 0, rounds = 0, inflight = 0, se_inflight = 0, stopping = 0;
+	int ret = 0, rounds = 0, inflight = 0, stopping = 0;
+	json_t *classes = json_object();
+	int *cls_se = NULL, *cls_room = NULL;
+	size_t ncls;
 	int64_t last_commit = time_mono_ms();
 
 	if (o.parallelism <= 0)
@@ -753,15 +808,32 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			v[i].resumed_in_flight = 1;
 		json_object_set_new(index, json_get_str(s, "id", ""),
 				    json_integer((json_int_t)i));
+		{
+			char *key = xasprintf("%s %s", v[i].rt->name,
+					      json_get_str(s, "kind", ""));
+			json_t *ci = json_object_get(classes, key);
+
+			if (!ci) {
+				ci = json_integer(
+				    (json_int_t)json_object_size(classes));
+				json_object_set_new(classes, key, ci);
+			}
+			v[i].cls = (size_t)json_integer_value(ci);
+			free(key);
+		}
 	}
-	pool_start(&pl, n < (size_t)o.parallelism ? (n ? (int)n : 1)
-						  : o.parallelism);
+	ncls = json_object_size(classes);
+	cls_se = xcalloc(ncls ? ncls : 1, sizeof(*cls_se));
+	cls_room = xcalloc(ncls ? ncls : 1, sizeof(*cls_room));
+	pool_start(&pl,
+		   n < (size_t)o.parallelism ? (n ? (int)n : 1) : o.parallelism,
+		   ncls);
 
 	for (;;) {
 		int64_t now = time_mono_ms(), next = INT64_MAX;
 		size_t nready = 0;
 		struct job *done, *j;
-		int se_room;
+		size_t k;
 
 		/* 1. Outcomes of the steps that finished. */
 		done = pool_take(&pl);
@@ -774,7 +846,7 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			st = job_finish(&x, j, &changed);
 			inflight--;
 			if (r->se_counted) {
-				se_inflight--;
+				cls_se[r->cls]--;
 				r->se_counted = 0;
 			}
 			step_ran(&x, r, st, changed, &results, &c);
@@ -790,9 +862,10 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 		}
 
 		/* 2. The steps that may start now, in plan order. */
-		se_room = se_inflight <= INFLIGHT_MAX / 2
-			      ? INFLIGHT_MAX - inflight
-			      : 0;
+		for (k = 0; k < ncls; k++)
+			cls_room[k] = cls_se[k] <= CLASS_MAX / 2
+					  ? CLASS_MAX - cls_se[k]
+					  : 0;
 		for (i = 0; i < n && inflight + (int)nready < INFLIGHT_MAX;
 		     i++) {
 			int ds;
@@ -817,9 +890,9 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			}
 			if (v[i].st == ST_PENDING &&
 			    json_get_bool(v[i].step, "side_effect", 0)) {
-				if (se_room <= 0)
+				if (cls_room[v[i].cls] <= 0)
 					continue;
-				se_room--;
+				cls_room[v[i].cls]--;
 			}
 			ready[nready++] = i;
 		}
@@ -894,7 +967,7 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			}
 			r->st = ST_RUNNING;
 			if (r->se_counted)
-				se_inflight++;
+				cls_se[r->cls]++;
 			inflight++;
 			pool_push(&pl, j);
 		}
@@ -929,6 +1002,9 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			      json_get_str(first, "message", ""));
 	}
 out_nopool:
+	json_decref(classes);
+	free(cls_se);
+	free(cls_room);
 	buf_release(&results);
 	buf_release(&intents);
 	free(ready);
