@@ -410,8 +410,12 @@ int emu_server_start(struct emu_server **out, struct emu *e, const char *host,
 		free(s);
 		return -1;
 	}
-	if (pthread_create(&s->saver, NULL, saver_main, s) == 0)
+	if (pthread_create(&s->saver, NULL, saver_main, s) == 0) {
+		/* Requests may already be read by dispatch(). */
+		pthread_mutex_lock(&s->e->lock);
 		s->saver_running = 1;
+		pthread_mutex_unlock(&s->e->lock);
+	}
 	di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	*bound_port = di && di->port ? di->port : port;
 	*out = s;

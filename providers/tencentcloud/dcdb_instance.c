@@ -786,7 +786,9 @@ static int describe_waiting_locked(json_t **out, void *ctx, struct step_run *r,
 	json_object_set_new(x->watch, id, json_string(r->region));
 	if (x->seen && now - x->seen_at_ms <= WATCH_FRESH_MS &&
 	    json_object_get(x->seen, id)) {
-		*out = json_incref(json_object_get(x->seen, id));
+		/* A copy: the shared read is replaced under the lock while
+		 * other steps still read their instance. */
+		*out = json_deep_copy(json_object_get(x->seen, id));
 		return 0;
 	}
 	/* Every watched instance of this region. */
@@ -801,7 +803,7 @@ static int describe_waiting_locked(json_t **out, void *ctx, struct step_run *r,
 	json_decref(x->seen);
 	x->seen = got;
 	x->seen_at_ms = time_mono_ms();
-	*out = json_incref(json_object_get(x->seen, id));
+	*out = json_deep_copy(json_object_get(x->seen, id));
 	return 0;
 }
 
