@@ -50,7 +50,7 @@ TEST_HELPERS := $(sort $(wildcard tests/lib/*.c))
 TEST_HELPER_OBJ := $(patsubst %.c,$(O)/obj/%.o,$(TEST_HELPERS))
 
 .PHONY: all deps test unit integration check-docs docs install clean style \
-	fuzz bench soak demo tests-bin valgrind
+	fuzz bench soak demo tests-bin valgrind tsan
 EMU_BIN  := $(if $(EMU_SRC),$(O)/dcform-emulator)
 all: $(O)/dcform $(EMU_BIN)
 
@@ -158,3 +158,17 @@ clean:
 	rm -rf build
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+
+# ThreadSanitizer over the code that runs threads: the HTTP engine, apply's
+# workers (unit tests and an apply against the emulator), the emulator.
+tsan:
+	$(MAKE) O=build/tsan CC="$(CC) -fsanitize=thread" tests-bin
+	TSAN_OPTIONS="halt_on_error=1 report_signal_unsafe=0" \
+	DCFORM=$(CURDIR)/build/tsan/dcform \
+	DCFORM_EMULATOR=$(CURDIR)/build/tsan/dcform-emulator \
+	DCFORM_SRC=$(CURDIR) NO_COLOR=1 sh -c ' \
+	build/tsan/tests/unit/core/test_http && \
+	build/tsan/tests/unit/core/test_plan_apply && \
+	build/tsan/tests/integration/test_emulator_tencent && \
+	bash tests/integration/apply_emulator.sh && \
+	bash tests/integration/concurrency.sh'
