@@ -35,8 +35,12 @@ struct run_opts {
 	     &(r).state_file,                                                  \
 	     "FILE",                                                           \
 	     "read the state from a JSON file instead of .dcform/state.git"},  \
-	    {"parallelism",    0,   OPT_INT,                                   \
-	     &(r).parallelism, "N", "concurrent API requests (default 10)"},   \
+	    {"parallelism",                                                    \
+	     0,                                                                \
+	     OPT_INT,                                                          \
+	     &(r).parallelism,                                                 \
+	     "N",                                                              \
+	     "concurrent API requests and apply steps (default 10)"},          \
 	    {"debug-http",                                                     \
 	     0,                                                                \
 	     OPT_BOOL,                                                         \
