@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cmd.h"
 #include "commands.h"
@@ -89,6 +92,15 @@ int main(int argc, char **argv)
 {
 	/* State repositories, plan files and locks are private. */
 	umask(077);
+#ifdef __GLIBC__
+	/*
+	 * No fast bins: a plan of 10,000 objects makes and frees millions of
+	 * small JSON values, and glibc consolidates the fast bins on every
+	 * large free, which took a fifth of the plan's CPU time
+	 * (docs/performance.md).
+	 */
+	mallopt(M_MXFAST, 0);
+#endif
 	const char **args = (const char **)argv + 1;
 	const struct cmd *c;
 	const struct opt *opts;

@@ -364,6 +364,10 @@ int run_plan(struct run *r, json_t **out, struct err *e)
 			goto out;
 	}
 	ret = plan_diff(&changes, desired, state, refreshed, r->o->destroy, e);
+	/* The changes hold what they need of it: a large refresh is not
+	 * kept while the plan document is built. */
+	json_decref(refreshed);
+	refreshed = NULL;
 	if (ret < 0)
 		goto out;
 	ret = plan_steps(&steps, changes, state, e);
@@ -384,18 +388,27 @@ int run_plan(struct run *r, json_t **out, struct err *e)
 		ret = err_set(e, DCF_ERROR, "cannot build the plan document");
 		goto out;
 	}
-	/* Resolved desired properties: apply runs exactly these.  Sensitive
-	 * values are left out; apply resolves them again. */
+	/* Resolved desired properties of the resources that change (for
+	 * people and tools reading the plan; apply resolves them again from
+	 * the manifests).  Sensitive values are left out. */
 	{
-		json_t *dres = json_object(), *ent;
+		json_t *dres = json_object(), *ent, *c;
 		const char *a;
 
-		json_object_foreach (desired, a, ent)
-			json_object_set_new(
-			    dres, a,
-			    props_redact(json_get_str(ent, "type", ""),
-					 json_object_get(ent, "properties"),
-					 NULL, NULL));
+		json_array_foreach (json_object_get(plan, "resource_changes"),
+				    i, c) {
+			if (!strcmp(json_get_str(c, "action", "noop"), "noop"))
+				continue;
+			a = json_get_str(c, "address", "");
+			ent = json_object_get(desired, a);
+			if (ent)
+				json_object_set_new(
+				    dres, a,
+				    props_redact(
+					json_get_str(ent, "type", ""),
+					json_object_get(ent, "properties"),
+					NULL, NULL));
+		}
 		json_object_set_new(plan, "desired", dres);
 	}
 	ret = plan_quote_and_preflight(plan, &r->ps, e);

@@ -1061,14 +1061,87 @@ const json_t *schema_property(const char *type, const char *path)
 	return walk(type, path, NULL);
 }
 
+/*
+ * Flags by "type\npath": a plan asks for the same few paths of every one
+ * of thousands of objects.  Kept for the process, like the patterns; the
+ * key space is bounded by the schemas (and the array indices used).
+ */
+static json_t *flag_cache;
+static pthread_mutex_t flag_lock = PTHREAD_MUTEX_INITIALIZER;
+
 unsigned schema_property_flags(const char *type, const char *path)
 {
+	char key[512];
+	json_t *hit;
 	unsigned f;
+	int n;
 
 	if (!type || !strcmp(type, "manifest"))
 		return 0;
+	n = snprintf(key, sizeof(key), "%s\n%s", type, path ? path : "");
+	if (n < 0 || (size_t)n >= sizeof(key)) {
+		walk(type, path, &f);
+		return f;
+	}
+	pthread_mutex_lock(&flag_lock);
+	if (!flag_cache)
+		flag_cache = json_object();
+	hit = json_object_get(flag_cache, key);
+	if (hit) {
+		f = (unsigned)json_integer_value(hit);
+		pthread_mutex_unlock(&flag_lock);
+		return f;
+	}
+	pthread_mutex_unlock(&flag_lock);
 	walk(type, path, &f);
+	pthread_mutex_lock(&flag_lock);
+	json_object_set_new(flag_cache, key, json_integer((json_int_t)f));
+	pthread_mutex_unlock(&flag_lock);
 	return f;
+}
+
+static int any_sensitive(const json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (json_is_object(v)) {
+		if (json_is_true(json_object_get(v, "x-sensitive")))
+			return 1;
+		json_object_foreach ((json_t *)v, k, x)
+			if (any_sensitive(x))
+				return 1;
+	} else if (json_is_array(v)) {
+		json_array_foreach (v, i, x)
+			if (any_sensitive(x))
+				return 1;
+	}
+	return 0;
+}
+
+int schema_has_sensitive(const char *type)
+{
+	char key[256];
+	json_t *hit;
+	int yes;
+
+	if (!type || !strcmp(type, "manifest"))
+		return 0;
+	snprintf(key, sizeof(key), "*sensitive\n%s", type);
+	pthread_mutex_lock(&flag_lock);
+	if (!flag_cache)
+		flag_cache = json_object();
+	hit = json_object_get(flag_cache, key);
+	if (!hit) {
+		/* The whole schema, $defs included: conservative. */
+		yes = any_sensitive(schema_get(type));
+		json_object_set_new(flag_cache, key, json_integer(yes));
+	} else {
+		yes = (int)json_integer_value(hit);
+	}
+	pthread_mutex_unlock(&flag_lock);
+	return yes;
 }
 
 int schema_has_attribute(const char *type, const char *attr,

@@ -78,6 +78,10 @@ const json_t *schema_property(const char *type, const char *path);
  */
 unsigned schema_property_flags(const char *type, const char *path);
 
+/* Whether any property of `type` carries "x-sensitive" (0 for an unknown
+ * type). */
+int schema_has_sensitive(const char *type);
+
 /*
  * Follow "$ref" from node (a subschema of the compiled-in schema `root`):
  * "#/$defs/…" inside root, "<name>.json" or "<name>.json#/…" in another
