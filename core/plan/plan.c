@@ -1,6 +1,7 @@
 /*
  * plan.c: refresh, diff, step expansion and ordering, quotes, plan files.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,6 +86,40 @@ void provider_set_release(struct provider_set *s)
 
 /* ---- refresh -------------------------------------------------------- */
 
+/*
+ * One (type, region) group of a refresh.  The groups are read at the same
+ * time, one thread each (at most REFRESH_THREADS at once): their calls
+ * overlap and decoding one region's answers runs beside another's
+ * network wait.  Providers without PROVIDER_CAP_THREADSAFE read one group
+ * at a time.
+ */
+struct rgroup {
+	const struct resource_type *rt;
+	void *ctx;
+	int serial;
+	const char *region;
+	json_t *ids; /* ids to read */
+	json_t *got; /* id → attributes */
+	int ret;
+	struct err e;
+};
+
+#define REFRESH_THREADS 8
+
+static pthread_mutex_t refresh_serial = PTHREAD_MUTEX_INITIALIZER;
+
+static void *read_group(void *arg)
+{
+	struct rgroup *g = arg;
+
+	if (g->serial)
+		pthread_mutex_lock(&refresh_serial);
+	g->ret = g->rt->read_many(g->ctx, g->region, g->ids, &g->got, &g->e);
+	if (g->serial)
+		pthread_mutex_unlock(&refresh_serial);
+	return NULL;
+}
+
 int plan_refresh(json_t **out, const struct provider_set *ps,
 		 const json_t *state, int parallelism, struct err *e)
 {
@@ -92,6 +127,8 @@ int plan_refresh(json_t **out, const struct provider_set *ps,
 	json_t *resources = json_object_get(state, "resources");
 	const char *addr, *gkey;
 	json_t *r, *g;
+	struct rgroup *rg = NULL;
+	size_t ng = 0, i, j;
 	int ret = 0;
 
 	(void)parallelism;
@@ -119,11 +156,13 @@ int plan_refresh(json_t **out, const struct provider_set *ps,
 		free(k);
 	}
 
+	rg = xcalloc(json_object_size(groups) + 1, sizeof(*rg));
 	json_object_foreach (groups, gkey, g) {
 		const char *nl = strchr(gkey, '\n');
 		char *type = xstrndup(gkey, (size_t)(nl - gkey));
 		const struct resource_type *rt = resource_type_lookup(type);
-		json_t *ids = json_array(), *got = NULL, *addrs;
+		const struct provider *pv;
+		json_t *addrs;
 		const char *id;
 		void *ctx;
 
@@ -132,7 +171,6 @@ int plan_refresh(json_t **out, const struct provider_set *ps,
 				      "state has unknown resource type '%s'",
 				      type);
 			free(type);
-			json_decref(ids);
 			goto out;
 		}
 		ctx = provider_set_ctx(ps, rt->provider);
@@ -142,31 +180,69 @@ int plan_refresh(json_t **out, const struct provider_set *ps,
 				      "'%s' is not configured",
 				      type, rt->provider);
 			free(type);
-			json_decref(ids);
 			goto out;
 		}
+		free(type);
+		pv = provider_lookup(rt->provider);
+		rg[ng].rt = rt;
+		rg[ng].ctx = ctx;
+		rg[ng].serial = !pv || !(pv->caps & PROVIDER_CAP_THREADSAFE);
+		rg[ng].region = nl + 1;
+		rg[ng].ids = json_array();
+		rg[ng].e = (struct err)ERR_INIT;
 		json_object_foreach (g, id, addrs)
-			json_array_append_new(ids, json_string(id));
-		ret = rt->read_many(ctx, nl + 1, ids, &got, e);
-		json_decref(ids);
-		if (ret < 0) {
-			err_prefix(e, "refresh %s in %s", type, nl + 1);
-			free(type);
+			json_array_append_new(rg[ng].ids, json_string(id));
+		ng++;
+	}
+
+	for (i = 0; i < ng; i += REFRESH_THREADS) {
+		pthread_t t[REFRESH_THREADS];
+		int started[REFRESH_THREADS] = {0};
+
+		for (j = i; j < ng && j < i + REFRESH_THREADS; j++)
+			started[j - i] =
+			    ng > 1 && !pthread_create(&t[j - i], NULL,
+						      read_group, &rg[j]);
+		for (j = i; j < ng && j < i + REFRESH_THREADS; j++) {
+			if (started[j - i])
+				pthread_join(t[j - i], NULL);
+			else
+				read_group(&rg[j]);
+		}
+	}
+
+	/* In group order, as before: the first failing group is reported. */
+	i = 0;
+	json_object_foreach (groups, gkey, g) {
+		const char *id;
+		json_t *addrs;
+
+		if (rg[i].ret < 0) {
+			const char *nl = strchr(gkey, '\n');
+
+			*e = rg[i].e;
+			ret = rg[i].ret;
+			err_prefix(e, "refresh %s in %s", rg[i].rt->name,
+				   nl + 1);
 			goto out;
 		}
 		json_object_foreach (g, id, addrs) {
-			json_t *attrs = json_object_get(got, id);
-			size_t i;
+			json_t *attrs = json_object_get(rg[i].got, id);
+			size_t k;
 			json_t *a;
 
-			json_array_foreach (addrs, i, a)
+			json_array_foreach (addrs, k, a)
 				json_object_set(res, json_string_value(a),
 						attrs ? attrs : json_null());
 		}
-		json_decref(got);
-		free(type);
+		i++;
 	}
 out:
+	for (i = 0; i < ng; i++) {
+		json_decref(rg[i].ids);
+		json_decref(rg[i].got);
+	}
+	free(rg);
 	json_decref(groups);
 	if (ret < 0) {
 		json_decref(res);

@@ -124,9 +124,12 @@ json_t *tc_dcdb_attributes(const json_t *instance)
 
 /* ---- reads -------------------------------------------------------- */
 
-/* The instances `ids` as the API shows them: id → DCDBInstanceInfo. */
-static int read_raw(void *ctx, const char *region, const json_t *ids,
-		    json_t **out, struct err *e)
+/* The instances `ids` as the API shows them: id → DCDBInstanceInfo, or
+ * with `convert` id → attributes (each answer converted and freed in
+ * turn, so that a region's answers and their conversion are not all
+ * held at once). */
+static int read_ids(void *ctx, const char *region, const json_t *ids,
+		    int convert, json_t **out, struct err *e)
 {
 	size_t n = json_array_size(ids), bs = provider_batch_size(100);
 	size_t nb = (n + bs - 1) / bs, b, i;
@@ -156,10 +159,12 @@ static int read_raw(void *ctx, const char *region, const json_t *ids,
 		}
 		json_array_foreach (
 		    json_object_get(calls[b].response, "Instances"), i, in)
-			json_object_set(res, json_get_str(in, "InstanceId", ""),
-					in);
+			json_object_set_new(
+			    res, json_get_str(in, "InstanceId", ""),
+			    convert ? attrs_of(in) : json_incref(in));
 		json_decref((json_t *)calls[b].params);
 		json_decref(calls[b].response);
+		calls[b].response = NULL;
 	}
 	free(calls);
 	if (ret < 0) {
@@ -170,21 +175,16 @@ static int read_raw(void *ctx, const char *region, const json_t *ids,
 	return 0;
 }
 
+static int read_raw(void *ctx, const char *region, const json_t *ids,
+		    json_t **out, struct err *e)
+{
+	return read_ids(ctx, region, ids, 0, out, e);
+}
+
 static int read_many(void *ctx, const char *region, const json_t *ids,
 		     json_t **out, struct err *e)
 {
-	json_t *raw = NULL, *in, *res;
-	const char *id;
-	int ret = read_raw(ctx, region, ids, &raw, e);
-
-	if (ret < 0)
-		return ret;
-	res = json_object();
-	json_object_foreach (raw, id, in)
-		json_object_set_new(res, id, attrs_of(in));
-	json_decref(raw);
-	*out = res;
-	return 0;
+	return read_ids(ctx, region, ids, 1, out, e);
 }
 
 static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
