@@ -29,7 +29,9 @@ struct srun {
 	const json_t *change; /* borrowed */
 	const struct resource_type *rt;
 	enum st st;
-	size_t cls;	/* its class: resource type and step kind */
+	size_t cls;   /* its class: resource type and step kind */
+	size_t *deps; /* indexes of the steps it depends on */
+	size_t ndeps;
 	int se_counted; /* running and counted in its class's total */
 	int64_t started_ms, next_poll_ms;
 	long backoff_ms;
@@ -640,21 +642,15 @@ done:
 	return st;
 }
 
-static int deps_state(const struct srun *v, size_t n, const json_t *step,
-		      const json_t *index)
+/* 1 when every step r depends on is done, -1 when one never will be. */
+static int deps_state(const struct srun *v, const struct srun *r)
 {
-	json_t *d;
 	size_t i;
 	int all_done = 1;
 
-	(void)n;
-	json_array_foreach (json_object_get(step, "depends_on"), i, d) {
-		json_t *ix = json_object_get(index, json_string_value(d));
-		enum st s;
+	for (i = 0; i < r->ndeps; i++) {
+		enum st s = v[r->deps[i]].st;
 
-		if (!ix)
-			continue;
-		s = v[json_integer_value(ix)].st;
 		if (s == ST_FAILED || s == ST_SKIPPED || s == ST_TIMEOUT)
 			return -1;
 		if (s != ST_DONE)
@@ -770,6 +766,7 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 	size_t *ready = xcalloc(INFLIGHT_MAX, sizeof(*ready));
 	int ret = 0, rounds = 0, inflight = 0, stopping = 0;
 	json_t *classes = json_object();
+	size_t lo = 0;
 	int *cls_se = NULL, *cls_room = NULL;
 	size_t ncls;
 	int64_t last_commit = time_mono_ms();
@@ -822,6 +819,22 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			free(key);
 		}
 	}
+	/* Dependencies as indexes, once: the scan below runs after every
+	 * finished step. */
+	for (i = 0; i < n; i++) {
+		json_t *d, *deps = json_object_get(v[i].step, "depends_on");
+		size_t k;
+
+		v[i].deps = xcalloc(json_array_size(deps) + 1, sizeof(size_t));
+		json_array_foreach (deps, k, d) {
+			json_t *ix =
+			    json_object_get(index, json_string_value(d));
+
+			if (ix)
+				v[i].deps[v[i].ndeps++] =
+				    (size_t)json_integer_value(ix);
+		}
+	}
 	ncls = json_object_size(classes);
 	cls_se = xcalloc(ncls ? ncls : 1, sizeof(*cls_se));
 	cls_room = xcalloc(ncls ? ncls : 1, sizeof(*cls_room));
@@ -866,13 +879,17 @@ int apply_run(json_t *state, const json_t *plan, const struct provider_set *ps,
 			cls_room[k] = cls_se[k] <= CLASS_MAX / 2
 					  ? CLASS_MAX - cls_se[k]
 					  : 0;
-		for (i = 0; i < n && inflight + (int)nready < INFLIGHT_MAX;
+		/* Steps before `lo` have all ended: skip them. */
+		while (lo < n && v[lo].st != ST_PENDING &&
+		       v[lo].st != ST_WAITING && v[lo].st != ST_RUNNING)
+			lo++;
+		for (i = lo; i < n && inflight + (int)nready < INFLIGHT_MAX;
 		     i++) {
 			int ds;
 
 			if (v[i].st != ST_PENDING && v[i].st != ST_WAITING)
 				continue;
-			ds = deps_state(v, n, v[i].step, index);
+			ds = deps_state(v, &v[i]);
 			if (ds < 0) {
 				v[i].st = ST_SKIPPED;
 				c.skipped++;
@@ -1009,6 +1026,8 @@ out_nopool:
 	buf_release(&intents);
 	free(ready);
 	json_decref(index);
+	for (i = 0; i < n; i++)
+		free(v[i].deps);
 	json_decref(x.resolved);
 	json_decref(own_timeouts);
 	free(v);
