@@ -8,6 +8,7 @@
 
 #include "core/plan/plan.h"
 #include "core/plan/props.h"
+#include "core/schema/schema.h"
 #include "core/util/buf.h"
 #include "core/util/fs.h"
 #include "core/util/json.h"
@@ -384,8 +385,15 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 		json_object_set_new(c, "id", json_string(id));
 
 	if (d) {
-		json_t *after = props_redact(
-		    type, json_object_get(d, "properties"), digests, key);
+		/* Without sensitive properties the desired properties are
+		 * the plan's "after" as they are (nothing changes either
+		 * afterwards): shared, not copied, for large plans. */
+		json_t *after =
+		    json_is_object(json_object_get(d, "properties")) &&
+			    !schema_has_sensitive(type)
+			? json_incref(json_object_get(d, "properties"))
+			: props_redact(type, json_object_get(d, "properties"),
+				       digests, key);
 		json_object_set_new(c, "after", after);
 		unknown_paths(unknown, "", json_object_get(d, "properties"));
 		json_object_set_new(
