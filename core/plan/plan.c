@@ -342,6 +342,31 @@ static const char **sorted_keys(const json_t *a, const json_t *b, size_t *n)
 	return v;
 }
 
+/*
+ * `base` overlaid by `over` (objects merged member by member, anything
+ * else from `over`), as a deep copy of base updated with over would be,
+ * same member order included, but sharing every value it does not merge.
+ */
+static json_t *overlay(const json_t *base, const json_t *over)
+{
+	json_t *out = json_object(), *v, *o;
+	const char *k;
+
+	json_object_foreach ((json_t *)base, k, v) {
+		o = json_object_get(over, k);
+		if (!o)
+			json_object_set(out, k, v);
+		else if (json_is_object(v) && json_is_object(o))
+			json_object_set_new(out, k, overlay(v, o));
+		else
+			json_object_set(out, k, o);
+	}
+	json_object_foreach ((json_t *)over, k, v)
+		if (!json_object_get(out, k))
+			json_object_set(out, k, v);
+	return out;
+}
+
 static int diff_one(json_t **out, const char *addr, const json_t *d,
 		    const json_t *s, const json_t *r, int destroy,
 		    const char *key, struct err *e)
@@ -365,10 +390,7 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 	/* What the cloud says now, over what was applied: attributes the
 	 * cloud does not report (write-only ones) keep their applied value. */
 	if (json_is_object(r)) {
-		merged = json_is_object(json_object_get(s, "attributes"))
-			     ? json_deep_copy(json_object_get(s, "attributes"))
-			     : json_object();
-		json_deep_update(merged, r);
+		merged = overlay(json_object_get(s, "attributes"), r);
 		current = merged;
 	} else {
 		current = json_object_get(s, "attributes");
