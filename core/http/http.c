@@ -50,6 +50,7 @@ struct http_engine {
 	size_t nb;
 	json_t *stats;
 	uint64_t rnd;
+	int inflight; /* transfers running, all threads together */
 };
 
 void http_response_init(struct http_response *r)
@@ -206,6 +207,26 @@ static long take_token(struct http_engine *h, const char *key)
 long http_rate_take(struct http_engine *h, const char *key)
 {
 	return take_token(h, key);
+}
+
+/* One of the `parallelism` transfers all threads share: 1 when taken. */
+static int slot_take(struct http_engine *h)
+{
+	int ok;
+
+	pthread_mutex_lock(&h->lock);
+	ok = h->inflight < h->o.parallelism;
+	if (ok)
+		h->inflight++;
+	pthread_mutex_unlock(&h->lock);
+	return ok;
+}
+
+static void slot_put(struct http_engine *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->inflight--;
+	pthread_mutex_unlock(&h->lock);
 }
 
 /* A multi handle for one http_do_many call, and its return. */
@@ -486,19 +507,27 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 		int64_t now = time_mono_ms(), wake = now + 100;
 		int running = 0;
 		CURLMsg *m;
-		int q;
+		int q, full = 0;
 
 		for (i = 0; i < n && active < (size_t)h->o.parallelism; i++) {
 			long wait;
 
 			if (s[i].done || s[i].active || s[i].next_ms > now)
 				continue;
+			/* --parallelism bounds the transfers of every thread
+			 * together (apply's workers, refresh's groups). */
+			if (!slot_take(h)) {
+				full = 1;
+				break;
+			}
 			wait = take_token(h, reqs[i].rate_key);
 			if (wait) {
+				slot_put(h);
 				s[i].next_ms = now + wait;
 				continue;
 			}
 			if (start(h, multi, &reqs[i], &s[i], &errs[i]) < 0) {
+				slot_put(h);
 				rets[i] = DCF_EINVALID;
 				s[i].done = 1;
 				left--;
@@ -506,6 +535,8 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 			}
 			active++;
 		}
+		if (full && wake > now + 2)
+			wake = now + 2;
 		for (i = 0; i < n; i++)
 			if (!s[i].done && !s[i].active && s[i].next_ms < wake)
 				wake = s[i].next_ms;
@@ -527,6 +558,7 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 			sl->headers = NULL;
 			sl->active = 0;
 			active--;
+			slot_put(h);
 			sl->resp->curl = m->data.result;
 			sl->resp->attempts = sl->attempts;
 			sl->resp->status = 0;
@@ -599,6 +631,10 @@ int http_do_many(struct http_engine *h, const struct http_request *reqs,
 					NULL);
 		} else if (left) {
 			long t = (long)(wake - time_mono_ms());
+
+			/* Waiting for another thread's transfer to end. */
+			if (t <= 0 && full)
+				t = 1;
 			if (t > 0) {
 				struct timespec ts = {t / 1000,
 						      (t % 1000) * 1000000L};

@@ -29,6 +29,8 @@ struct server {
 	pthread_t accept_thread;
 	pthread_mutex_t mu;
 	int requests;
+	int hold_ms;		  /* keep each request this long */
+	int running, max_running; /* requests being answered */
 };
 
 static char *find(char *hay, size_t n, const char *needle)
@@ -78,6 +80,13 @@ static void *serve_conn(void *arg)
 		have -= hl + body;
 		pthread_mutex_lock(&sv->mu);
 		id = ++sv->requests;
+		if (++sv->running > sv->max_running)
+			sv->max_running = sv->running;
+		pthread_mutex_unlock(&sv->mu);
+		if (sv->hold_ms)
+			usleep((useconds_t)sv->hold_ms * 1000);
+		pthread_mutex_lock(&sv->mu);
+		sv->running--;
 		pthread_mutex_unlock(&sv->mu);
 		n = snprintf(resp, sizeof(resp),
 			     "HTTP/1.1 200 OK\r\nContent-Type: "
@@ -291,6 +300,40 @@ static void test_engine__threads_share_one_engine(void **st)
 	server_stop(&sv);
 }
 
+/* --parallelism bounds the transfers of all threads together. */
+static void test_engine__parallelism_shared_by_threads(void **st)
+{
+	struct server sv;
+	struct http_engine *h = NULL;
+	struct http_options o = {.parallelism = 2};
+	struct err e = ERR_INIT;
+	struct worker_arg w[THREADS];
+	pthread_t t[THREADS];
+	int i, ok = 0;
+	(void)st;
+
+	server_start(&sv);
+	sv.hold_ms = 20;
+	assert_int_equal(http_engine_new(&h, &o, &e), 0);
+	for (i = 0; i < THREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].h = h;
+		snprintf(w[i].url, sizeof(w[i].url), "http://127.0.0.1:%d/x",
+			 sv.port);
+		assert_int_equal(pthread_create(&t[i], NULL, send_many, &w[i]),
+				 0);
+	}
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		ok += w[i].ok;
+	}
+	assert_int_equal(ok, THREADS * PER_THREAD);
+	assert_true(sv.max_running >= 1);
+	assert_true(sv.max_running <= 2);
+	http_engine_free(h);
+	server_stop(&sv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +341,7 @@ int main(void)
 	    cmocka_unit_test(test_rate__each_key_its_own_bucket),
 	    cmocka_unit_test(test_rate__never_more_than_the_limit_in_a_second),
 	    cmocka_unit_test(test_engine__threads_share_one_engine),
+	    cmocka_unit_test(test_engine__parallelism_shared_by_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
