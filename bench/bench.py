@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """dcform benchmarks (make bench).
 
-For each N in BENCH_SIZES: N existing DCDB instances in two regions of the
-emulator (which adds BENCH_LATENCY_MS to every cloud call), then
+For each N in BENCH_SIZES: N existing objects in the emulator (which adds
+BENCH_LATENCY_MS to every cloud call), half DCDB instances in two Tencent
+regions, half Direct Connections in two JD Cloud regions, then
 
   plan        refresh of N objects, no changes
   plan-drift  the same with 1 % of the objects renamed behind dcform's back
@@ -13,9 +14,10 @@ emulator (which adds BENCH_LATENCY_MS to every cloud call), then
 
 measuring wall time, CPU time and peak RSS of the dcform process, API calls
 by action (the emulator's stats) and the state repository's size.  The
-physical limit of a plan is ceil(N_region/100) list calls per region times
-the latency, over the parallelism, bounded below by DescribeDCDBInstances'
-rate limit (200/s).  Writes build/bench/results.json and prints a table.
+physical limit of a plan is ceil(N/100) list calls per type and region
+times the latency, over the parallelism, bounded below by each list
+action's rate limit (DescribeDCDBInstances 200/s, JD 20/s).  Writes
+build/bench/results.json and prints a table.
 """
 import hashlib, hmac, http.client, json, math, os, shutil, subprocess
 import sys, tempfile, time
@@ -31,6 +33,8 @@ HISTORY_VERSIONS = int(os.environ.get("BENCH_HISTORY_VERSIONS", "1000"))
 PARALLELISM = 10
 SCENARIOS = os.environ.get("BENCH_SCENARIOS", "plan plan-drift apply history").split()
 REGIONS = ["ap-guangzhou", "ap-shanghai"]
+JD_REGIONS = {"cn-north-1": "BJ-HD", "cn-east-2": "SH-JA"}  # access points
+JD_RATE = 20.0  # requests a second per JD operation (dcform's own limit)
 ZONES = {"ap-guangzhou": "ap-guangzhou-4", "ap-shanghai": "ap-shanghai-2"}
 RATE = 200.0  # DescribeDCDBInstances per second
 OUT = os.path.join(SRC, O, "bench")
@@ -44,8 +48,10 @@ class Emulator:
     def __init__(self, work, latency, world):
         self.work = work
         cfg = {"tencent": {"limits": {"max_count": 100}},
+               "jdcloud": {"quotas": {"connections_per_region": 1000000}},
                "delays": {"tc_create": 100, "tc_init": 100, "tc_flow": 50,
-                          "tc_delivery": 50}}
+                          "tc_delivery": 50, "jd_review": 100,
+                          "jd_construction": 100}}
         with open(os.path.join(work, "emu.json"), "w") as f:
             json.dump(cfg, f)
         env_file = os.path.join(work, "emu.env")
@@ -149,8 +155,80 @@ def populate(emu, n):
     return ids
 
 
-def manifest(d, keys_by_region, name_of=lambda k: "bench"):
-    lines = ["providers:\n  tencentcloud:\n    region: %s\n" % REGIONS[0], "resources:\n"]
+JD_PROPS = """      name: bench
+      type: jcloud
+      location: { code: %s, port_spec_code: 1000Base-T, isp_code: CT }
+      rental: { unit: month, span: 1 }
+      idc_address: bench
+      contact_name: bench
+      phone_number: "13800138000"
+"""
+
+
+def jd_template(work):
+    """One Active JD connection per region, bought through dcform from a
+    scratch emulator: {region: (world record, state entry)}.  The bench
+    world gets copies of the record under new ids."""
+    d = os.path.join(work, "jd-template")
+    os.makedirs(os.path.join(d, "cfg"))
+    emu = Emulator(d, 0, os.path.join(d, "world.json"))
+    try:
+        env = dict(os.environ, **emu.env, NO_COLOR="1")
+        cfg = os.path.join(d, "cfg")
+        with open(os.path.join(cfg, "main.yaml"), "w") as f:
+            f.write("providers:\n  jdcloud:\n    region: cn-north-1\nresources:\n")
+            for region, loc in JD_REGIONS.items():
+                f.write("  line_%s:\n    type: jdcloud_dc_connection\n    region: %s\n"
+                        "    properties:\n%s" % (region.split("-")[1], region, JD_PROPS % loc))
+        run(["apply", "--auto-approve"], cfg, env)
+        _, out = run(["state", "pull"], cfg, env)
+        state = json.loads(out)
+        world = emu.admin("GET", "/_emulator/world")["jdcloud"]["connections"]
+    finally:
+        emu.stop()
+    out = {}
+    for region in JD_REGIONS:
+        ent = state["resources"]["line_" + region.split("-")[1]]
+        out[region] = (world[ent["id"]], ent)
+    return out
+
+
+def populate_jd(world_path, tmpl, counts):
+    """Copies of the template connections in the stored world (the
+    emulator is stopped): {region: [ids]}."""
+    with open(world_path) as f:
+        world = json.load(f)
+    conns = world.setdefault("jdcloud", {}).setdefault("connections", {})
+    ids = {}
+    seq = 0
+    for region, cnt in counts.items():
+        rec = tmpl[region][0]
+        ids[region] = []
+        for _ in range(cnt):
+            seq += 1
+            cid = "dc-b%07d" % seq
+            r = json.loads(json.dumps(rec))
+            r["connectionId"] = cid
+            r["resourceIdInitial"] = cid + "-initial"
+            r["resourceIdPTenancy"] = cid + "-tenancy"
+            conns[cid] = r
+            ids[region].append(cid)
+    with open(world_path, "w") as f:
+        json.dump(world, f)
+    return ids
+
+
+def manifest(d, keys_by_region, name_of=lambda k: "bench", jd_keys=None):
+    lines = ["providers:\n  tencentcloud:\n    region: %s\n" % REGIONS[0]]
+    if jd_keys:
+        lines.append("  jdcloud:\n    region: cn-north-1\n")
+    lines.append("resources:\n")
+    for region, keys in (jd_keys or {}).items():
+        if keys:
+            lines.append("  line_%s:\n    type: jdcloud_dc_connection\n    region: %s\n"
+                         "    for_each: [%s]\n    properties:\n%s"
+                         % (region.split("-")[1], region, ", ".join(keys),
+                            JD_PROPS % JD_REGIONS[region]))
     for region, keys in keys_by_region.items():
         if not keys:
             continue
@@ -170,8 +248,15 @@ def manifest(d, keys_by_region, name_of=lambda k: "bench"):
         f.write("".join(lines))
 
 
-def state_fixture(path, ids):
+def state_fixture(path, ids, jd_ids=None, jd_tmpl=None):
     res = {}
+    for region, lst in (jd_ids or {}).items():
+        ent = jd_tmpl[region][1]
+        for i, cid in enumerate(lst):
+            e = json.loads(json.dumps(ent))
+            e["id"] = cid
+            e["attributes"]["id"] = cid
+            res["line_%s[j%d]" % (region.split("-")[1], i)] = e
     for region, lst in ids.items():
         for i, iid in enumerate(lst):
             res["db_%s[k%d]" % (region.split("-")[1], i)] = {
@@ -225,9 +310,20 @@ def calls(emu):
     return st["requests"]
 
 
-def limit_s(per_region_counts):
-    lists = sum(math.ceil(c / 100) for c in per_region_counts if c)
-    return round(max(math.ceil(lists / PARALLELISM) * LATENCY / 1000.0, lists / RATE), 3)
+def limit_s(per_region_counts, jd_counts=()):
+    """ceil(N/100) list calls per type and region, PARALLELISM at a time,
+    and never faster than each action's rate limit."""
+    tc = sum(math.ceil(c / 100) for c in per_region_counts if c)
+    jd = sum(math.ceil(c / 100) for c in jd_counts if c)
+    lat = LATENCY / 1000.0
+
+    def paced(k, rate):
+        # k calls at `rate` a second (in any one-second window): the
+        # last one leaves ceil(k/rate) - 1 seconds after the first.
+        return (math.ceil(k / rate) - 1) + lat if k else 0
+
+    return round(max(math.ceil((tc + jd) / PARALLELISM) * lat,
+                     paced(tc, RATE), paced(jd, JD_RATE)), 3)
 
 
 def dir_size(d):
@@ -242,18 +338,28 @@ def main():
         try:
             world = os.path.join(work, "world.json")
             log("N=%d: populating the emulator" % n)
+            # Half DCDB instances (two Tencent regions), half Direct
+            # Connections (two JD regions).
+            n_jd = n // 2
+            jd_tmpl = jd_template(work)
             emu = Emulator(work, 0, world)
-            ids = populate(emu, n)
+            ids = populate(emu, n - n_jd)
             emu.stop()
+            jd_regions = list(JD_REGIONS)
+            jd_ids = populate_jd(world, jd_tmpl, {jd_regions[0]: n_jd - n_jd // 2,
+                                                  jd_regions[1]: n_jd // 2})
             emu = Emulator(work, LATENCY, world)
             env = dict(os.environ, **emu.env, NO_COLOR="1")
             cfg = os.path.join(work, "cfg")
             os.makedirs(cfg)
-            manifest(cfg, {r: ["k%d" % i for i in range(len(ids[r]))] for r in REGIONS})
+            manifest(cfg, {r: ["k%d" % i for i in range(len(ids[r]))] for r in REGIONS},
+                     jd_keys={r: ["j%d" % i for i in range(len(jd_ids[r]))] for r in jd_regions})
             st = os.path.join(work, "state.json")
-            state_fixture(st, ids)
+            state_fixture(st, ids, jd_ids, jd_tmpl)
             per_region = [len(ids[r]) for r in REGIONS]
-            lim = limit_s(per_region)
+            lim = limit_s(per_region, [len(jd_ids[r]) for r in jd_regions])
+            mix = dict({"tencentcloud_dcdb_instance " + r: len(ids[r]) for r in REGIONS},
+                       **{"jdcloud_dc_connection " + r: len(jd_ids[r]) for r in jd_regions})
             calls(emu)
 
             log("N=%d: plan" % n)
@@ -263,7 +369,7 @@ def main():
             b, _ = run(["plan", "--state", st, "--detailed-exitcode",
                         "--refresh-batch-size", "1", "--parallelism", "10"], cfg, env)
             c_base = calls(emu)
-            records.append(dict(scenario="plan", n=n, api_calls=c_plan,
+            records.append(dict(scenario="plan", n=n, api_calls=c_plan, mix=mix,
                                 baseline_wall_s=b["wall_s"], limit_s=lim,
                                 baseline_api_calls=sum(c_base.values()), **m))
 
@@ -276,10 +382,15 @@ def main():
                     emu.admin("POST", "/_emulator/tencent/instances/" + iid,
                               {"InstanceName": "renamed"})
                     drifted += 1
+            for r in jd_regions:
+                for cid in jd_ids[r][: max(1, len(jd_ids[r]) // 100)]:
+                    emu.admin("POST", "/_emulator/jdcloud/connections/" + cid,
+                              {"connectionName": "renamed"})
+                    drifted += 1
             calls(emu)
             m, out = run(["plan", "--state", st, "--detailed-exitcode"], cfg, env, ok=(2,))
             c = calls(emu)
-            records.append(dict(scenario="plan-drift", n=n, api_calls=c, drifted=drifted,
+            records.append(dict(scenario="plan-drift", n=n, api_calls=c, drifted=drifted, mix=mix,
                                 limit_s=lim, baseline_wall_s=None, **m))
 
             if "apply" not in SCENARIOS:
