@@ -114,8 +114,13 @@ integration:
 
 # Benchmarks (docs/performance.md): BENCH_SIZES="100 1000 10000",
 # BENCH_LATENCY_MS=20; writes build/bench/results.json.
-bench: all
+bench: all $(O)/bench/state_commit
 	BENCH_SIZES="$(BENCH_SIZES)" O=$(O) python3 bench/bench.py
+
+# The cost of a state version in git (bench.py's "state-commit" scenario).
+$(O)/bench/state_commit: bench/state_commit.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # The long reliability runs (fault matrix, crash sweep over 30 resources).
 soak: all

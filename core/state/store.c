@@ -20,7 +20,24 @@ struct state_store {
 	struct state_backend be; /* be.url NULL: the local repository */
 	char *remote_ref; /* "refs/heads/<branch>[--<ws>]" on the remote */
 	char *where;	  /* for messages */
+	/* The version this store last read or wrote: a write on top of it
+	 * checks lineage and serial without reading it back from git. */
+	int have_last;
+	git_oid last_oid;
+	char *last_lineage;
+	long long last_serial;
+	size_t last_size; /* of the last serialised state */
 };
+
+static void remember(struct state_store *st, const git_oid *oid,
+		     const json_t *doc)
+{
+	free(st->last_lineage);
+	st->last_lineage = xstrdup(json_get_str(doc, "lineage", ""));
+	st->last_serial = (long long)json_get_int(doc, "serial", 0);
+	git_oid_cpy(&st->last_oid, oid);
+	st->have_last = 1;
+}
 
 static int git_fail(struct err *e, const char *what)
 {
@@ -98,6 +115,7 @@ void state_store_free(struct state_store *st)
 	free(st->ref);
 	free(st->remote_ref);
 	free(st->where);
+	free(st->last_lineage);
 	free(st);
 }
 
@@ -166,7 +184,9 @@ int state_store_read(struct state_store *st, json_t **doc, char commit[41],
 		return err_set(e, DCF_ENOTFOUND, "no state yet in %s",
 			       st->where);
 	git_oid_tostr(commit, 41, &oid);
-	return read_commit(st, &oid, doc, e);
+	if ((ret = read_commit(st, &oid, doc, e)) == 0)
+		remember(st, &oid, *doc);
+	return ret;
 }
 
 /*
@@ -262,25 +282,26 @@ int state_store_write(struct state_store *st, const json_t *doc,
 				       "written: run dcform plan again",
 				       st->where, have_tip ? hex : "(none)");
 		}
-		if ((ret = read_commit(st, &tip, &prev, e)) < 0)
-			return ret;
-		if (strcmp(json_get_str(prev, "lineage", ""),
+		if (!st->have_last || git_oid_cmp(&tip, &st->last_oid)) {
+			if ((ret = read_commit(st, &tip, &prev, e)) < 0)
+				return ret;
+			remember(st, &tip, prev);
+		}
+		if (strcmp(st->last_lineage,
 			   json_get_str(doc, "lineage", ""))) {
 			ret = err_set(e, DCF_EINVALID,
 				      "refusing to write a state of another "
 				      "lineage (%s, the stored one is %s)",
 				      json_get_str(doc, "lineage", ""),
-				      json_get_str(prev, "lineage", ""));
+				      st->last_lineage);
 			goto out;
 		}
-		if (json_get_int(doc, "serial", 0) <=
-		    json_get_int(prev, "serial", 0)) {
-			ret =
-			    err_set(e, DCF_EINVALID,
-				    "refusing to write serial %lld over "
-				    "serial %lld",
-				    (long long)json_get_int(doc, "serial", 0),
-				    (long long)json_get_int(prev, "serial", 0));
+		if (json_get_int(doc, "serial", 0) <= st->last_serial) {
+			ret = err_set(e, DCF_EINVALID,
+				      "refusing to write serial %lld over "
+				      "serial %lld",
+				      (long long)json_get_int(doc, "serial", 0),
+				      st->last_serial);
 			goto out;
 		}
 		if (git_commit_lookup(&pc, st->repo, &tip) < 0) {
@@ -294,18 +315,22 @@ int state_store_write(struct state_store *st, const json_t *doc,
 			       "dcform plan again",
 			       st->where);
 	}
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!text) {
-		ret = err_set(e, DCF_ERROR, "cannot serialise the state");
-		goto out;
-	}
 	{
-		size_t n = strlen(text);
-		char *t2 = xrealloc(text, n + 2);
+		/* Canonical form (sorted keys, indented): a version differs
+		 * from the last where the state did, for git's deltas and
+		 * for people reading `git diff`. */
+		struct buf b = BUF_INIT;
 
-		t2[n] = '\n';
-		t2[n + 1] = '\0';
-		text = t2;
+		buf_grow(&b, st->last_size + 64);
+		if (json_dump_indented(&b, doc) < 0) {
+			buf_release(&b);
+			ret =
+			    err_set(e, DCF_ERROR, "cannot serialise the state");
+			goto out;
+		}
+		buf_putc(&b, '\n');
+		st->last_size = b.len;
+		text = buf_detach(&b, NULL);
 	}
 	if (git_blob_create_from_buffer(&blob_oid, st->repo, text,
 					strlen(text)) < 0 ||
@@ -362,6 +387,7 @@ int state_store_write(struct state_store *st, const json_t *doc,
 		}
 	}
 	git_oid_tostr(commit_out, 41, &commit_oid);
+	remember(st, &commit_oid, doc);
 	ret = 0;
 out:
 	git_reference_free(ref);

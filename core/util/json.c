@@ -108,3 +108,157 @@ void json_deep_update(json_t *dst, const json_t *src)
 			json_object_set(dst, k, v);
 	}
 }
+
+/* ---- the canonical indented form -------------------------------- */
+
+static void dump_string(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, run = 0;
+
+	buf_putc(b, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = NULL;
+		char u[7];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"':
+			esc = "\\\"";
+			break;
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\b':
+			esc = "\\b";
+			break;
+		case '\f':
+			esc = "\\f";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
+		default:
+			memcpy(u, "\\u00", 4);
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 15];
+			u[6] = '\0';
+			esc = u;
+		}
+		buf_puts(b, esc);
+	}
+	buf_add(b, s + run, n - run);
+	buf_putc(b, '"');
+}
+
+static void indent(struct buf *b, int depth)
+{
+	buf_putc(b, '\n');
+	while (depth-- > 0)
+		buf_add(b, "  ", 2);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int dump_ind(struct buf *b, const json_t *v, int depth)
+{
+	const char *k;
+	json_t *x;
+	size_t i, n;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char **keys;
+
+		n = json_object_size(v);
+		if (!n) {
+			buf_puts(b, "{}");
+			return 0;
+		}
+		keys = xcalloc(n, sizeof(*keys));
+		i = 0;
+		json_object_foreach ((json_t *)v, k, x)
+			keys[i++] = k;
+		qsort(keys, n, sizeof(*keys), cmp_key);
+		buf_putc(b, '{');
+		for (i = 0; i < n; i++) {
+			indent(b, depth + 1);
+			dump_string(b, keys[i], strlen(keys[i]));
+			buf_add(b, ": ", 2);
+			if (dump_ind(b, json_object_get(v, keys[i]),
+				     depth + 1) < 0) {
+				free(keys);
+				return -1;
+			}
+			if (i + 1 < n)
+				buf_putc(b, ',');
+		}
+		free(keys);
+		indent(b, depth);
+		buf_putc(b, '}');
+		return 0;
+	}
+	case JSON_ARRAY:
+		n = json_array_size(v);
+		if (!n) {
+			buf_puts(b, "[]");
+			return 0;
+		}
+		buf_putc(b, '[');
+		for (i = 0; i < n; i++) {
+			indent(b, depth + 1);
+			if (dump_ind(b, json_array_get(v, i), depth + 1) < 0)
+				return -1;
+			if (i + 1 < n)
+				buf_putc(b, ',');
+		}
+		indent(b, depth);
+		buf_putc(b, ']');
+		return 0;
+	case JSON_STRING:
+		dump_string(b, json_string_value(v), json_string_length(v));
+		return 0;
+	case JSON_INTEGER:
+		buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return 0;
+	case JSON_REAL: {
+		/* jansson's own form of a real (precision 17, always a '.'
+		 * or an exponent): let it print this one value. */
+		char *t = json_dumps(v, JSON_ENCODE_ANY);
+
+		if (!t)
+			return -1;
+		buf_puts(b, t);
+		free(t);
+		return 0;
+	}
+	case JSON_TRUE:
+		buf_puts(b, "true");
+		return 0;
+	case JSON_FALSE:
+		buf_puts(b, "false");
+		return 0;
+	case JSON_NULL:
+		buf_puts(b, "null");
+		return 0;
+	}
+	return -1;
+}
+
+int json_dump_indented(struct buf *b, const json_t *v)
+{
+	return v ? dump_ind(b, v, 0) : -1;
+}

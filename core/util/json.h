@@ -22,6 +22,13 @@ int json_parse(json_t **out, const char *text, size_t len, const char *what,
 	       struct err *e);
 /* Compact, key-sorted serialisation appended to b. */
 int json_dump_buf(struct buf *b, const json_t *v, size_t flags);
+/*
+ * Byte for byte json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS), several
+ * times faster on large documents (the state of 10,000 objects is
+ * serialised on every commit).  Appended to b; -1 when v holds a value
+ * JSON cannot represent (NaN).
+ */
+int json_dump_indented(struct buf *b, const json_t *v);
 /* Merge src into dst recursively: objects member by member, anything
  * else replaces (src borrowed). */
 void json_deep_update(json_t *dst, const json_t *src);

@@ -1,0 +1,58 @@
+/*
+ * json_dump_indented: byte for byte what jansson writes with
+ * JSON_INDENT(2) | JSON_SORT_KEYS (the state's canonical form, so that
+ * repositories written before and after it stay comparable).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/util/json.h"
+
+static void same_as_jansson(const char *text)
+{
+	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+	char *want;
+	struct buf b = BUF_INIT;
+
+	assert_non_null(v);
+	want = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	assert_int_equal(json_dump_indented(&b, v), 0);
+	assert_string_equal(b.ptr, want);
+	free(want);
+	buf_release(&b);
+	json_decref(v);
+}
+
+static void test_json__indented_matches_jansson(void **st)
+{
+	(void)st;
+	same_as_jansson("{\"b\":[1,2,{}],\"a\":{\"z\":null,\"y\":true,"
+			"\"x\":false},\"c\":[],\"e\":-12345678901,\"i\":[[[]]],"
+			"\"\":{\"\":\"\"}}");
+	/* Escapes: quotes, backslash, the named controls, \u00XX in upper
+	 * case, DEL, / and non-ASCII as they are. */
+	same_as_jansson("{\"d\":\"q\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001f"
+			"\\u007f/\\u00e9\\u2028\\ud83d\\ude00\"}");
+	same_as_jansson("{\"k\\n\\u0002\":1,\"k\":2}");
+	/* Reals as jansson prints them. */
+	same_as_jansson("[1.5, 1e300, 0.1, 1.0, 2.5e-7, -0.0]");
+	same_as_jansson("[]");
+	same_as_jansson("{}");
+	same_as_jansson("\"x\"");
+	same_as_jansson("3");
+	same_as_jansson("null");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json__indented_matches_jansson),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
