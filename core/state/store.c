@@ -248,6 +248,98 @@ out:
 	return ret;
 }
 
+/*
+ * Git's delta storage.  A version is written as loose objects, each a
+ * full (zlib) copy of the state.  Every PACK_EVERY versions, the versions
+ * since the last pack (refs/dcform/packed/<workspace> marks it) go into
+ * a pack of their own, where libgit2 stores each state as a delta of
+ * another, and their loose copies are deleted.  The pack and its index
+ * are complete before anything is deleted, so an interruption leaves at
+ * worst both copies; a failure leaves the loose objects, which are as
+ * good.  Packing is an optimisation: its errors are not the write's.
+ */
+#define PACK_EVERY 32
+
+static void unlink_loose(git_repository *repo, const git_oid *oid)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	char *p;
+
+	git_oid_tostr(hex, sizeof(hex), oid);
+	p = xasprintf("%sobjects/%.2s/%s", git_repository_path(repo), hex,
+		      hex + 2);
+	remove(p);
+	p[strlen(p) - (GIT_OID_HEXSZ - 2) - 1] = '\0';
+	remove(p); /* the fan-out directory, only when empty */
+	free(p);
+}
+
+static void pack_versions(struct state_store *st, const git_oid *tip)
+{
+	char *mark = xasprintf("refs/dcform/packed/%s", st->workspace);
+	git_revwalk *w = NULL;
+	git_packbuilder *pb = NULL;
+	git_reference *ref = NULL;
+	git_odb *odb = NULL;
+	git_oid oid, last, *objs = NULL;
+	size_t nobj = 0, aobj = 0, ncommits = 0, i;
+
+	if (git_revwalk_new(&w, st->repo) < 0 || git_revwalk_push(w, tip) < 0)
+		goto out;
+	if (git_reference_name_to_id(&last, st->repo, mark) == 0 &&
+	    git_revwalk_hide(w, &last) < 0)
+		git_error_clear();
+	while (git_revwalk_next(&oid, w) == 0) {
+		git_commit *c = NULL;
+		git_tree *t = NULL;
+		size_t k, n;
+
+		if (git_commit_lookup(&c, st->repo, &oid) < 0 ||
+		    git_commit_tree(&t, c) < 0) {
+			git_commit_free(c);
+			goto out;
+		}
+		n = git_tree_entrycount(t);
+		if (nobj + n + 2 > aobj) {
+			aobj = 2 * (nobj + n + 2);
+			objs = xrealloc(objs, aobj * sizeof(*objs));
+		}
+		git_oid_cpy(&objs[nobj++], &oid);
+		git_oid_cpy(&objs[nobj++], git_tree_id(t));
+		for (k = 0; k < n; k++)
+			git_oid_cpy(
+			    &objs[nobj++],
+			    git_tree_entry_id(git_tree_entry_byindex(t, k)));
+		git_tree_free(t);
+		git_commit_free(c);
+		ncommits++;
+	}
+	if (ncommits < PACK_EVERY)
+		goto out;
+	if (git_packbuilder_new(&pb, st->repo) < 0)
+		goto out;
+	git_packbuilder_set_threads(pb, 0); /* one per CPU */
+	for (i = 0; i < nobj; i++)
+		if (git_packbuilder_insert(pb, &objs[i], NULL) < 0)
+			goto out;
+	if (git_packbuilder_write(pb, NULL, 0, NULL, NULL) < 0)
+		goto out;
+	if (git_repository_odb(&odb, st->repo) < 0 || git_odb_refresh(odb) < 0)
+		goto out;
+	test_crash_point("state-pack");
+	for (i = 0; i < nobj; i++)
+		unlink_loose(st->repo, &objs[i]);
+	git_reference_create(&ref, st->repo, mark, tip, 1, "state packed");
+out:
+	git_error_clear();
+	git_reference_free(ref);
+	git_odb_free(odb);
+	git_packbuilder_free(pb);
+	git_revwalk_free(w);
+	free(objs);
+	free(mark);
+}
+
 int state_store_write(struct state_store *st, const json_t *doc,
 		      const char *parent, const char *message,
 		      char commit_out[41], struct err *e)
@@ -388,6 +480,7 @@ int state_store_write(struct state_store *st, const json_t *doc,
 	}
 	git_oid_tostr(commit_out, 41, &commit_oid);
 	remember(st, &commit_oid, doc);
+	pack_versions(st, &commit_oid);
 	ret = 0;
 out:
 	git_reference_free(ref);

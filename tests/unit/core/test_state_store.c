@@ -11,6 +11,7 @@
 #include <string.h>
 #include <ftw.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <git2.h>
@@ -617,6 +618,123 @@ static void test_state_store__migrate(void **state)
 	json_decref(be);
 }
 
+/* Loose object files under objects/ (not packs). */
+static int count_loose(const char *dir)
+{
+	char *cmd = xasprintf("find %s/.dcform/state.git/objects -type f "
+			      "! -path '*/pack/*' ! -path '*/info/*' | wc -l",
+			      dir);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	free(cmd);
+	return n;
+}
+
+static int count_packs(const char *dir)
+{
+	char *cmd =
+	    xasprintf("ls %s/.dcform/state.git/objects/pack/ 2>/dev/null"
+		      " | grep -c '[.]pack$'",
+		      dir);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	free(cmd);
+	return n;
+}
+
+static void read_every_serial(struct state_store *st, int upto)
+{
+	struct err e = ERR_INIT;
+	char c[41], rev[16];
+	json_t *d;
+	int i;
+
+	for (i = 1; i <= upto; i++) {
+		snprintf(rev, sizeof(rev), "%d", i);
+		if (state_store_read_at(st, rev, &d, c, &e) < 0)
+			fail_msg("serial %d: %s", i, e.msg);
+		assert_int_equal(json_get_int(d, "serial", 0), i);
+		json_decref(d);
+	}
+}
+
+/* Every 32 versions the loose copies go into a pack (deltas); every
+ * version stays readable. */
+static void test_state_store__packs_versions(void **state)
+{
+	struct fixture *fx = *state;
+	struct state_store *st = NULL;
+	struct err e = ERR_INIT;
+	char c[41] = "";
+	int i;
+
+	assert_int_equal(state_store_open(&st, fx->dir, NULL, &e), 0);
+	for (i = 1; i <= 31; i++)
+		write_ok(st, "L", i, i > 1 ? c : NULL, c);
+	assert_int_equal(count_packs(fx->dir), 0);
+	assert_true(count_loose(fx->dir) >= 31 * 3);
+	write_ok(st, "L", 32, c, c);
+	assert_int_equal(count_packs(fx->dir), 1);
+	assert_int_equal(count_loose(fx->dir), 0);
+	for (i = 33; i <= 70; i++)
+		write_ok(st, "L", i, c, c);
+	assert_int_equal(count_packs(fx->dir), 2);
+	assert_true(count_loose(fx->dir) <= 6 * 3);
+	read_every_serial(st, 70);
+	state_store_free(st);
+}
+
+/* Killed after the pack was written and before the loose copies went:
+ * both copies, nothing lost, and the next versions go on. */
+static void test_state_store__pack_interrupted(void **state)
+{
+	struct fixture *fx = *state;
+	struct state_store *st = NULL;
+	struct err e = ERR_INIT;
+	char c[41] = "";
+	json_t *d;
+	pid_t pid;
+	int i, status;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setenv("DCFORM_TEST_CRASH", "state-pack:1", 1);
+		if (state_store_open(&st, fx->dir, NULL, &e) < 0)
+			_exit(3);
+		for (i = 1; i <= 40; i++)
+			write_ok(st, "L", i, i > 1 ? c : NULL, c);
+		_exit(4); /* not reached: killed at the first pack */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(count_packs(fx->dir), 1);
+	assert_true(count_loose(fx->dir) >= 32 * 3);
+	assert_int_equal(state_store_open(&st, fx->dir, NULL, &e), 0);
+	assert_int_equal(state_store_read(st, &d, c, &e), 0);
+	assert_int_equal(json_get_int(d, "serial", 0), 32);
+	json_decref(d);
+	read_every_serial(st, 32);
+	/* The next version packs again, what was left loose included. */
+	write_ok(st, "L", 33, c, c);
+	assert_int_equal(count_loose(fx->dir), 0);
+	assert_int_equal(count_packs(fx->dir), 2);
+	read_every_serial(st, 33);
+	state_store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,6 +757,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_state_store__backend_parse,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_store__remote_lock,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__packs_versions,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__pack_interrupted,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_store__migrate, setup,
 					    teardown),
