@@ -31,7 +31,9 @@ LATENCY = int(os.environ.get("BENCH_LATENCY_MS", "20"))
 APPLY_MAX = int(os.environ.get("BENCH_APPLY_MAX", "1000"))
 HISTORY_VERSIONS = int(os.environ.get("BENCH_HISTORY_VERSIONS", "1000"))
 PARALLELISM = 10
-SCENARIOS = os.environ.get("BENCH_SCENARIOS", "plan plan-drift apply history").split()
+SCENARIOS = os.environ.get("BENCH_SCENARIOS", "plan plan-drift apply history state").split()
+STATE_N = int(os.environ.get("BENCH_STATE_N", "10000"))
+STATE_VERSIONS = int(os.environ.get("BENCH_STATE_VERSIONS", "96"))
 REGIONS = ["ap-guangzhou", "ap-shanghai"]
 JD_REGIONS = {"cn-north-1": "BJ-HD", "cn-east-2": "SH-JA"}  # access points
 JD_RATE = 20.0  # requests a second per JD operation (dcform's own limit)
@@ -451,6 +453,30 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+    # One state version of STATE_N resources, 1 % changed each time
+    # (bench/state_commit.c: state_store_write timed alone).
+    if "state" in SCENARIOS:
+        work = tempfile.mkdtemp(prefix="dcform-bench-")
+        try:
+            log("state: %d versions of %d resources" % (STATE_VERSIONS, STATE_N))
+            t0 = time.monotonic()
+            p = subprocess.run([os.path.join(SRC, O, "bench", "state_commit"), work,
+                                str(STATE_N), str(STATE_VERSIONS)],
+                               check=True, capture_output=True)
+            r = json.loads(p.stdout)
+            records.append(dict(scenario="state-commit", n=STATE_N, api_calls={},
+                                baseline_wall_s=None, limit_s=None,
+                                wall_s=round(r["commit_ms_median"] / 1000.0, 3),
+                                cpu_s=None, peak_rss_mb=None,
+                                commit_ms_median=r["commit_ms_median"],
+                                commit_ms_max=r["commit_ms_max"],
+                                versions=STATE_VERSIONS,
+                                state_bytes=r["state_bytes"], repo_bytes=r["repo_bytes"],
+                                growth_pct_per_version=r["growth_pct_per_version"],
+                                total_s=round(time.monotonic() - t0, 1)))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
     name = os.environ.get("BENCH_OUT", "results.json")
     with open(os.path.join(OUT, name), "w") as f:
         json.dump({"latency_ms": LATENCY, "parallelism": PARALLELISM,
@@ -489,6 +515,14 @@ def print_table(records):
     for r in records:
         base = r.get("baseline_wall_s")
         lim = r.get("limit_s")
+        if r["scenario"] == "state-commit":
+            print("%-14s %6d  commit %.0f ms median, %.0f ms at most (%d versions); "
+                  "state %.1f MB, repository %.1f MB, growth %.2f %% of the state "
+                  "per version" % (r["scenario"], r["n"], r["commit_ms_median"],
+                                  r["commit_ms_max"], r["versions"],
+                                  r["state_bytes"] / 1e6, r["repo_bytes"] / 1e6,
+                                  r["growth_pct_per_version"]))
+            continue
         print("%-14s %6d %9.3f %9s %9s %8s %8s %8.3f %7.1f" % (
             r["scenario"], r["n"], r["wall_s"],
             "%.3f" % base if base else "-", "%.3f" % lim if lim else "-",
