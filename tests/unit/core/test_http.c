@@ -260,26 +260,19 @@ static void *send_many(void *arg)
 	return NULL;
 }
 
-static void test_engine__threads_share_one_engine(void **st)
+/* THREADS threads sending PER_THREAD requests each; the answers that
+ * came back right. */
+static int send_from_threads(struct http_engine *h, int port)
 {
-	struct server sv;
-	struct http_engine *h = NULL;
-	struct http_options o = {.parallelism = 4};
-	struct err e = ERR_INIT;
 	struct worker_arg w[THREADS];
 	pthread_t t[THREADS];
-	json_t *stats;
 	int i, ok = 0;
-	(void)st;
 
-	server_start(&sv);
-	assert_int_equal(http_engine_new(&h, &o, &e), 0);
-	http_rate_set_each(h, "t:", 100000, 1000);
 	for (i = 0; i < THREADS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].h = h;
 		snprintf(w[i].url, sizeof(w[i].url), "http://127.0.0.1:%d/x",
-			 sv.port);
+			 port);
 		assert_int_equal(pthread_create(&t[i], NULL, send_many, &w[i]),
 				 0);
 	}
@@ -287,6 +280,23 @@ static void test_engine__threads_share_one_engine(void **st)
 		pthread_join(t[i], NULL);
 		ok += w[i].ok;
 	}
+	return ok;
+}
+
+static void test_engine__threads_share_one_engine(void **st)
+{
+	struct server sv;
+	struct http_engine *h = NULL;
+	struct http_options o = {.parallelism = 4};
+	struct err e = ERR_INIT;
+	json_t *stats;
+	int ok;
+	(void)st;
+
+	server_start(&sv);
+	assert_int_equal(http_engine_new(&h, &o, &e), 0);
+	http_rate_set_each(h, "t:", 100000, 1000);
+	ok = send_from_threads(h, sv.port);
 	assert_int_equal(ok, THREADS * PER_THREAD);
 	assert_int_equal(sv.requests, THREADS * PER_THREAD);
 	/* The counters saw every request, none lost to a race. */
@@ -307,26 +317,13 @@ static void test_engine__parallelism_shared_by_threads(void **st)
 	struct http_engine *h = NULL;
 	struct http_options o = {.parallelism = 2};
 	struct err e = ERR_INIT;
-	struct worker_arg w[THREADS];
-	pthread_t t[THREADS];
-	int i, ok = 0;
+	int ok;
 	(void)st;
 
 	server_start(&sv);
 	sv.hold_ms = 20;
 	assert_int_equal(http_engine_new(&h, &o, &e), 0);
-	for (i = 0; i < THREADS; i++) {
-		memset(&w[i], 0, sizeof(w[i]));
-		w[i].h = h;
-		snprintf(w[i].url, sizeof(w[i].url), "http://127.0.0.1:%d/x",
-			 sv.port);
-		assert_int_equal(pthread_create(&t[i], NULL, send_many, &w[i]),
-				 0);
-	}
-	for (i = 0; i < THREADS; i++) {
-		pthread_join(t[i], NULL);
-		ok += w[i].ok;
-	}
+	ok = send_from_threads(h, sv.port);
 	assert_int_equal(ok, THREADS * PER_THREAD);
 	assert_true(sv.max_running >= 1);
 	assert_true(sv.max_running <= 2);

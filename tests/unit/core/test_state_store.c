@@ -618,12 +618,10 @@ static void test_state_store__migrate(void **state)
 	json_decref(be);
 }
 
-/* Loose object files under objects/ (not packs). */
-static int count_loose(const char *dir)
+/* The number a shell pipeline about dir's state repository prints. */
+static int count_sh(const char *fmt, const char *dir)
 {
-	char *cmd = xasprintf("find %s/.dcform/state.git/objects -type f "
-			      "! -path '*/pack/*' ! -path '*/info/*' | wc -l",
-			      dir);
+	char *cmd = xasprintf(fmt, dir);
 	FILE *p = popen(cmd, "r");
 	int n = -1;
 
@@ -636,22 +634,19 @@ static int count_loose(const char *dir)
 	return n;
 }
 
+/* Loose object files under objects/ (not packs). */
+static int count_loose(const char *dir)
+{
+	return count_sh("find %s/.dcform/state.git/objects -type f "
+			"! -path '*/pack/*' ! -path '*/info/*' | wc -l",
+			dir);
+}
+
 static int count_packs(const char *dir)
 {
-	char *cmd =
-	    xasprintf("ls %s/.dcform/state.git/objects/pack/ 2>/dev/null"
-		      " | grep -c '[.]pack$'",
-		      dir);
-	FILE *p = popen(cmd, "r");
-	int n = -1;
-
-	if (p) {
-		if (fscanf(p, "%d", &n) != 1)
-			n = -1;
-		pclose(p);
-	}
-	free(cmd);
-	return n;
+	return count_sh("ls %s/.dcform/state.git/objects/pack/ 2>/dev/null | "
+			"grep -c '[.]pack$'",
+			dir);
 }
 
 static void read_every_serial(struct state_store *st, int upto)
