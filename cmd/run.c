@@ -257,14 +257,21 @@ json_t *run_desired(struct run *r)
 	for (i = 0; i < r->m.n_resources; i++) {
 		const struct manifest_resource *mr = &r->m.resources[i];
 		struct err e = ERR_INIT;
-		json_t *props =
-		    expr_resolve(mr->properties, state_attr, r, NULL, &e);
-		json_t *deps = json_array(), *lc = json_object(), *ig;
+		json_t *props, *deps = json_array(), *lc = json_object(), *ig;
 		json_t *ent;
 
-		if (!props)
-			props = json_deep_copy(mr->properties);
-		props = mark_unknown(props);
+		/* Variables, each.* and env were substituted at load: without
+		 * references to other resources the properties are final,
+		 * and shared (nothing changes desired properties). */
+		if (!mr->refs.n) {
+			props = json_incref(mr->properties);
+		} else {
+			props = expr_resolve(mr->properties, state_attr, r,
+					     NULL, &e);
+			if (!props)
+				props = json_deep_copy(mr->properties);
+			props = mark_unknown(props);
+		}
 		/* Edges: references, then depends_on (all instances of a
 		 * for_each resource). */
 		for (j = 0; j < mr->refs.n; j++)
