@@ -560,6 +560,10 @@ struct rdef {
 	json_t *entry;
 	int has_for_each;
 	json_t *keys; /* object key -> each.value, for for_each */
+	/* for_each whose properties never mention each.*: every instance
+	 * has the same properties, checked and substituted once. */
+	int same_instances;
+	json_t *shared; /* those properties, once the first instance is in */
 };
 
 struct lctx {
@@ -946,6 +950,26 @@ static char **str_array(json_t *a, size_t *n)
 
 static char *redact(const struct manifest *m, const char *msg);
 
+/* Whether any string (or key) in v contains "each.". */
+static int mentions_each(const json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (json_is_string(v))
+		return strstr(json_string_value(v), "each.") != NULL;
+	if (json_is_object(v))
+		json_object_foreach ((json_t *)v, k, x)
+			if (strstr(k, "each.") || mentions_each(x))
+				return 1;
+	if (json_is_array(v))
+		json_array_foreach (v, i, x)
+			if (mentions_each(x))
+				return 1;
+	return 0;
+}
+
 static void add_instance(struct lctx *c, struct rdef *def, size_t *alloc,
 			 const char *key, json_t *each_value)
 {
@@ -962,6 +986,10 @@ static void add_instance(struct lctx *c, struct rdef *def, size_t *alloc,
 	c->each_key = key;
 	c->each_value = each_value;
 	c->no_resources = NULL;
+	if (def->shared) {
+		x = json_incref(def->shared);
+		goto add;
+	}
 	if (check_value(c, props, ppath)) {
 		free(ppath);
 		return;
@@ -985,6 +1013,9 @@ static void add_instance(struct lctx *c, struct rdef *def, size_t *alloc,
 		}
 		diags_release(&sd);
 	}
+	if (def->same_instances)
+		def->shared = json_incref(x);
+add:
 	ALLOC_GROW(m->resources, m->n_resources + 1, *alloc);
 	r = &m->resources[m->n_resources++];
 	memset(r, 0, sizeof(*r));
@@ -1195,6 +1226,9 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 		    !json_is_object(json_object_get(def->entry, "properties")))
 			continue;
 		check_entry(&c, def);
+		def->same_instances =
+		    def->has_for_each &&
+		    !mentions_each(json_object_get(def->entry, "properties"));
 		if (def->has_for_each) {
 			json_object_foreach (def->keys, k, x)
 				add_instance(&c, def, &alloc, k, x);
@@ -1246,8 +1280,10 @@ static void load_resources(struct manifest *m, const struct manifest_opts *o,
 		}
 		expr_collect(&out->refs, nv, path);
 	}
-	for (i = 0; i < c.ndefs; i++)
+	for (i = 0; i < c.ndefs; i++) {
 		json_decref(c.defs[i].keys);
+		json_decref(c.defs[i].shared);
+	}
 	free(c.defs);
 }
 

@@ -240,6 +240,54 @@ static void test_manifest__errors(void **state)
 	diags_release(&d);
 }
 
+/* A for_each whose properties never use each.*: the instances share one
+ * checked copy, and a mistake in them is reported once, not per key. */
+static void test_manifest__for_each_same_instances(void **state)
+{
+	struct fixture *f = *state;
+	struct manifest m;
+	struct diags d = DIAGS_INIT;
+	struct err e = ERR_INIT;
+	struct manifest_opts o = {.getenv = fake_env};
+	char *msgs;
+
+	put(f, "a.yaml",
+	    "providers:\n  jdcloud: { region: cn-north-1 }\n"
+	    "resources:\n"
+	    "  gw:\n"
+	    "    type: jdcloud_dc_bgw\n"
+	    "    for_each: [a, b, c]\n"
+	    "    properties: { name: same }\n"
+	    "  named:\n"
+	    "    type: jdcloud_dc_bgw\n"
+	    "    for_each: [a, b]\n"
+	    "    properties: { name: \"gw-${each.key}\" }\n");
+	assert_int_equal(manifest_load(&m, f->dir, &o, &d, &e), 0);
+	assert_int_equal(m.n_resources, 5);
+	/* Sorted by address: gw[a], gw[b], gw[c], named[a], named[b]. */
+	assert_ptr_equal(m.resources[0].properties, m.resources[2].properties);
+	assert_string_equal(json_get_str(m.resources[3].properties, "name", ""),
+			    "gw-a");
+	assert_string_equal(json_get_str(m.resources[4].properties, "name", ""),
+			    "gw-b");
+	manifest_release(&m);
+	diags_release(&d);
+
+	put(f, "a.yaml",
+	    "providers:\n  jdcloud: { region: cn-north-1 }\n"
+	    "resources:\n"
+	    "  gw:\n"
+	    "    type: jdcloud_dc_bgw\n"
+	    "    for_each: [a, b, c]\n"
+	    "    properties: { name: same, nope: 1 }\n");
+	assert_int_equal(manifest_load(&m, f->dir, &o, &d, &e), DCF_EINVALID);
+	msgs = render(f, &d);
+	assert_int_equal(d.n, 1);
+	free(msgs);
+	manifest_release(&m);
+	diags_release(&d);
+}
+
 static void test_manifest__missing_dir(void **state)
 {
 	struct fixture *f = *state;
@@ -329,6 +377,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
 		test_manifest__merge_for_each_and_vars, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_manifest__for_each_same_instances, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__errors, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__missing_dir, setup,
