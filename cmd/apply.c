@@ -469,11 +469,10 @@ fail:
 	ret = EXIT_ERR;
 out:
 	json_decref(sum);
-	json_decref(plan);
 	json_decref(timeouts);
 	state_store_free(x.st);
 	state_lock_release(lk);
-	run_release(&r);
+	run_release_at_exit(&r, plan);
 	return ret;
 }
 

@@ -338,8 +338,7 @@ static int drift_run(int argc, const char **argv)
 	ret = json_is_true(json_object_get(rep, "clean")) ? EXIT_OK
 							  : EXIT_CHANGES;
 out:
-	json_decref(rep);
-	run_release(&r);
+	run_release_at_exit(&r, rep);
 	return ret;
 }
 

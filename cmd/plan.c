@@ -80,8 +80,7 @@ static int plan_run(int argc, const char **argv)
 	}
 	ret = detailed && plan_has_changes(plan) ? EXIT_CHANGES : EXIT_OK;
 out:
-	json_decref(plan);
-	run_release(&r);
+	run_release_at_exit(&r, plan);
 	return ret;
 }
 

@@ -78,6 +78,9 @@ int run_providers(struct run *r, struct err *e);
 json_t *run_desired(struct run *r);
 /* The whole plan document (new reference). */
 int run_plan(struct run *r, json_t **out, struct err *e);
+/* Release r and extra (a reference taken) at the end of a command: the
+ * large JSON values are left to the process's exit (see run.c). */
+void run_release_at_exit(struct run *r, json_t *extra);
 void run_release(struct run *r);
 
 struct state_store;
