@@ -231,12 +231,15 @@ static int mv_edit(json_t *doc, char **msg, void *arg, struct err *e)
 			       dst);
 	json_object_set(res, dst, r);
 	json_object_del(res, src);
-	/* What depended on src now depends on dst. */
+	/* What depended on src now depends on dst (a new value: parsed
+	 * strings are shared, see json_load_fast). */
 	json_object_foreach (res, k, x)
 		json_array_foreach (json_object_get(x, "dependencies"), i, d)
 			if (json_is_string(d) &&
 			    !strcmp(json_string_value(d), src))
-				json_string_set(d, dst);
+				json_array_set_new(
+				    json_object_get(x, "dependencies"), i,
+				    json_string(dst));
 	*msg = xasprintf("state mv: %s -> %s", src, dst);
 	return 0;
 }

@@ -54,9 +54,9 @@ json_t *json_path_get(const json_t *root, const char *path)
 int json_parse(json_t **out, const char *text, size_t len, const char *what,
 	       struct err *e)
 {
-	json_error_t je;
+	struct json_load_err je;
 
-	*out = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	*out = json_load_fast(text, len, &je);
 	if (!*out)
 		return err_set(e, DCF_EINVALID, "%s:%d:%d: invalid JSON: %s",
 			       what, je.line, je.column, je.text);

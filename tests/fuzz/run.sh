@@ -7,7 +7,7 @@
 set -eu
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-"fuzz_manifest fuzz_expr fuzz_emulator fuzz_state fuzz_planfile fuzz_tc_response fuzz_jd_response"}
+targets=${*:-"fuzz_manifest fuzz_expr fuzz_emulator fuzz_state fuzz_planfile fuzz_tc_response fuzz_jd_response fuzz_json"}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 out="$src/build/fuzz"
 mkdir -p "$out/obj"
