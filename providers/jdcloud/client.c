@@ -350,11 +350,11 @@ static char *encode_path(const char *p)
 int jd_parse_response(struct jd_call *call, const struct http_response *r)
 {
 	json_t *j = NULL, *error, *res;
-	json_error_t je;
+	struct json_load_err je;
 	struct jd_error *ae = &call->jerr;
 
 	ae->http_status = r->status;
-	j = json_loadb(r->body.ptr ? r->body.ptr : "", r->body.len, 0, &je);
+	j = json_load_fast(r->body.ptr, r->body.len, &je);
 	snprintf(ae->request_id, sizeof(ae->request_id), "%s",
 		 json_get_str(j, "requestId", ""));
 	error = json_object_get(j, "error");
@@ -456,6 +456,8 @@ void jd_call_many(struct jd_client *c, struct jd_call *calls, size_t n)
 			calls[i].ret = jd_parse_response(&calls[i], &rs[i]);
 		}
 		http_response_release(&rs[i]);
+		if (calls[i].done)
+			calls[i].done(&calls[i], calls[i].done_arg);
 		free(a[i].body);
 		free(a[i].url);
 		free(a[i].raw_path);

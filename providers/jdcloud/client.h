@@ -67,6 +67,11 @@ struct jd_call {
 	const json_t *body;  /* POST/PATCH body (borrowed), or NULL */
 	int idempotent;	     /* reads and safe repeats: retried on 5xx and
 			      * network errors */
+	/* Optional: called by jd_call_many with this call as soon as its
+	 * answer is parsed, before the next answer is (so that a caller
+	 * converting large answers frees each in turn, not all at once). */
+	void (*done)(struct jd_call *call, void *arg);
+	void *done_arg;
 	/* results */
 	json_t *result; /* the "result" object (new ref; {} if none) */
 	struct jd_error jerr;

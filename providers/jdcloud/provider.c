@@ -198,6 +198,30 @@ int jd_list_raw(void *ctx, const char *region, const char *op, const char *path,
 	return 0;
 }
 
+struct page_sink {
+	json_t *res, *want;
+	const char *list_key, *id_key;
+	json_t *(*attrs)(const json_t *);
+};
+
+/* One answer of jd_list, taken as soon as it is parsed: the objects asked
+ * for (should a filter be ignored) go into res and the answer is freed. */
+static void take_page(struct jd_call *call, void *arg)
+{
+	struct page_sink *ps = arg;
+	json_t *it;
+	size_t i;
+
+	json_array_foreach (json_object_get(call->result, ps->list_key), i,
+			    it)
+		if (json_object_get(ps->want, json_get_str(it, ps->id_key, "")))
+			json_object_set_new(ps->res,
+					    json_get_str(it, ps->id_key, ""),
+					    ps->attrs(it));
+	json_decref(call->result);
+	call->result = NULL;
+}
+
 int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	    const char *filter, const json_t *ids, const char *list_key,
 	    const char *id_key, json_t *(*attrs)(const json_t *), json_t **out,
@@ -207,6 +231,7 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	size_t n, nb, b, i, bs;
 	struct jd_call *calls;
 	struct buf *qs;
+	struct page_sink sink;
 	int ret = 0;
 
 	if (!ids) {
@@ -233,6 +258,11 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 		if (json_is_string(it))
 			json_object_set_new(want, json_string_value(it),
 					    json_true());
+	sink.res = res;
+	sink.want = want;
+	sink.list_key = list_key;
+	sink.id_key = id_key;
+	sink.attrs = attrs;
 	calls = xcalloc(nb ? nb : 1, sizeof(*calls));
 	qs = xcalloc(nb ? nb : 1, sizeof(*qs));
 	for (b = 0; b < nb; b++) {
@@ -252,6 +282,8 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 		calls[b].path = path;
 		calls[b].query = qs[b].ptr;
 		calls[b].idempotent = 1;
+		calls[b].done = take_page;
+		calls[b].done_arg = &sink;
 	}
 	jd_call_many(jd_cl(ctx), calls, nb);
 	for (b = 0; b < nb; b++) {
@@ -259,14 +291,6 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 			*e = calls[b].err;
 			ret = calls[b].ret;
 		}
-		/* Only the ids asked for, should a filter be ignored. */
-		json_array_foreach (json_object_get(calls[b].result, list_key),
-				    i, it)
-			if (json_object_get(want, json_get_str(it, id_key, "")))
-				json_object_set_new(
-				    res, json_get_str(it, id_key, ""),
-				    attrs(it));
-		json_decref(calls[b].result);
 		buf_release(&qs[b]);
 	}
 	free(calls);

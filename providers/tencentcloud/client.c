@@ -235,7 +235,7 @@ static void host_of(char out[256], const char *url)
 int tc_parse_response(struct tc_call *call, const struct http_response *r)
 {
 	json_t *j = NULL, *resp, *error;
-	json_error_t je;
+	struct json_load_err je;
 	struct api_error *ae = &call->aerr;
 
 	ae->http_status = r->status;
@@ -243,7 +243,7 @@ int tc_parse_response(struct tc_call *call, const struct http_response *r)
 		return err_set(&call->err, DCF_EPROVIDER,
 			       "%s: HTTP %ld from the API", call->action,
 			       r->status);
-	j = json_loadb(r->body.ptr ? r->body.ptr : "", r->body.len, 0, &je);
+	j = json_load_fast(r->body.ptr, r->body.len, &je);
 	resp = json_object_get(j, "Response");
 	if (!json_is_object(resp)) {
 		json_decref(j);
@@ -335,6 +335,8 @@ void tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 			calls[i].ret = tc_parse_response(&calls[i], &rs[i]);
 		}
 		http_response_release(&rs[i]);
+		if (calls[i].done)
+			calls[i].done(&calls[i], calls[i].done_arg);
 		free(a[i].body);
 		free(a[i].url);
 	}

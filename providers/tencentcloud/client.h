@@ -53,6 +53,11 @@ struct tc_call {
 	const char *region;   /* NULL: no X-TC-Region */
 	const json_t *params; /* borrowed */
 	int idempotent;	      /* reads: retried after network errors */
+	/* Optional: called by tc_call_many with this call as soon as its
+	 * answer is parsed, before the next answer is (so that a caller
+	 * converting large answers frees each in turn, not all at once). */
+	void (*done)(struct tc_call *call, void *arg);
+	void *done_arg;
 	/* results */
 	json_t *response; /* the Response object (new ref) or NULL */
 	struct api_error aerr;

@@ -124,17 +124,40 @@ json_t *tc_dcdb_attributes(const json_t *instance)
 
 /* ---- reads -------------------------------------------------------- */
 
+struct page_sink {
+	json_t *res;
+	int convert;
+};
+
+/* One answer of read_ids, taken as soon as it is parsed: its instances
+ * go into res and the answer is freed. */
+static void take_page(struct tc_call *call, void *arg)
+{
+	struct page_sink *ps = arg;
+	json_t *in;
+	size_t i;
+
+	json_array_foreach (json_object_get(call->response, "Instances"), i,
+			    in)
+		json_object_set_new(ps->res, json_get_str(in, "InstanceId", ""),
+				    ps->convert ? attrs_of(in)
+						: json_incref(in));
+	json_decref(call->response);
+	call->response = NULL;
+}
+
 /* The instances `ids` as the API shows them: id → DCDBInstanceInfo, or
- * with `convert` id → attributes (each answer converted and freed in
- * turn, so that a region's answers and their conversion are not all
- * held at once). */
+ * with `convert` id → attributes (each answer converted and freed as
+ * soon as it is parsed, so that a region's answers are never all held
+ * at once). */
 static int read_ids(void *ctx, const char *region, const json_t *ids,
 		    int convert, json_t **out, struct err *e)
 {
 	size_t n = json_array_size(ids), bs = provider_batch_size(100);
 	size_t nb = (n + bs - 1) / bs, b, i;
 	struct tc_call *calls = xcalloc(nb ? nb : 1, sizeof(*calls));
-	json_t *res = json_object(), *in;
+	json_t *res = json_object();
+	struct page_sink sink = {res, convert};
 	int ret = 0;
 
 	/* 100 ids per DescribeDCDBInstances, all batches concurrently. */
@@ -150,6 +173,8 @@ static int read_ids(void *ctx, const char *region, const json_t *ids,
 		calls[b].params =
 		    json_pack("{s:o,s:i}", "InstanceIds", chunk, "Limit", 100);
 		calls[b].idempotent = 1;
+		calls[b].done = take_page;
+		calls[b].done_arg = &sink;
 	}
 	tc_call_many(cl(ctx), calls, nb);
 	for (b = 0; b < nb; b++) {
@@ -157,14 +182,7 @@ static int read_ids(void *ctx, const char *region, const json_t *ids,
 			*e = calls[b].err;
 			ret = calls[b].ret;
 		}
-		json_array_foreach (
-		    json_object_get(calls[b].response, "Instances"), i, in)
-			json_object_set_new(
-			    res, json_get_str(in, "InstanceId", ""),
-			    convert ? attrs_of(in) : json_incref(in));
 		json_decref((json_t *)calls[b].params);
-		json_decref(calls[b].response);
-		calls[b].response = NULL;
 	}
 	free(calls);
 	if (ret < 0) {
