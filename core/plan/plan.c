@@ -367,6 +367,28 @@ static json_t *overlay(const json_t *base, const json_t *over)
 	return out;
 }
 
+/* Whether overlay(base, over) differs from base: a member of over that
+ * base lacks or holds another value of (json_equal, recursively through
+ * objects). */
+static int overlay_changes(const json_t *base, const json_t *over)
+{
+	const char *k;
+	json_t *v, *b;
+
+	json_object_foreach ((json_t *)over, k, v) {
+		b = json_object_get(base, k);
+		if (!b)
+			return 1;
+		if (json_is_object(v) && json_is_object(b)) {
+			if (overlay_changes(b, v))
+				return 1;
+		} else if (v != b && !json_equal(v, b)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int diff_one(json_t **out, const char *addr, const json_t *d,
 		    const json_t *s, const json_t *r, int destroy,
 		    const char *key, struct err *e)
@@ -389,9 +411,16 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 		d = NULL;
 	/* What the cloud says now, over what was applied: attributes the
 	 * cloud does not report (write-only ones) keep their applied value. */
-	if (json_is_object(r)) {
+	if (json_is_object(r) &&
+	    overlay_changes(json_object_get(s, "attributes"), r)) {
 		merged = overlay(json_object_get(s, "attributes"), r);
 		current = merged;
+	} else if (json_is_object(r)) {
+		/* The cloud says what was applied (a large plan's usual
+		 * case): no copy. */
+		current = json_is_object(json_object_get(s, "attributes"))
+			      ? json_object_get(s, "attributes")
+			      : r;
 	} else {
 		current = json_object_get(s, "attributes");
 	}

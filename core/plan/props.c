@@ -93,6 +93,29 @@ static char *join(const char *prefix, const char *seg)
 	return *prefix ? xasprintf("%s.%s", prefix, seg) : xstrdup(seg);
 }
 
+/* prefix.seg in buf when it fits (the usual case: no allocation), else
+ * a new string; free with join_done. */
+static char *join_in(char *buf, size_t size, const char *prefix,
+		     const char *seg)
+{
+	size_t pn = strlen(prefix), sn = strlen(seg);
+
+	if (pn + sn + 2 > size)
+		return join(prefix, seg);
+	if (pn) {
+		memcpy(buf, prefix, pn);
+		buf[pn++] = '.';
+	}
+	memcpy(buf + pn, seg, sn + 1);
+	return buf;
+}
+
+static void join_done(char *p, const char *buf)
+{
+	if (p != buf)
+		free(p);
+}
+
 static void diff_rec(json_t *out, const char *type, const char *path,
 		     const json_t *d, const json_t *c, const json_t *digests,
 		     const char *key)
@@ -117,10 +140,10 @@ static void diff_rec(json_t *out, const char *type, const char *path,
 		json_t *x;
 
 		json_object_foreach ((json_t *)d, k, x) {
-			char *p = join(path, k);
+			char buf[256], *p = join_in(buf, sizeof(buf), path, k);
 			diff_rec(out, type, p, x, json_object_get(c, k),
 				 digests, key);
-			free(p);
+			join_done(p, buf);
 		}
 		return;
 	}

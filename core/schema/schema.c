@@ -1074,15 +1074,22 @@ unsigned schema_property_flags(const char *type, const char *path)
 	char key[512];
 	json_t *hit;
 	unsigned f;
-	int n;
+	size_t tn, pn;
 
 	if (!type || !strcmp(type, "manifest"))
 		return 0;
-	n = snprintf(key, sizeof(key), "%s\n%s", type, path ? path : "");
-	if (n < 0 || (size_t)n >= sizeof(key)) {
+	/* "TYPE\nPATH" (called for every property of every resource of a
+	 * plan: no snprintf). */
+	tn = strlen(type);
+	pn = path ? strlen(path) : 0;
+	if (tn + 1 + pn >= sizeof(key)) {
 		walk(type, path, &f);
 		return f;
 	}
+	memcpy(key, type, tn);
+	key[tn] = '\n';
+	memcpy(key + tn + 1, path ? path : "", pn);
+	key[tn + 1 + pn] = '\0';
 	pthread_mutex_lock(&flag_lock);
 	if (!flag_cache)
 		flag_cache = json_object();
