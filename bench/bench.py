@@ -264,8 +264,9 @@ def state_fixture(path, ids, jd_ids=None, jd_tmpl=None):
             res["db_%s[k%d]" % (region.split("-")[1], i)] = {
                 "type": "tencentcloud_dcdb_instance", "provider": "tencentcloud",
                 "region": region, "id": iid, "dependencies": [],
-                # What the last apply recorded: the manifest's properties
-                # (zones are not read back: DCDB reports one Zone only).
+                # The manifest's properties (zones are not read back:
+                # DCDB reports one Zone only); as_applied adds what the
+                # cloud reports, as an apply records it.
                 "attributes": {"id": iid, "name": "bench", "zones": [ZONES[region]],
                                "billing": {"mode": "postpaid"},
                                "shard": {"memory_gb": 4, "storage_gb": 50,
@@ -277,6 +278,23 @@ def state_fixture(path, ids, jd_ids=None, jd_tmpl=None):
     with open(path, "w") as f:
         json.dump({"format_version": 1, "lineage": "bench", "serial": 1,
                    "tool_version": "bench", "resources": res, "outputs": {}}, f)
+
+
+def as_applied(path, cfg, env):
+    """Rewrite the state fixture as an apply leaves it: every attribute the
+    cloud reports recorded (an apply writes what it asked for overlaid by
+    what the cloud says; `apply --refresh-only` does the same).  Taken from
+    dcform's own plan, whose "before" is exactly that overlay."""
+    out = subprocess.run([DCFORM, "plan", "--state", path, "--json"], cwd=cfg,
+                         env=env, stdout=subprocess.PIPE, check=True).stdout
+    before = {c["address"]: c["before"] for c in json.loads(out)["resource_changes"]}
+    with open(path) as f:
+        doc = json.load(f)
+    for addr, ent in doc["resources"].items():
+        if isinstance(before.get(addr), dict):
+            ent["attributes"] = before[addr]
+    with open(path, "w") as f:
+        json.dump(doc, f)
 
 
 def run(args, cwd, env, ok=(0,)):
@@ -358,6 +376,7 @@ def main():
                      jd_keys={r: ["j%d" % i for i in range(len(jd_ids[r]))] for r in jd_regions})
             st = os.path.join(work, "state.json")
             state_fixture(st, ids, jd_ids, jd_tmpl)
+            as_applied(st, cfg, env)
             per_region = [len(ids[r]) for r in REGIONS]
             lim = limit_s(per_region, [len(jd_ids[r]) for r in jd_regions])
             mix = dict({"tencentcloud_dcdb_instance " + r: len(ids[r]) for r in REGIONS},
