@@ -237,6 +237,20 @@ struct resource_type {
 	 * DCF_ENOTFOUND when the cloud does not know it. */
 	int (*import)(void *ctx, const char *region, const char *id,
 		      json_t **out, struct err *e);
+
+	/*
+	 * MAY: read_many object by object: sink(arg, id, attrs) is called
+	 * for each object as soon as its answer is converted, and takes
+	 * attrs (a new reference); the objects of one answer are passed
+	 * before the next answer is parsed.  A large refresh then never
+	 * holds a region's conversions at once (plan_refresh keeps the
+	 * state's attributes instead of an equal reading).  Called on the
+	 * reading thread; sink is never called concurrently for one call.
+	 */
+	int (*read_each)(void *ctx, const char *region, const json_t *ids,
+			 void (*sink)(void *arg, const char *id,
+				      json_t *attrs),
+			 void *arg, struct err *e);
 };
 
 /*

@@ -51,8 +51,10 @@ int props_equal(const json_t *a, const json_t *b)
 	json_t *x;
 	size_t i;
 
+	if (a == b)
+		return 1;
 	if (!a || !b)
-		return a == b;
+		return 0;
 	if (json_is_number(a) && json_is_number(b))
 		return json_number_value(a) == json_number_value(b);
 	if (json_typeof(a) != json_typeof(b))
@@ -156,7 +158,9 @@ changed:
 void props_diff(json_t *out, const char *type, const json_t *desired,
 		const json_t *current, const json_t *digests, const char *key)
 {
-	if (desired)
+	/* The same value (a reading that matched the state is the state's
+	 * own attributes): nothing differs. */
+	if (desired && desired != current)
 		diff_rec(out, type, "", desired, current, digests, key);
 }
 

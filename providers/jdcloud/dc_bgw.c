@@ -62,6 +62,14 @@ static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
 	return read_many(ctx, region, NULL, out, e);
 }
 
+static int read_each(void *ctx, const char *region, const json_t *ids,
+		     void (*sink)(void *, const char *, json_t *), void *arg,
+		     struct err *e)
+{
+	return jd_list_each(ctx, region, "describeBgws", "/bgws/", "bgwIds", ids, "bgws", "bgwId",
+			    attrs_of, sink, arg, e);
+}
+
 static int find_by_token(void *ctx, const char *region, const char *token,
 			 char **out_id, json_t **out_attrs, struct err *e)
 {
@@ -267,6 +275,7 @@ const struct resource_type jdcloud_dc_bgw_type = {
     .provider = "jdcloud",
     .caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST,
     .read_many = read_many,
+    .read_each = read_each,
     .list_all = list_all,
     .find_by_token = find_by_token,
     .expand = expand,

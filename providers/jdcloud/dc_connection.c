@@ -131,6 +131,34 @@ static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
 	return read_many(ctx, region, NULL, out, e);
 }
 
+struct each {
+	void (*sink)(void *, const char *, json_t *);
+	void *arg;
+};
+
+/* A Deleted connection is gone for dcform (as in read_many). */
+static void unless_deleted(void *arg, const char *id, json_t *a)
+{
+	struct each *x = arg;
+
+	if (!strcmp(json_get_str(a, "status", ""), "Deleted"))
+		json_decref(a);
+	else
+		x->sink(x->arg, id, a);
+}
+
+static int read_each(void *ctx, const char *region, const json_t *ids,
+		     void (*sink)(void *, const char *, json_t *), void *arg,
+		     struct err *e)
+{
+	struct each x = {sink, arg};
+
+	return jd_list_each(ctx, region, "describeConnections",
+			    "/connections/", "connectionIds", ids,
+			    "connections", "connectionId", attrs_of,
+			    unless_deleted, &x, e);
+}
+
 static int find_by_token(void *ctx, const char *region, const char *token,
 			 char **out_id, json_t **out_attrs, struct err *e)
 {
@@ -816,6 +844,7 @@ const struct resource_type jdcloud_dc_connection_type = {
     .provider = "jdcloud",
     .caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST | RT_CAP_QUOTE,
     .read_many = read_many,
+    .read_each = read_each,
     .list_all = list_all,
     .find_by_token = find_by_token,
     .expand = expand,

@@ -73,6 +73,14 @@ static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
 	return read_many(ctx, region, NULL, out, e);
 }
 
+static int read_each(void *ctx, const char *region, const json_t *ids,
+		     void (*sink)(void *, const char *, json_t *), void *arg,
+		     struct err *e)
+{
+	return jd_list_each(ctx, region, "describeVpcAttachments", "/vpcAttachments/", "vpcAttachmentIds", ids, "vpcAttachments", "vpcAttachmentId",
+			    attrs_of, sink, arg, e);
+}
+
 static int describe(json_t **out, void *ctx, const char *region, const char *id,
 		    struct step_run *r, struct err *e)
 {
@@ -302,6 +310,7 @@ const struct resource_type jdcloud_dc_vpc_attachment_type = {
     .provider = "jdcloud",
     .caps = RT_CAP_IMPORT | RT_CAP_LIST,
     .read_many = read_many,
+    .read_each = read_each,
     .list_all = list_all,
     .expand = expand,
     .run_step = run_step,

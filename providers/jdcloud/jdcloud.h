@@ -67,6 +67,14 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	    const char *filter, const json_t *ids, const char *list_key,
 	    const char *id_key, json_t *(*attrs)(const json_t *), json_t **out,
 	    struct err *e);
+/* jd_list object by object: sink(arg, id, converted) as each answer is
+ * parsed (resource_type.read_each). */
+int jd_list_each(void *ctx, const char *region, const char *op,
+		 const char *path, const char *filter, const json_t *ids,
+		 const char *list_key, const char *id_key,
+		 json_t *(*attrs)(const json_t *),
+		 void (*sink)(void *arg, const char *id, json_t *attrs),
+		 void *arg, struct err *e);
 
 /* Raw list items (not converted), every page: *out a new array. */
 int jd_list_raw(void *ctx, const char *region, const char *op, const char *path,

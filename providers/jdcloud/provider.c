@@ -198,14 +198,19 @@ int jd_list_raw(void *ctx, const char *region, const char *op, const char *path,
 	return 0;
 }
 
+typedef void sink_fn(void *arg, const char *id, json_t *v);
+
 struct page_sink {
-	json_t *res, *want;
+	json_t *want;
 	const char *list_key, *id_key;
 	json_t *(*attrs)(const json_t *);
+	sink_fn *sink;
+	void *arg;
 };
 
-/* One answer of jd_list, taken as soon as it is parsed: the objects asked
- * for (should a filter be ignored) go into res and the answer is freed. */
+/* One answer of jd_list_each, taken as soon as it is parsed: the objects
+ * asked for (should a filter be ignored) go to the sink and the answer is
+ * freed. */
 static void take_page(struct jd_call *call, void *arg)
 {
 	struct page_sink *ps = arg;
@@ -215,23 +220,28 @@ static void take_page(struct jd_call *call, void *arg)
 	json_array_foreach (json_object_get(call->result, ps->list_key), i,
 			    it)
 		if (json_object_get(ps->want, json_get_str(it, ps->id_key, "")))
-			json_object_set_new(ps->res,
-					    json_get_str(it, ps->id_key, ""),
-					    ps->attrs(it));
+			ps->sink(ps->arg, json_get_str(it, ps->id_key, ""),
+				 ps->attrs(it));
 	json_decref(call->result);
 	call->result = NULL;
 }
 
-int jd_list(void *ctx, const char *region, const char *op, const char *path,
-	    const char *filter, const json_t *ids, const char *list_key,
-	    const char *id_key, json_t *(*attrs)(const json_t *), json_t **out,
-	    struct err *e)
+static void into_object(void *arg, const char *id, json_t *v)
 {
-	json_t *res = json_object(), *it, *want;
+	json_object_set_new(arg, id, v);
+}
+
+int jd_list_each(void *ctx, const char *region, const char *op,
+		 const char *path, const char *filter, const json_t *ids,
+		 const char *list_key, const char *id_key,
+		 json_t *(*attrs)(const json_t *), sink_fn *sink, void *arg,
+		 struct err *e)
+{
+	json_t *it, *want;
 	size_t n, nb, b, i, bs;
 	struct jd_call *calls;
 	struct buf *qs;
-	struct page_sink sink;
+	struct page_sink ps;
 	int ret = 0;
 
 	if (!ids) {
@@ -239,15 +249,11 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 
 		ret =
 		    jd_list_raw(ctx, region, op, path, NULL, list_key, &all, e);
-		if (ret < 0) {
-			json_decref(res);
+		if (ret < 0)
 			return ret;
-		}
 		json_array_foreach (all, i, it)
-			json_object_set_new(res, json_get_str(it, id_key, ""),
-					    attrs(it));
+			sink(arg, json_get_str(it, id_key, ""), attrs(it));
 		json_decref(all);
-		*out = res;
 		return 0;
 	}
 	n = json_array_size(ids);
@@ -258,11 +264,12 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 		if (json_is_string(it))
 			json_object_set_new(want, json_string_value(it),
 					    json_true());
-	sink.res = res;
-	sink.want = want;
-	sink.list_key = list_key;
-	sink.id_key = id_key;
-	sink.attrs = attrs;
+	ps.want = want;
+	ps.list_key = list_key;
+	ps.id_key = id_key;
+	ps.attrs = attrs;
+	ps.sink = sink;
+	ps.arg = arg;
 	calls = xcalloc(nb ? nb : 1, sizeof(*calls));
 	qs = xcalloc(nb ? nb : 1, sizeof(*qs));
 	for (b = 0; b < nb; b++) {
@@ -283,7 +290,7 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 		calls[b].query = qs[b].ptr;
 		calls[b].idempotent = 1;
 		calls[b].done = take_page;
-		calls[b].done_arg = &sink;
+		calls[b].done_arg = &ps;
 	}
 	jd_call_many(jd_cl(ctx), calls, nb);
 	for (b = 0; b < nb; b++) {
@@ -296,6 +303,18 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 	free(calls);
 	free(qs);
 	json_decref(want);
+	return ret;
+}
+
+int jd_list(void *ctx, const char *region, const char *op, const char *path,
+	    const char *filter, const json_t *ids, const char *list_key,
+	    const char *id_key, json_t *(*attrs)(const json_t *), json_t **out,
+	    struct err *e)
+{
+	json_t *res = json_object();
+	int ret = jd_list_each(ctx, region, op, path, filter, ids, list_key,
+			       id_key, attrs, into_object, res, e);
+
 	if (ret < 0) {
 		json_decref(res);
 		return ret;

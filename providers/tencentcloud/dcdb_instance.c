@@ -124,13 +124,16 @@ json_t *tc_dcdb_attributes(const json_t *instance)
 
 /* ---- reads -------------------------------------------------------- */
 
+typedef void sink_fn(void *arg, const char *id, json_t *v);
+
 struct page_sink {
-	json_t *res;
 	int convert;
+	sink_fn *sink;
+	void *arg;
 };
 
 /* One answer of read_ids, taken as soon as it is parsed: its instances
- * go into res and the answer is freed. */
+ * go to the sink and the answer is freed. */
 static void take_page(struct tc_call *call, void *arg)
 {
 	struct page_sink *ps = arg;
@@ -139,25 +142,27 @@ static void take_page(struct tc_call *call, void *arg)
 
 	json_array_foreach (json_object_get(call->response, "Instances"), i,
 			    in)
-		json_object_set_new(ps->res, json_get_str(in, "InstanceId", ""),
-				    ps->convert ? attrs_of(in)
-						: json_incref(in));
+		ps->sink(ps->arg, json_get_str(in, "InstanceId", ""),
+			 ps->convert ? attrs_of(in) : json_incref(in));
 	json_decref(call->response);
 	call->response = NULL;
 }
 
-/* The instances `ids` as the API shows them: id → DCDBInstanceInfo, or
- * with `convert` id → attributes (each answer converted and freed as
- * soon as it is parsed, so that a region's answers are never all held
- * at once). */
-static int read_ids(void *ctx, const char *region, const json_t *ids,
-		    int convert, json_t **out, struct err *e)
+static void into_object(void *arg, const char *id, json_t *v)
+{
+	json_object_set_new(arg, id, v);
+}
+
+/* The instances `ids` as the API shows them (DCDBInstanceInfo), or with
+ * `convert` their attributes, to sink(arg, id, value) as each answer is
+ * parsed: a region's answers are never all held at once. */
+static int read_ids_each(void *ctx, const char *region, const json_t *ids,
+			 int convert, sink_fn *sink, void *arg, struct err *e)
 {
 	size_t n = json_array_size(ids), bs = provider_batch_size(100);
 	size_t nb = (n + bs - 1) / bs, b, i;
 	struct tc_call *calls = xcalloc(nb ? nb : 1, sizeof(*calls));
-	json_t *res = json_object();
-	struct page_sink sink = {res, convert};
+	struct page_sink ps = {convert, sink, arg};
 	int ret = 0;
 
 	/* 100 ids per DescribeDCDBInstances, all batches concurrently. */
@@ -174,7 +179,7 @@ static int read_ids(void *ctx, const char *region, const json_t *ids,
 		    json_pack("{s:o,s:i}", "InstanceIds", chunk, "Limit", 100);
 		calls[b].idempotent = 1;
 		calls[b].done = take_page;
-		calls[b].done_arg = &sink;
+		calls[b].done_arg = &ps;
 	}
 	tc_call_many(cl(ctx), calls, nb);
 	for (b = 0; b < nb; b++) {
@@ -185,12 +190,28 @@ static int read_ids(void *ctx, const char *region, const json_t *ids,
 		json_decref((json_t *)calls[b].params);
 	}
 	free(calls);
+	return ret;
+}
+
+/* id → DCDBInstanceInfo, or with `convert` id → attributes. */
+static int read_ids(void *ctx, const char *region, const json_t *ids,
+		    int convert, json_t **out, struct err *e)
+{
+	json_t *res = json_object();
+	int ret = read_ids_each(ctx, region, ids, convert, into_object, res, e);
+
 	if (ret < 0) {
 		json_decref(res);
 		return ret;
 	}
 	*out = res;
 	return 0;
+}
+
+static int read_each(void *ctx, const char *region, const json_t *ids,
+		     sink_fn *sink, void *arg, struct err *e)
+{
+	return read_ids_each(ctx, region, ids, 1, sink, arg, e);
 }
 
 static int read_raw(void *ctx, const char *region, const json_t *ids,
@@ -1428,6 +1449,7 @@ const struct resource_type tencentcloud_dcdb_instance_type = {
     .provider = "tencentcloud",
     .caps = RT_CAP_FIND_BY_TOKEN | RT_CAP_IMPORT | RT_CAP_LIST | RT_CAP_QUOTE,
     .read_many = read_many,
+    .read_each = read_each,
     .list_all = list_all,
     .find_by_token = find_by_token,
     .expand = expand,

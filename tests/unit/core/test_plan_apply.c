@@ -76,6 +76,21 @@ static int fake_read_many(void *ctx, const char *region, const json_t *ids,
 	return 0;
 }
 
+/* The same reading, object by object (resource_type.read_each). */
+static int fake_read_each(void *ctx, const char *region, const json_t *ids,
+			  void (*sink)(void *, const char *, json_t *),
+			  void *arg, struct err *e)
+{
+	json_t *all = NULL, *v;
+	const char *id;
+	int ret = fake_read_many(ctx, region, ids, &all, e);
+
+	json_object_foreach (all, id, v)
+		sink(arg, id, json_incref(v));
+	json_decref(all);
+	return ret;
+}
+
 static int fake_find(void *ctx, const char *region, const char *token,
 		     char **out_id, json_t **out_attrs, struct err *e)
 {
@@ -176,16 +191,32 @@ static const struct resource_type fake_thing = {
     .run_step = fake_run,
 };
 
+/* fake_thing read object by object. */
+static const struct resource_type fake_streamed = {
+    .version = RESOURCE_TYPE_VERSION,
+    .name = "fake_streamed",
+    .provider = "fake",
+    .caps = RT_CAP_FIND_BY_TOKEN,
+    .read_many = fake_read_many,
+    .read_each = fake_read_each,
+    .find_by_token = fake_find,
+    .expand = fake_expand,
+    .run_step = fake_run,
+};
+
 const struct provider *provider_lookup(const char *name)
 {
 	return !strcmp(name, "fake") ? &fake_provider : NULL;
 }
 const struct resource_type *resource_type_lookup(const char *name)
 {
-	return !strcmp(name, "fake_thing") ? &fake_thing : NULL;
+	if (!strcmp(name, "fake_thing"))
+		return &fake_thing;
+	return !strcmp(name, "fake_streamed") ? &fake_streamed : NULL;
 }
 static const struct provider *const all_p[] = {&fake_provider, NULL};
-static const struct resource_type *const all_t[] = {&fake_thing, NULL};
+static const struct resource_type *const all_t[] = {&fake_thing,
+						    &fake_streamed, NULL};
 const struct provider *const *provider_all(void)
 {
 	return all_p;
@@ -512,6 +543,77 @@ static void test_plan__prevent_destroy(void **st)
 	json_decref(state);
 }
 
+/*
+ * A reading equal to what the state holds is the state's own attributes
+ * (no second copy in a large refresh); one that differs is the cloud's,
+ * and shows as drift; types without read_each get their reading as is.
+ */
+static void test_plan__refresh_shares_unchanged_attributes(void **st)
+{
+	struct err e = ERR_INIT;
+	json_t *state = new_state(), *res = json_object_get(state, "resources");
+	json_t *refreshed = NULL, *changes = NULL, *c;
+	const char *types[] = {"fake_streamed", "fake_streamed", "fake_thing"};
+	const char *addrs[] = {"same", "drifted", "plain"};
+	const char *ids[] = {"i-1", "i-2", "i-3"};
+	int state_size[] = {1, 3, 1}, cloud_size[] = {1, 2, 1};
+	size_t i;
+	(void)st;
+
+	desired_doc = json_object();
+	for (i = 0; i < 3; i++) {
+		json_object_set_new(
+		    cloud, ids[i],
+		    json_pack("{s:s,s:i}", "name", addrs[i], "size",
+			      cloud_size[i]));
+		json_object_set_new(
+		    res, addrs[i],
+		    json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:i},s:[]}", "type",
+			      types[i], "provider", "fake", "region", "r1",
+			      "id", ids[i], "attributes", "name", addrs[i],
+			      "size", state_size[i], "dependencies"));
+		json_object_set_new(desired_doc, addrs[i],
+				    thing(addrs[i], state_size[i], NULL));
+		json_object_set_new(json_object_get(desired_doc, addrs[i]),
+				    "type", json_string(types[i]));
+	}
+	assert_int_equal(plan_refresh(&refreshed, &ps, state, 10, &e), 0);
+	assert_ptr_equal(json_object_get(refreshed, "same"),
+			 json_object_get(json_object_get(res, "same"),
+					 "attributes"));
+	assert_ptr_not_equal(json_object_get(refreshed, "drifted"),
+			     json_object_get(json_object_get(res, "drifted"),
+					     "attributes"));
+	assert_int_equal(json_get_int(json_object_get(refreshed, "drifted"),
+				      "size", 0),
+			 2);
+	assert_ptr_not_equal(json_object_get(refreshed, "plain"),
+			     json_object_get(json_object_get(res, "plain"),
+					     "attributes"));
+	assert_true(json_equal(
+	    json_object_get(refreshed, "plain"),
+	    json_object_get(json_object_get(res, "plain"), "attributes")));
+
+	assert_int_equal(
+	    plan_diff(&changes, desired_doc, state, refreshed, 0, &e), 0);
+	json_array_foreach (changes, i, c) {
+		const char *a = json_get_str(c, "address", "");
+		int drifted = !strcmp(a, "drifted");
+
+		assert_string_equal(json_get_str(c, "action", ""),
+				    drifted ? "update" : "no-op");
+		assert_int_equal(json_array_size(json_object_get(c, "drift")),
+				 drifted);
+		assert_int_equal(
+		    json_get_int(json_object_get(c, "before"), "size", 0),
+		    drifted ? 2 : 1);
+	}
+	assert_int_equal(json_array_size(changes), 3);
+	json_decref(changes);
+	json_decref(refreshed);
+	json_decref(state);
+}
+
 static void test_plan__save_load(void **st)
 {
 	json_t *plan = json_pack("{s:i,s:[],s:[]}", "format_version", 1,
@@ -559,6 +661,9 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_plan__save_load, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_plan__refresh_shares_unchanged_attributes, setup,
+		teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
