@@ -319,7 +319,40 @@ static char *item_path(const char *base, size_t i)
 	return xasprintf("%s[%zu]", base ? base : "", i);
 }
 
+/* Whether any string in v holds a reference (no allocation). */
+static int any_refs(const json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (json_is_string(v))
+		return expr_has_refs(json_string_value(v));
+	if (json_is_object(v)) {
+		json_object_foreach ((json_t *)v, k, x)
+			if (any_refs(x))
+				return 1;
+	} else if (json_is_array(v)) {
+		json_array_foreach (v, i, x)
+			if (any_refs(x))
+				return 1;
+	}
+	return 0;
+}
+
+static void collect(struct expr_refs *out, const json_t *v,
+		    const char *base_path);
+
 void expr_collect(struct expr_refs *out, const json_t *v, const char *base_path)
+{
+	/* Most properties hold no reference: no paths built for them (ten
+	 * thousand for_each instances are collected one by one). */
+	if (any_refs(v))
+		collect(out, v, base_path);
+}
+
+static void collect(struct expr_refs *out, const json_t *v,
+		    const char *base_path)
 {
 	struct err e = ERR_INIT;
 
@@ -333,7 +366,7 @@ void expr_collect(struct expr_refs *out, const json_t *v, const char *base_path)
 		json_object_foreach ((json_t *)v, k, x) {
 			char *p = child_path(base_path, k);
 
-			expr_collect(out, x, p);
+			collect(out, x, p);
 			free(p);
 		}
 	} else if (json_is_array(v)) {
@@ -343,7 +376,7 @@ void expr_collect(struct expr_refs *out, const json_t *v, const char *base_path)
 		json_array_foreach (v, i, x) {
 			char *p = item_path(base_path, i);
 
-			expr_collect(out, x, p);
+			collect(out, x, p);
 			free(p);
 		}
 	}
