@@ -249,9 +249,22 @@ static const char *region_of(struct run *r, const struct manifest_resource *mr)
 	return env ? env : "";
 }
 
+/* The string s as a JSON value shared among the entries of one document
+ * (a plan of 10,000 instances has a handful of types and regions). */
+static json_t *shared_str(json_t *cache, const char *s)
+{
+	json_t *v = json_object_get(cache, s);
+
+	if (!v) {
+		v = json_string(s);
+		json_object_set_new(cache, s, v);
+	}
+	return json_incref(v);
+}
+
 json_t *run_desired(struct run *r)
 {
-	json_t *out = json_object();
+	json_t *out = json_object(), *strs = json_object(), *lc_none = NULL;
 	size_t i, j;
 
 	for (i = 0; i < r->m.n_resources; i++) {
@@ -300,12 +313,25 @@ json_t *run_desired(struct run *r)
 			json_array_append_new(
 			    ig, json_string(mr->lifecycle.ignore_changes[j]));
 		json_object_set_new(lc, "ignore_changes", ig);
-		ent = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "type", mr->type,
-				"provider", type_provider(mr->type), "region",
-				region_of(r, mr), "properties", props,
-				"lifecycle", lc, "depends_on", deps);
+		/* Without lifecycle settings, one lifecycle value for all. */
+		if (!mr->lifecycle.prevent_destroy &&
+		    !mr->lifecycle.create_before_destroy &&
+		    !mr->lifecycle.n_ignore_changes) {
+			if (!lc_none)
+				lc_none = json_incref(lc);
+			json_decref(lc);
+			lc = json_incref(lc_none);
+		}
+		ent = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "type",
+				shared_str(strs, mr->type), "provider",
+				shared_str(strs, type_provider(mr->type)),
+				"region", shared_str(strs, region_of(r, mr)),
+				"properties", props, "lifecycle", lc,
+				"depends_on", deps);
 		json_object_set_new(out, mr->address, ent);
 	}
+	json_decref(strs);
+	json_decref(lc_none);
 	return out;
 }
 

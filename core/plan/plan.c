@@ -431,6 +431,14 @@ static int overlay_changes(const json_t *base, const json_t *over)
 	return 0;
 }
 
+/* o's string member k (shared, not copied), or "". */
+static json_t *str_of(const json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_incref(v) : json_string("");
+}
+
 static int diff_one(json_t **out, const char *addr, const json_t *d,
 		    const json_t *s, const json_t *r, int destroy,
 		    const char *key, struct err *e)
@@ -468,14 +476,11 @@ static int diff_one(json_t **out, const char *addr, const json_t *d,
 	}
 
 	json_object_set_new(c, "address", json_string(addr));
-	json_object_set_new(c, "type", json_string(type));
-	json_object_set_new(
-	    c, "provider",
-	    json_string(json_get_str(d ? d : s, "provider", "")));
-	json_object_set_new(c, "region",
-			    json_string(json_get_str(d ? d : s, "region", "")));
+	json_object_set_new(c, "type", str_of(d ? d : s, "type"));
+	json_object_set_new(c, "provider", str_of(d ? d : s, "provider"));
+	json_object_set_new(c, "region", str_of(d ? d : s, "region"));
 	if (id)
-		json_object_set_new(c, "id", json_string(id));
+		json_object_set_new(c, "id", str_of(s, "id"));
 
 	if (d) {
 		/* Without sensitive properties the desired properties are
