@@ -122,8 +122,14 @@ static void diff_rec(json_t *out, const char *type, const char *path,
 		     const json_t *d, const json_t *c, const json_t *digests,
 		     const char *key)
 {
-	unsigned f = *path ? props_flags(type, path) : 0;
+	unsigned f;
 
+	/* Equal values are unchanged whatever the schema says of them (a
+	 * sensitive value's digest is only needed when current lacks it):
+	 * no schema lookup for the properties of a plan's no-op resources. */
+	if (props_equal(d, c))
+		return;
+	f = *path ? props_flags(type, path) : 0;
 	if (f & PROP_COMPUTED)
 		return;
 	if (f & PROP_SENSITIVE) {
@@ -149,8 +155,6 @@ static void diff_rec(json_t *out, const char *type, const char *path,
 		}
 		return;
 	}
-	if (props_equal(d, c))
-		return;
 changed:
 	json_array_append_new(out, json_string(*path ? path : "."));
 }
