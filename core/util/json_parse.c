@@ -205,6 +205,8 @@ static int hex4(const char *p, unsigned *out)
 static void scratch_put(struct reader *r, size_t *len, const char *s,
 			size_t n)
 {
+	if (!n)
+		return; /* nothing before an escape (scratch may be NULL) */
 	if (*len + n > r->scratch_cap) {
 		r->scratch_cap = (*len + n) * 2 + 64;
 		r->scratch = xrealloc(r->scratch, r->scratch_cap);
