@@ -114,8 +114,13 @@ integration:
 
 # Benchmarks (docs/performance.md): BENCH_SIZES="100 1000 10000",
 # BENCH_LATENCY_MS=20; writes build/bench/results.json.
-bench: all $(O)/bench/state_commit
+bench: all $(O)/bench/state_commit $(O)/bench/measure
 	BENCH_SIZES="$(BENCH_SIZES)" O=$(O) python3 bench/bench.py
+
+# Runs each dcform of the benchmark: its own wall, CPU and peak RSS.
+$(O)/bench/measure: bench/measure.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # The cost of a state version in git (bench.py's "state-commit" scenario).
 $(O)/bench/state_commit: bench/state_commit.c $(LIB)

@@ -25,6 +25,7 @@ import sys, tempfile, time
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 O = os.environ.get("O", "build")
 DCFORM = os.path.join(SRC, O, "dcform")
+MEASURE = os.path.join(SRC, O, "bench", "measure")
 EMU = os.path.join(SRC, O, "dcform-emulator")
 SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "100 1000 10000").split()]
 LATENCY = int(os.environ.get("BENCH_LATENCY_MS", "20"))
@@ -298,23 +299,24 @@ def as_applied(path, cfg, env):
 
 
 def run(args, cwd, env, ok=(0,)):
-    """Run dcform; wall, cpu and peak RSS of that process."""
+    """Run dcform; wall, cpu and peak RSS of that process, taken by
+    bench/measure (a fork of this process would count this process's
+    resident pages in dcform's peak RSS)."""
     # Files, not pipes: a full stderr pipe would block dcform while we
-    # read stdout.  wait4 gives this child's own rusage.
-    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
-        t0 = time.monotonic()
-        p = subprocess.Popen([DCFORM] + args, cwd=cwd, env=env, stdout=fo, stderr=fe)
-        _, status, ru = os.wait4(p.pid, 0)
+    # read stdout.
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe, \
+            tempfile.NamedTemporaryFile(suffix=".json") as fm:
+        p = subprocess.run([MEASURE, fm.name, "--", DCFORM] + args, cwd=cwd,
+                           env=env, stdout=fo, stderr=fe)
         fo.seek(0)
         fe.seek(0)
         out, err = fo.read(), fe.read()
-    wall = time.monotonic() - t0
-    code = os.waitstatus_to_exitcode(status)
-    p.returncode = code
-    if code not in ok:
-        raise RuntimeError("dcform %s exited %d: %s%s" % (" ".join(args), code, out.decode()[-3000:], err.decode()[-2000:]))
-    return {"wall_s": round(wall, 3), "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
-            "peak_rss_mb": round(ru.ru_maxrss / 1024.0, 1)}, out
+        code = p.returncode
+        if code not in ok:
+            raise RuntimeError("dcform %s exited %d: %s%s" % (" ".join(args), code, out.decode()[-3000:], err.decode()[-2000:]))
+        m = json.load(open(fm.name))
+    return {"wall_s": round(m["wall_s"], 3), "cpu_s": round(m["cpu_s"], 3),
+            "peak_rss_mb": round(m["peak_rss_kb"] / 1024.0, 1)}, out
 
 
 LIMITED = {}
