@@ -163,50 +163,84 @@ static void dump_string(struct buf *b, const char *s, size_t n)
 
 static void indent(struct buf *b, int depth)
 {
-	buf_putc(b, '\n');
-	while (depth-- > 0)
-		buf_add(b, "  ", 2);
+	static const char nl[] = "\n                                "
+				 "                                ";
+	size_t n = 2 * (size_t)depth, step = sizeof(nl) - 2;
+
+	/* The newline and the indentation in one copy (up to 32 levels). */
+	buf_add(b, nl, 1 + (n < step ? n : step));
+	for (n = n < step ? 0 : n - step; n; n -= n < step ? n : step)
+		buf_add(b, nl + 1, n < step ? n : step);
 }
 
-static int cmp_key(const void *a, const void *b)
+struct member {
+	const char *key;
+	size_t len;
+	const json_t *value;
+};
+
+static int cmp_member(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(((const struct member *)a)->key,
+		      ((const struct member *)b)->key);
+}
+
+static void dump_int(struct buf *b, json_int_t v)
+{
+	char t[24], *p = t + sizeof(t);
+	unsigned long long u =
+	    v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	buf_add(b, p, (size_t)(t + sizeof(t) - p));
 }
 
 static int dump_ind(struct buf *b, const json_t *v, int depth)
 {
 	const char *k;
 	json_t *x;
-	size_t i, n;
+	size_t i, n, klen;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
-		const char **keys;
+		struct member small[16], *m;
 
 		n = json_object_size(v);
 		if (!n) {
 			buf_puts(b, "{}");
 			return 0;
 		}
-		keys = xcalloc(n, sizeof(*keys));
+		/* Members with their values, sorted by key: no second
+		 * lookup of each key. */
+		m = n <= 16 ? small : xcalloc(n, sizeof(*m));
 		i = 0;
-		json_object_foreach ((json_t *)v, k, x)
-			keys[i++] = k;
-		qsort(keys, n, sizeof(*keys), cmp_key);
+		json_object_keylen_foreach ((json_t *)v, k, klen, x)
+		{
+			m[i].key = k;
+			m[i].len = klen;
+			m[i++].value = x;
+		}
+		qsort(m, n, sizeof(*m), cmp_member);
 		buf_putc(b, '{');
 		for (i = 0; i < n; i++) {
 			indent(b, depth + 1);
-			dump_string(b, keys[i], strlen(keys[i]));
+			dump_string(b, m[i].key, m[i].len);
 			buf_add(b, ": ", 2);
-			if (dump_ind(b, json_object_get(v, keys[i]),
-				     depth + 1) < 0) {
-				free(keys);
+			if (dump_ind(b, m[i].value, depth + 1) < 0) {
+				if (m != small)
+					free(m);
 				return -1;
 			}
 			if (i + 1 < n)
 				buf_putc(b, ',');
 		}
-		free(keys);
+		if (m != small)
+			free(m);
 		indent(b, depth);
 		buf_putc(b, '}');
 		return 0;
@@ -232,7 +266,7 @@ static int dump_ind(struct buf *b, const json_t *v, int depth)
 		dump_string(b, json_string_value(v), json_string_length(v));
 		return 0;
 	case JSON_INTEGER:
-		buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		dump_int(b, json_integer_value(v));
 		return 0;
 	case JSON_REAL: {
 		/* jansson's own form of a real (precision 17, always a '.'

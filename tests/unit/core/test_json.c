@@ -48,10 +48,28 @@ static void test_json__indented_matches_jansson(void **st)
 	same_as_jansson("null");
 }
 
+/* Deeper than the indentation copied at once (32 levels). */
+static void test_json__indented_deep_matches_jansson(void **st)
+{
+	char doc[512] = "";
+	int i;
+
+	(void)st;
+	for (i = 0; i < 40; i++)
+		strcat(doc, i % 2 ? "[" : "{\"k\":");
+	strcat(doc, "1");
+	for (i = 39; i >= 0; i--)
+		strcat(doc, i % 2 ? "]" : "}");
+	same_as_jansson(doc);
+	same_as_jansson("[-9223372036854775808,-9223372036854775807,0,-1,"
+			"9223372036854775807,10]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json__indented_matches_jansson),
+	    cmocka_unit_test(test_json__indented_deep_matches_jansson),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
