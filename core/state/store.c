@@ -27,7 +27,13 @@ struct state_store {
 	char *last_lineage;
 	long long last_serial;
 	size_t last_size; /* of the last serialised state */
+	/* The last version written, whose versions since the last pack
+	 * are packed when the store is closed (pack_versions). */
+	int pack_due;
+	git_oid pack_tip;
 };
+
+static void pack_versions(struct state_store *st, const git_oid *tip);
 
 static void remember(struct state_store *st, const git_oid *oid,
 		     const json_t *doc)
@@ -109,6 +115,8 @@ void state_store_free(struct state_store *st)
 {
 	if (!st)
 		return;
+	if (st->pack_due)
+		pack_versions(st, &st->pack_tip);
 	git_repository_free(st->repo);
 	state_backend_release(&st->be);
 	free(st->workspace);
@@ -257,6 +265,9 @@ out:
  * are complete before anything is deleted, so an interruption leaves at
  * worst both copies; a failure leaves the loose objects, which are as
  * good.  Packing is an optimisation: its errors are not the write's.
+ * It runs when the store is closed, after the command's last commit
+ * (about 2 s for 32 versions of 10,000 resources; a commit is ~0.1 s),
+ * still under the command's state lock.
  */
 #define PACK_EVERY 32
 
@@ -480,7 +491,8 @@ int state_store_write(struct state_store *st, const json_t *doc,
 	}
 	git_oid_tostr(commit_out, 41, &commit_oid);
 	remember(st, &commit_oid, doc);
-	pack_versions(st, &commit_oid);
+	git_oid_cpy(&st->pack_tip, &commit_oid);
+	st->pack_due = 1;
 	ret = 0;
 out:
 	git_reference_free(ref);

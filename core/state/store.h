@@ -35,6 +35,9 @@ int state_store_open(struct state_store **out, const char *dir,
 int state_store_open_backend(struct state_store **out, const char *dir,
 			     const char *workspace, const json_t *backend,
 			     struct err *e);
+/* Close the store; when versions written through it made a pack due
+ * (every 32 versions, see store.c), it is made now, after the command's
+ * commits rather than inside one. */
 void state_store_free(struct state_store *st);
 /* Where the state is, for messages: a path, or "URL (branch)"
  * (borrowed; never holds credentials). */
