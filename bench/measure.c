@@ -48,8 +48,7 @@ int main(int argc, char **argv)
 		return 71;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	code = WIFEXITED(status) ? WEXITSTATUS(status)
-				 : 128 + WTERMSIG(status);
+	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	f = fopen(argv[1], "w");
 	if (!f) {
 		perror(argv[1]);

@@ -155,8 +155,7 @@ int main(int argc, char **argv)
 	       "\"repo_bytes\": %lld, \"growth_bytes_per_version\": %.0f, "
 	       "\"growth_pct_per_version\": %.2f}\n",
 	       n, versions, ms[versions / 2], ms[versions - 1], close_max,
-	       state_bytes,
-	       after, (double)(after - before) / versions,
+	       state_bytes, after, (double)(after - before) / versions,
 	       100.0 * (double)(after - before) / versions /
 		   (double)state_bytes);
 	free(ms);

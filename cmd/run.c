@@ -430,7 +430,8 @@ int run_plan(struct run *r, json_t **out, struct err *e)
 
 		json_array_foreach (json_object_get(plan, "resource_changes"),
 				    i, c) {
-			if (!strcmp(json_get_str(c, "action", "no-op"), "no-op"))
+			if (!strcmp(json_get_str(c, "action", "no-op"),
+				    "no-op"))
 				continue;
 			a = json_get_str(c, "address", "");
 			ent = json_object_get(desired, a);

@@ -248,8 +248,7 @@ struct resource_type {
 	 * reading thread; sink is never called concurrently for one call.
 	 */
 	int (*read_each)(void *ctx, const char *region, const json_t *ids,
-			 void (*sink)(void *arg, const char *id,
-				      json_t *attrs),
+			 void (*sink)(void *arg, const char *id, json_t *attrs),
 			 void *arg, struct err *e);
 };
 

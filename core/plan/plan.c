@@ -99,9 +99,9 @@ struct rgroup {
 	void *ctx;
 	int serial;
 	const char *region;
-	json_t *ids;	  /* ids to read */
+	json_t *ids;	 /* ids to read */
 	json_t *applied; /* id → the state's attributes */
-	json_t *got;	  /* id → attributes */
+	json_t *got;	 /* id → attributes */
 	int ret;
 	struct err e;
 };
@@ -142,8 +142,8 @@ static void *read_group(void *arg)
 		g->ret = g->rt->read_each(g->ctx, g->region, g->ids, keep_read,
 					  g, &g->e);
 	} else {
-		g->ret = g->rt->read_many(g->ctx, g->region, g->ids, &g->got,
-					  &g->e);
+		g->ret =
+		    g->rt->read_many(g->ctx, g->region, g->ids, &g->got, &g->e);
 	}
 	if (g->serial)
 		pthread_mutex_unlock(&refresh_serial);

@@ -219,7 +219,7 @@ static int dump_ind(struct buf *b, const json_t *v, int depth)
 		 * lookup of each key. */
 		m = n <= 16 ? small : xcalloc(n, sizeof(*m));
 		i = 0;
-		json_object_keylen_foreach ((json_t *)v, k, klen, x)
+		json_object_keylen_foreach((json_t *)v, k, klen, x)
 		{
 			m[i].key = k;
 			m[i].len = klen;

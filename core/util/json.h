@@ -32,8 +32,7 @@ struct json_load_err {
 	int line, column; /* 1-based; the column counts bytes */
 	char text[120];
 };
-json_t *json_load_fast(const char *text, size_t len,
-		       struct json_load_err *err);
+json_t *json_load_fast(const char *text, size_t len, struct json_load_err *err);
 /* Compact, key-sorted serialisation appended to b. */
 int json_dump_buf(struct buf *b, const json_t *v, size_t flags);
 /*

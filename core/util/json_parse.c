@@ -202,8 +202,7 @@ static int hex4(const char *p, unsigned *out)
 	return 0;
 }
 
-static void scratch_put(struct reader *r, size_t *len, const char *s,
-			size_t n)
+static void scratch_put(struct reader *r, size_t *len, const char *s, size_t n)
 {
 	if (!n)
 		return; /* nothing before an escape (scratch may be NULL) */
@@ -332,8 +331,7 @@ static int read_string(struct reader *r, const char **s, size_t *n)
 			}
 			q += 6;
 			if (cp >= 0xdc00 && cp <= 0xdfff) {
-				fail(r, q - 6, "invalid Unicode '\\u%04X'",
-				     cp);
+				fail(r, q - 6, "invalid Unicode '\\u%04X'", cp);
 				return -1;
 			}
 			if (cp >= 0xd800 && cp <= 0xdbff) {
@@ -412,16 +410,16 @@ static json_t *read_number(struct reader *r)
 	if (!real) {
 		/* Exactly: jansson refuses what does not fit. */
 		const char *d = b + (*b == '-');
-		uint64_t v = 0, lim = *b == '-'
-					  ? (uint64_t)LLONG_MAX + 1
-					  : (uint64_t)LLONG_MAX;
+		uint64_t v = 0, lim = *b == '-' ? (uint64_t)LLONG_MAX + 1
+						: (uint64_t)LLONG_MAX;
 
 		for (; d < q; d++) {
 			unsigned dig = (unsigned)(*d - '0');
 			if (v > (lim - dig) / 10)
-				return fail(r, b, *b == '-'
-						      ? "too big negative integer"
-						      : "too big integer");
+				return fail(r, b,
+					    *b == '-'
+						? "too big negative integer"
+						: "too big integer");
 			v = v * 10 + dig;
 		}
 		if (*b == '-')
@@ -601,12 +599,10 @@ static json_t *read_value(struct reader *r)
 	}
 	if ((unsigned char)*r->p >= 0x20 && (unsigned char)*r->p < 0x7f)
 		return fail(r, r->p, "unexpected '%c'", *r->p);
-	return fail(r, r->p, "unexpected byte 0x%02x",
-		    (unsigned char)*r->p);
+	return fail(r, r->p, "unexpected byte 0x%02x", (unsigned char)*r->p);
 }
 
-json_t *json_load_fast(const char *text, size_t len,
-		       struct json_load_err *err)
+json_t *json_load_fast(const char *text, size_t len, struct json_load_err *err)
 {
 	struct reader r = {0};
 	json_t *v;

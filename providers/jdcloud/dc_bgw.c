@@ -66,8 +66,8 @@ static int read_each(void *ctx, const char *region, const json_t *ids,
 		     void (*sink)(void *, const char *, json_t *), void *arg,
 		     struct err *e)
 {
-	return jd_list_each(ctx, region, "describeBgws", "/bgws/", "bgwIds", ids, "bgws", "bgwId",
-			    attrs_of, sink, arg, e);
+	return jd_list_each(ctx, region, "describeBgws", "/bgws/", "bgwIds",
+			    ids, "bgws", "bgwId", attrs_of, sink, arg, e);
 }
 
 static int find_by_token(void *ctx, const char *region, const char *token,

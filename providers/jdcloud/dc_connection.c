@@ -153,10 +153,9 @@ static int read_each(void *ctx, const char *region, const json_t *ids,
 {
 	struct each x = {sink, arg};
 
-	return jd_list_each(ctx, region, "describeConnections",
-			    "/connections/", "connectionIds", ids,
-			    "connections", "connectionId", attrs_of,
-			    unless_deleted, &x, e);
+	return jd_list_each(ctx, region, "describeConnections", "/connections/",
+			    "connectionIds", ids, "connections", "connectionId",
+			    attrs_of, unless_deleted, &x, e);
 }
 
 static int find_by_token(void *ctx, const char *region, const char *token,

@@ -129,7 +129,8 @@ static int read_each(void *ctx, const char *region, const json_t *ids,
 		     void (*sink)(void *, const char *, json_t *), void *arg,
 		     struct err *e)
 {
-	return jd_list_each(ctx, region, "describePrivateVifs", "/privateVifs/", "privateVifIds", ids, "privateVifs", "privateVifId",
+	return jd_list_each(ctx, region, "describePrivateVifs", "/privateVifs/",
+			    "privateVifIds", ids, "privateVifs", "privateVifId",
 			    attrs_of, sink, arg, e);
 }
 

@@ -77,8 +77,10 @@ static int read_each(void *ctx, const char *region, const json_t *ids,
 		     void (*sink)(void *, const char *, json_t *), void *arg,
 		     struct err *e)
 {
-	return jd_list_each(ctx, region, "describeVpcAttachments", "/vpcAttachments/", "vpcAttachmentIds", ids, "vpcAttachments", "vpcAttachmentId",
-			    attrs_of, sink, arg, e);
+	return jd_list_each(ctx, region, "describeVpcAttachments",
+			    "/vpcAttachments/", "vpcAttachmentIds", ids,
+			    "vpcAttachments", "vpcAttachmentId", attrs_of, sink,
+			    arg, e);
 }
 
 static int describe(json_t **out, void *ctx, const char *region, const char *id,

@@ -217,8 +217,7 @@ static void take_page(struct jd_call *call, void *arg)
 	json_t *it;
 	size_t i;
 
-	json_array_foreach (json_object_get(call->result, ps->list_key), i,
-			    it)
+	json_array_foreach (json_object_get(call->result, ps->list_key), i, it)
 		if (json_object_get(ps->want, json_get_str(it, ps->id_key, "")))
 			ps->sink(ps->arg, json_get_str(it, ps->id_key, ""),
 				 ps->attrs(it));

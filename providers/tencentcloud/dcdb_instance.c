@@ -140,8 +140,7 @@ static void take_page(struct tc_call *call, void *arg)
 	json_t *in;
 	size_t i;
 
-	json_array_foreach (json_object_get(call->response, "Instances"), i,
-			    in)
+	json_array_foreach (json_object_get(call->response, "Instances"), i, in)
 		ps->sink(ps->arg, json_get_str(in, "InstanceId", ""),
 			 ps->convert ? attrs_of(in) : json_incref(in));
 	json_decref(call->response);

@@ -20,8 +20,8 @@ static void check_n(const char *text, size_t len)
 {
 	json_error_t je;
 	struct json_load_err fe;
-	json_t *want = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
-				  &je);
+	json_t *want =
+	    json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	json_t *got = json_load_fast(text, len, &fe);
 
 	if (!want != !got)
@@ -44,15 +44,31 @@ static void check(const char *text)
 static void test_json_parse__accepts_what_jansson_accepts(void **st)
 {
 	static const char *const ok[] = {
-	    "{}", "[]", "0", "-0", "1", "-1", "\"\"", "true", "false", "null",
+	    "{}",
+	    "[]",
+	    "0",
+	    "-0",
+	    "1",
+	    "-1",
+	    "\"\"",
+	    "true",
+	    "false",
+	    "null",
 	    " \t\r\n{ \"a\" : [ 1 , 2.5 , -3e2 , 4E+1 , 5e-1 , 0.0 ] }\n",
 	    "{\"a\":{\"b\":{\"c\":[[],{}]}},\"d\":\"e\"}",
-	    "9223372036854775807", "-9223372036854775808",
-	    "1e-400", "-1e-400", "123456789012345678901234567890.5",
+	    "9223372036854775807",
+	    "-9223372036854775808",
+	    "1e-400",
+	    "-1e-400",
+	    "123456789012345678901234567890.5",
 	    "{\"k\":1,\"k\":2}", /* the last one wins */
-	    "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\u0041\\u00e9\\u20AC\"",
-	    "\"\\ud83d\\ude00\"", "\"a\\u0000b\"", "\"\xc3\xa9\xe2\x82\xac\"",
-	    "\"\xf0\x9f\x98\x80\"", "\"\xf4\x8f\xbf\xbf\"",
+	    "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"",
+	    "\"\\u0041\\u00e9\\u20AC\"",
+	    "\"\\ud83d\\ude00\"",
+	    "\"a\\u0000b\"",
+	    "\"\xc3\xa9\xe2\x82\xac\"",
+	    "\"\xf0\x9f\x98\x80\"",
+	    "\"\xf4\x8f\xbf\xbf\"",
 	    "[\"x\",\"x\",\"x\",7,7,-7,\"y\"]",
 	    "{\"Response\":{\"TotalCount\":2,\"Instances\":[{\"Id\":\"a\"},"
 	    "{\"Id\":\"b\"}],\"RequestId\":\"r\"}}",
@@ -67,17 +83,61 @@ static void test_json_parse__accepts_what_jansson_accepts(void **st)
 static void test_json_parse__refuses_what_jansson_refuses(void **st)
 {
 	static const char *const bad[] = {
-	    "", " ", "{", "}", "[", "]", "[1,]", "[,1]", "{\"a\"}",
-	    "{\"a\":}", "{\"a\":1,}", "{,}", "{1:2}", "{\"a\" 1}", "[1 2]",
-	    "01", "-", "-a", "+1", ".5", "1.", "1e", "1e+", "0x10", "1 2",
-	    "tru", "truex", "nul", "NaN", "Infinity", "'a'", "\"abc",
-	    "\"\\x\"", "\"\\u12\"", "\"\\u12G4\"", "\"\\ud800\"",
-	    "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"a\tb\"", "\"a\nb\"",
-	    "\"\x80\"", "\"\xc0\xaf\"", "\"\xe0\x80\xaf\"",
-	    "\"\xed\xa0\x80\"", "\"\xf5\x80\x80\x80\"", "\"\xc3\"",
-	    "9223372036854775808", "-9223372036854775809",
-	    "99999999999999999999", "1e400", "-1e400",
-	    "{\"a\\u0000b\":1}", "[1]x", "{}{}", "\xef\xbb\xbf{}",
+	    "",
+	    " ",
+	    "{",
+	    "}",
+	    "[",
+	    "]",
+	    "[1,]",
+	    "[,1]",
+	    "{\"a\"}",
+	    "{\"a\":}",
+	    "{\"a\":1,}",
+	    "{,}",
+	    "{1:2}",
+	    "{\"a\" 1}",
+	    "[1 2]",
+	    "01",
+	    "-",
+	    "-a",
+	    "+1",
+	    ".5",
+	    "1.",
+	    "1e",
+	    "1e+",
+	    "0x10",
+	    "1 2",
+	    "tru",
+	    "truex",
+	    "nul",
+	    "NaN",
+	    "Infinity",
+	    "'a'",
+	    "\"abc",
+	    "\"\\x\"",
+	    "\"\\u12\"",
+	    "\"\\u12G4\"",
+	    "\"\\ud800\"",
+	    "\"\\udc00\"",
+	    "\"\\ud800\\u0041\"",
+	    "\"a\tb\"",
+	    "\"a\nb\"",
+	    "\"\x80\"",
+	    "\"\xc0\xaf\"",
+	    "\"\xe0\x80\xaf\"",
+	    "\"\xed\xa0\x80\"",
+	    "\"\xf5\x80\x80\x80\"",
+	    "\"\xc3\"",
+	    "9223372036854775808",
+	    "-9223372036854775809",
+	    "99999999999999999999",
+	    "1e400",
+	    "-1e400",
+	    "{\"a\\u0000b\":1}",
+	    "[1]x",
+	    "{}{}",
+	    "\xef\xbb\xbf{}",
 	};
 	size_t i;
 
@@ -166,9 +226,11 @@ static void test_json_parse__errors_say_where(void **st)
 static void test_json_parse__random_documents(void **st)
 {
 	static const char *const parts[] = {
-	    "{",	"}",	  "[",	     "]",      ",",	 ":",
-	    "\"k\"", "\"\\u00e9\"", "1",      "-2.5e3", "true",	 "null",
-	    " ",	"\"\\n\"", "0",	     "\"\xc3\xa9\"", "1e999", "\\",
+	    "{",     "}",	"[",	 "]",
+	    ",",     ":",	"\"k\"", "\"\\u00e9\"",
+	    "1",     "-2.5e3",	"true",	 "null",
+	    " ",     "\"\\n\"", "0",	 "\"\xc3\xa9\"",
+	    "1e999", "\\",
 	};
 	unsigned seed = 12345;
 	int round;
@@ -184,8 +246,8 @@ static void test_json_parse__random_documents(void **st)
 			const char *p;
 
 			seed = seed * 1103515245u + 12345u;
-			p = parts[(seed >> 16) % (sizeof(parts) /
-						  sizeof(parts[0]))];
+			p = parts[(seed >> 16) %
+				  (sizeof(parts) / sizeof(parts[0]))];
 			if (len + strlen(p) >= sizeof(doc))
 				break;
 			memcpy(doc + len, p, strlen(p));

@@ -215,8 +215,8 @@ const struct resource_type *resource_type_lookup(const char *name)
 	return !strcmp(name, "fake_streamed") ? &fake_streamed : NULL;
 }
 static const struct provider *const all_p[] = {&fake_provider, NULL};
-static const struct resource_type *const all_t[] = {&fake_thing,
-						    &fake_streamed, NULL};
+static const struct resource_type *const all_t[] = {&fake_thing, &fake_streamed,
+						    NULL};
 const struct provider *const *provider_all(void)
 {
 	return all_p;
@@ -562,10 +562,9 @@ static void test_plan__refresh_shares_unchanged_attributes(void **st)
 
 	desired_doc = json_object();
 	for (i = 0; i < 3; i++) {
-		json_object_set_new(
-		    cloud, ids[i],
-		    json_pack("{s:s,s:i}", "name", addrs[i], "size",
-			      cloud_size[i]));
+		json_object_set_new(cloud, ids[i],
+				    json_pack("{s:s,s:i}", "name", addrs[i],
+					      "size", cloud_size[i]));
 		json_object_set_new(
 		    res, addrs[i],
 		    json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:i},s:[]}", "type",
@@ -578,18 +577,17 @@ static void test_plan__refresh_shares_unchanged_attributes(void **st)
 				    "type", json_string(types[i]));
 	}
 	assert_int_equal(plan_refresh(&refreshed, &ps, state, 10, &e), 0);
-	assert_ptr_equal(json_object_get(refreshed, "same"),
-			 json_object_get(json_object_get(res, "same"),
-					 "attributes"));
-	assert_ptr_not_equal(json_object_get(refreshed, "drifted"),
-			     json_object_get(json_object_get(res, "drifted"),
-					     "attributes"));
-	assert_int_equal(json_get_int(json_object_get(refreshed, "drifted"),
-				      "size", 0),
-			 2);
-	assert_ptr_not_equal(json_object_get(refreshed, "plain"),
-			     json_object_get(json_object_get(res, "plain"),
-					     "attributes"));
+	assert_ptr_equal(
+	    json_object_get(refreshed, "same"),
+	    json_object_get(json_object_get(res, "same"), "attributes"));
+	assert_ptr_not_equal(
+	    json_object_get(refreshed, "drifted"),
+	    json_object_get(json_object_get(res, "drifted"), "attributes"));
+	assert_int_equal(
+	    json_get_int(json_object_get(refreshed, "drifted"), "size", 0), 2);
+	assert_ptr_not_equal(
+	    json_object_get(refreshed, "plain"),
+	    json_object_get(json_object_get(res, "plain"), "attributes"));
 	assert_true(json_equal(
 	    json_object_get(refreshed, "plain"),
 	    json_object_get(json_object_get(res, "plain"), "attributes")));
