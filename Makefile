@@ -179,6 +179,7 @@ tsan:
 	DCFORM_SRC=$(CURDIR) NO_COLOR=1 sh -c ' \
 	build/tsan/tests/unit/core/test_http && \
 	build/tsan/tests/unit/core/test_plan_apply && \
+	build/tsan/tests/unit/core/test_state_store && \
 	build/tsan/tests/integration/test_emulator_tencent && \
 	bash tests/integration/apply_emulator.sh && \
 	bash tests/integration/concurrency.sh'

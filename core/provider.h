@@ -180,6 +180,10 @@ struct step_run {
 #define RT_CAP_LIST (1u << 2)
 #define RT_CAP_QUOTE (1u << 3)
 
+/* Where read_each puts each object read: attrs is a new reference the
+ * sink takes. */
+typedef void provider_sink_fn(void *arg, const char *id, json_t *attrs);
+
 struct resource_type {
 	int version;	      /* RESOURCE_TYPE_VERSION */
 	const char *name;     /* "tencentcloud_dcdb_instance" */
@@ -248,8 +252,7 @@ struct resource_type {
 	 * reading thread; sink is never called concurrently for one call.
 	 */
 	int (*read_each)(void *ctx, const char *region, const json_t *ids,
-			 void (*sink)(void *arg, const char *id, json_t *attrs),
-			 void *arg, struct err *e);
+			 provider_sink_fn *sink, void *arg, struct err *e);
 };
 
 /*

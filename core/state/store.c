@@ -1,6 +1,8 @@
 /*
  * store.c: the git state store (libgit2).  See store.h.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +29,20 @@ struct state_store {
 	char *last_lineage;
 	long long last_serial;
 	size_t last_size; /* of the last serialised state */
-	/* The last version written, whose versions since the last pack
-	 * are packed when the store is closed (pack_versions). */
-	int pack_due;
-	git_oid pack_tip;
+	/* Packing (pack_versions) runs on a thread of its own, on its own
+	 * repository handle, while the command goes on. */
+	struct packer {
+		pthread_t thread;
+		int started;
+		atomic_int done;
+		char *path, *workspace;
+		git_oid tip;
+	} packer;
+	int pack_pending; /* a version written that no packing looked at */
 };
 
-static void pack_versions(struct state_store *st, const git_oid *tip);
+static void pack_start(struct state_store *st, const git_oid *tip);
+static void pack_finish(struct state_store *st);
 
 static void remember(struct state_store *st, const git_oid *oid,
 		     const json_t *doc)
@@ -115,8 +124,7 @@ void state_store_free(struct state_store *st)
 {
 	if (!st)
 		return;
-	if (st->pack_due)
-		pack_versions(st, &st->pack_tip);
+	pack_finish(st);
 	git_repository_free(st->repo);
 	state_backend_release(&st->be);
 	free(st->workspace);
@@ -265,9 +273,10 @@ out:
  * are complete before anything is deleted, so an interruption leaves at
  * worst both copies; a failure leaves the loose objects, which are as
  * good.  Packing is an optimisation: its errors are not the write's.
- * It runs when the store is closed, after the command's last commit
- * (about 2 s for 32 versions of 10,000 resources; a commit is ~0.1 s),
- * still under the command's state lock.
+ * It takes about 2 s for 32 versions of 10,000 resources (a commit takes
+ * under 0.1 s), so it runs on a thread of its own while the command goes
+ * on; a command waits for it only when it closes the store (still under
+ * its state lock), and packs there only what no thread looked at.
  */
 #define PACK_EVERY 32
 
@@ -285,9 +294,10 @@ static void unlink_loose(git_repository *repo, const git_oid *oid)
 	free(p);
 }
 
-static void pack_versions(struct state_store *st, const git_oid *tip)
+static void pack_versions(git_repository *repo, const char *workspace,
+			  const git_oid *tip)
 {
-	char *mark = xasprintf("refs/dcform/packed/%s", st->workspace);
+	char *mark = xasprintf("refs/dcform/packed/%s", workspace);
 	git_revwalk *w = NULL;
 	git_packbuilder *pb = NULL;
 	git_reference *ref = NULL;
@@ -295,9 +305,9 @@ static void pack_versions(struct state_store *st, const git_oid *tip)
 	git_oid oid, last, *objs = NULL;
 	size_t nobj = 0, aobj = 0, ncommits = 0, i;
 
-	if (git_revwalk_new(&w, st->repo) < 0 || git_revwalk_push(w, tip) < 0)
+	if (git_revwalk_new(&w, repo) < 0 || git_revwalk_push(w, tip) < 0)
 		goto out;
-	if (git_reference_name_to_id(&last, st->repo, mark) == 0 &&
+	if (git_reference_name_to_id(&last, repo, mark) == 0 &&
 	    git_revwalk_hide(w, &last) < 0)
 		git_error_clear();
 	while (git_revwalk_next(&oid, w) == 0) {
@@ -305,7 +315,7 @@ static void pack_versions(struct state_store *st, const git_oid *tip)
 		git_tree *t = NULL;
 		size_t k, n;
 
-		if (git_commit_lookup(&c, st->repo, &oid) < 0 ||
+		if (git_commit_lookup(&c, repo, &oid) < 0 ||
 		    git_commit_tree(&t, c) < 0) {
 			git_commit_free(c);
 			goto out;
@@ -327,7 +337,7 @@ static void pack_versions(struct state_store *st, const git_oid *tip)
 	}
 	if (ncommits < PACK_EVERY)
 		goto out;
-	if (git_packbuilder_new(&pb, st->repo) < 0)
+	if (git_packbuilder_new(&pb, repo) < 0)
 		goto out;
 	git_packbuilder_set_threads(pb, 0); /* one per CPU */
 	for (i = 0; i < nobj; i++)
@@ -335,12 +345,12 @@ static void pack_versions(struct state_store *st, const git_oid *tip)
 			goto out;
 	if (git_packbuilder_write(pb, NULL, 0, NULL, NULL) < 0)
 		goto out;
-	if (git_repository_odb(&odb, st->repo) < 0 || git_odb_refresh(odb) < 0)
+	if (git_repository_odb(&odb, repo) < 0 || git_odb_refresh(odb) < 0)
 		goto out;
 	test_crash_point("state-pack");
 	for (i = 0; i < nobj; i++)
-		unlink_loose(st->repo, &objs[i]);
-	git_reference_create(&ref, st->repo, mark, tip, 1, "state packed");
+		unlink_loose(repo, &objs[i]);
+	git_reference_create(&ref, repo, mark, tip, 1, "state packed");
 out:
 	git_error_clear();
 	git_reference_free(ref);
@@ -349,6 +359,67 @@ out:
 	git_revwalk_free(w);
 	free(objs);
 	free(mark);
+}
+
+static void *pack_thread(void *arg)
+{
+	struct packer *p = arg;
+	git_repository *repo = NULL;
+
+	if (git_repository_open_bare(&repo, p->path) == 0)
+		pack_versions(repo, p->workspace, &p->tip);
+	git_error_clear();
+	git_repository_free(repo);
+	atomic_store(&p->done, 1);
+	return NULL;
+}
+
+static void pack_join(struct state_store *st)
+{
+	struct packer *p = &st->packer;
+
+	if (!p->started)
+		return;
+	pthread_join(p->thread, NULL);
+	p->started = 0;
+	free(p->path);
+	free(p->workspace);
+	p->path = p->workspace = NULL;
+}
+
+/* After a write: look at packing on a thread, unless one still runs
+ * (the next write looks again). */
+static void pack_start(struct state_store *st, const git_oid *tip)
+{
+	struct packer *p = &st->packer;
+
+	st->pack_pending = 1;
+	if (p->started && !atomic_load(&p->done))
+		return;
+	pack_join(st);
+	p->path = xstrdup(git_repository_path(st->repo));
+	p->workspace = xstrdup(st->workspace);
+	git_oid_cpy(&p->tip, tip);
+	atomic_store(&p->done, 0);
+	if (pthread_create(&p->thread, NULL, pack_thread, p)) {
+		/* No thread: pack here. */
+		pack_versions(st->repo, st->workspace, tip);
+		free(p->path);
+		free(p->workspace);
+		p->path = p->workspace = NULL;
+	} else {
+		p->started = 1;
+	}
+	st->pack_pending = 0;
+}
+
+/* Closing: wait for the thread, and pack what it did not look at. */
+static void pack_finish(struct state_store *st)
+{
+	pack_join(st);
+	if (st->pack_pending && st->have_last)
+		pack_versions(st->repo, st->workspace, &st->last_oid);
+	st->pack_pending = 0;
 }
 
 int state_store_write(struct state_store *st, const json_t *doc,
@@ -491,8 +562,7 @@ int state_store_write(struct state_store *st, const json_t *doc,
 	}
 	git_oid_tostr(commit_out, 41, &commit_oid);
 	remember(st, &commit_oid, doc);
-	git_oid_cpy(&st->pack_tip, &commit_oid);
-	st->pack_due = 1;
+	pack_start(st, &commit_oid);
 	ret = 0;
 out:
 	git_reference_free(ref);

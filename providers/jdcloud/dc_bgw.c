@@ -63,8 +63,7 @@ static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
 }
 
 static int read_each(void *ctx, const char *region, const json_t *ids,
-		     void (*sink)(void *, const char *, json_t *), void *arg,
-		     struct err *e)
+		     provider_sink_fn *sink, void *arg, struct err *e)
 {
 	return jd_list_each(ctx, region, "describeBgws", "/bgws/", "bgwIds",
 			    ids, "bgws", "bgwId", attrs_of, sink, arg, e);

@@ -132,7 +132,7 @@ static int list_all(void *ctx, const char *region, json_t **out, struct err *e)
 }
 
 struct each {
-	void (*sink)(void *, const char *, json_t *);
+	provider_sink_fn *sink;
 	void *arg;
 };
 
@@ -148,8 +148,7 @@ static void unless_deleted(void *arg, const char *id, json_t *a)
 }
 
 static int read_each(void *ctx, const char *region, const json_t *ids,
-		     void (*sink)(void *, const char *, json_t *), void *arg,
-		     struct err *e)
+		     provider_sink_fn *sink, void *arg, struct err *e)
 {
 	struct each x = {sink, arg};
 

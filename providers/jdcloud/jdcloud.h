@@ -72,8 +72,7 @@ int jd_list(void *ctx, const char *region, const char *op, const char *path,
 int jd_list_each(void *ctx, const char *region, const char *op,
 		 const char *path, const char *filter, const json_t *ids,
 		 const char *list_key, const char *id_key,
-		 json_t *(*attrs)(const json_t *),
-		 void (*sink)(void *arg, const char *id, json_t *attrs),
+		 json_t *(*attrs)(const json_t *), provider_sink_fn *sink,
 		 void *arg, struct err *e);
 
 /* Raw list items (not converted), every page: *out a new array. */

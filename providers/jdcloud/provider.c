@@ -198,13 +198,11 @@ int jd_list_raw(void *ctx, const char *region, const char *op, const char *path,
 	return 0;
 }
 
-typedef void sink_fn(void *arg, const char *id, json_t *v);
-
 struct page_sink {
 	json_t *want;
 	const char *list_key, *id_key;
 	json_t *(*attrs)(const json_t *);
-	sink_fn *sink;
+	provider_sink_fn *sink;
 	void *arg;
 };
 
@@ -233,8 +231,8 @@ static void into_object(void *arg, const char *id, json_t *v)
 int jd_list_each(void *ctx, const char *region, const char *op,
 		 const char *path, const char *filter, const json_t *ids,
 		 const char *list_key, const char *id_key,
-		 json_t *(*attrs)(const json_t *), sink_fn *sink, void *arg,
-		 struct err *e)
+		 json_t *(*attrs)(const json_t *), provider_sink_fn *sink,
+		 void *arg, struct err *e)
 {
 	json_t *it, *want;
 	size_t n, nb, b, i, bs;

@@ -124,11 +124,9 @@ json_t *tc_dcdb_attributes(const json_t *instance)
 
 /* ---- reads -------------------------------------------------------- */
 
-typedef void sink_fn(void *arg, const char *id, json_t *v);
-
 struct page_sink {
 	int convert;
-	sink_fn *sink;
+	provider_sink_fn *sink;
 	void *arg;
 };
 
@@ -156,7 +154,8 @@ static void into_object(void *arg, const char *id, json_t *v)
  * `convert` their attributes, to sink(arg, id, value) as each answer is
  * parsed: a region's answers are never all held at once. */
 static int read_ids_each(void *ctx, const char *region, const json_t *ids,
-			 int convert, sink_fn *sink, void *arg, struct err *e)
+			 int convert, provider_sink_fn *sink, void *arg,
+			 struct err *e)
 {
 	size_t n = json_array_size(ids), bs = provider_batch_size(100);
 	size_t nb = (n + bs - 1) / bs, b, i;
@@ -208,7 +207,7 @@ static int read_ids(void *ctx, const char *region, const json_t *ids,
 }
 
 static int read_each(void *ctx, const char *region, const json_t *ids,
-		     sink_fn *sink, void *arg, struct err *e)
+		     provider_sink_fn *sink, void *arg, struct err *e)
 {
 	return read_ids_each(ctx, region, ids, 1, sink, arg, e);
 }

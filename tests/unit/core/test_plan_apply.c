@@ -78,8 +78,7 @@ static int fake_read_many(void *ctx, const char *region, const json_t *ids,
 
 /* The same reading, object by object (resource_type.read_each). */
 static int fake_read_each(void *ctx, const char *region, const json_t *ids,
-			  void (*sink)(void *, const char *, json_t *),
-			  void *arg, struct err *e)
+			  provider_sink_fn *sink, void *arg, struct err *e)
 {
 	json_t *all = NULL, *v;
 	const char *id;
