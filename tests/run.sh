@@ -46,13 +46,18 @@ run_one() {
 			--errors-for-leak-kinds=definite,indirect \
 			--log-file="$vgdir/%p.log" "$@"
 	fi
-	if "$@" >"$log" 2>&1; then
+	# A hung test fails on its own instead of eating the CI's time.
+	if timeout -k 10 "${TEST_TIMEOUT:-900}" "$@" >"$log" 2>&1; then
 		pass=$((pass + 1))
 		printf 'ok   %-55s %3ss\n' "$name" "$(( $(date +%s) - start ))"
 	else
+		rc=$?
 		fail=$((fail + 1))
 		failed="$failed $name"
 		printf 'FAIL %-55s (log: %s)\n' "$name" "$log"
+		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+			echo "     | timed out after ${TEST_TIMEOUT:-900}s"
+		fi
 		tail -n 40 "$log" | sed 's/^/     | /'
 	fi
 }

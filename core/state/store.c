@@ -39,6 +39,10 @@ struct state_store {
 		git_oid tip;
 	} packer;
 	int pack_pending; /* a version written that no packing looked at */
+	/* Versions since the last pack, as this store counts them (-1: not
+	 * counted yet): a thread starts only when packing is due, so a
+	 * command that writes a few versions runs no thread at all. */
+	int unpacked;
 };
 
 static void pack_start(struct state_store *st, const git_oid *tip);
@@ -82,6 +86,7 @@ int state_store_open_backend(struct state_store **out, const char *dir,
 			       "or '-'",
 			       workspace);
 	st = xcalloc(1, sizeof(*st));
+	st->unpacked = -1;
 	ret = state_backend_parse(&st->be, backend, dir, e);
 	if (ret == 0)
 		ret = state_repo_open(&st->repo, dir, e);
@@ -361,6 +366,29 @@ out:
 	free(mark);
 }
 
+/* Versions on top of the packed mark, counted up to `limit`. */
+static int count_unpacked(git_repository *repo, const char *workspace,
+			  const git_oid *tip, int limit)
+{
+	char *mark = xasprintf("refs/dcform/packed/%s", workspace);
+	git_revwalk *w = NULL;
+	git_oid oid, last;
+	int n = 0;
+
+	if (git_revwalk_new(&w, repo) < 0 || git_revwalk_push(w, tip) < 0)
+		goto out;
+	if (git_reference_name_to_id(&last, repo, mark) == 0 &&
+	    git_revwalk_hide(w, &last) < 0)
+		git_error_clear();
+	while (n < limit && git_revwalk_next(&oid, w) == 0)
+		n++;
+out:
+	git_error_clear();
+	git_revwalk_free(w);
+	free(mark);
+	return n;
+}
+
 static void *pack_thread(void *arg)
 {
 	struct packer *p = arg;
@@ -393,6 +421,15 @@ static void pack_start(struct state_store *st, const git_oid *tip)
 {
 	struct packer *p = &st->packer;
 
+	if (st->unpacked < 0)
+		st->unpacked =
+		    count_unpacked(st->repo, st->workspace, tip, PACK_EVERY);
+	else
+		st->unpacked++;
+	if (st->unpacked < PACK_EVERY) {
+		st->pack_pending = 0;
+		return;
+	}
 	st->pack_pending = 1;
 	if (p->started && !atomic_load(&p->done))
 		return;
@@ -411,6 +448,7 @@ static void pack_start(struct state_store *st, const git_oid *tip)
 		p->started = 1;
 	}
 	st->pack_pending = 0;
+	st->unpacked = -1; /* count again after this packing */
 }
 
 /* Closing: wait for the thread, and pack what it did not look at. */
