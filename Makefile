@@ -11,10 +11,10 @@ FUZZ_SECONDS ?= 600
 BENCH_SIZES  ?= 100 1000 10000
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS     := yaml-0.1 libcurl jansson libgit2 libmicrohttpd openssl
+PKGS     := yaml-0.1 libcurl jansson libgit2 libmicrohttpd openssl zlib
 DEB_PKGS := build-essential pkg-config git curl python3 clang libclang-rt-14-dev \
 	    libyaml-dev libcurl4-openssl-dev libjansson-dev libgit2-dev \
-	    libcmocka-dev libmicrohttpd-dev libssl-dev man-db
+	    libcmocka-dev libmicrohttpd-dev libssl-dev zlib1g-dev man-db
 
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wformat-security \
 	    -Wno-missing-field-initializers
@@ -179,6 +179,7 @@ tsan:
 	DCFORM_SRC=$(CURDIR) NO_COLOR=1 sh -c ' \
 	build/tsan/tests/unit/core/test_http && \
 	build/tsan/tests/unit/core/test_plan_apply && \
+	build/tsan/tests/unit/core/test_json && \
 	build/tsan/tests/unit/core/test_state_store && \
 	build/tsan/tests/integration/test_emulator_tencent && \
 	bash tests/integration/apply_emulator.sh && \

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <git2.h>
 
+#include "core/state/loose.h"
 #include "core/state/remote.h"
 #include "core/state/store.h"
 #include "core/util/fs.h"
@@ -544,8 +545,7 @@ int state_store_write(struct state_store *st, const json_t *doc,
 		st->last_size = b.len;
 		text = buf_detach(&b, NULL);
 	}
-	if (git_blob_create_from_buffer(&blob_oid, st->repo, text,
-					strlen(text)) < 0 ||
+	if (state_write_blob(st->repo, text, st->last_size, &blob_oid) < 0 ||
 	    git_treebuilder_new(&tb, st->repo, NULL) < 0 ||
 	    git_treebuilder_insert(NULL, tb, "state.json", &blob_oid,
 				   GIT_FILEMODE_BLOB) < 0 ||

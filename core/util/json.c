@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,11 +201,74 @@ static void dump_int(struct buf *b, json_int_t v)
 	buf_add(b, p, (size_t)(t + sizeof(t) - p));
 }
 
-static int dump_ind(struct buf *b, const json_t *v, int depth)
+static int dump_ind(struct buf *b, const json_t *v, int depth, int split);
+
+/* Members [from, to) of an object of n, each on its own line; `split`:
+ * a large object among them may be dumped on two threads. */
+static int dump_members(struct buf *b, const struct member *m, size_t from,
+			size_t to, size_t n, int depth, int split)
+{
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		indent(b, depth + 1);
+		dump_string(b, m[i].key, m[i].len);
+		buf_add(b, ": ", 2);
+		if (dump_ind(b, m[i].value, depth + 1, split) < 0)
+			return -1;
+		if (i + 1 < n)
+			buf_putc(b, ',');
+	}
+	return 0;
+}
+
+/*
+ * The second half of a large object's members, dumped on a thread of its
+ * own while the caller dumps the first: the state of 10,000 resources is
+ * one such object, and reading its values is mostly waiting on memory.
+ */
+struct half {
+	struct buf b;
+	const struct member *m;
+	size_t from, to, n;
+	int depth, ret;
+};
+
+static void *dump_half(void *arg)
+{
+	struct half *h = arg;
+
+	h->ret = dump_members(&h->b, h->m, h->from, h->to, h->n, h->depth, 0);
+	return NULL;
+}
+
+#define SPLIT_MEMBERS 1024
+
+static int dump_object_members(struct buf *b, const struct member *m, size_t n,
+			       int depth, int split)
+{
+	struct half h = {BUF_INIT, m, n / 2, n, n, depth, 0};
+	pthread_t t;
+	int ret;
+
+	if (!split || n < SPLIT_MEMBERS)
+		return dump_members(b, m, 0, n, n, depth, split);
+	if (pthread_create(&t, NULL, dump_half, &h))
+		return dump_members(b, m, 0, n, n, depth, 0);
+	ret = dump_members(b, m, 0, n / 2, n, depth, 0);
+	pthread_join(t, NULL);
+	if (ret == 0 && h.ret == 0)
+		buf_add(b, h.b.ptr, h.b.len);
+	buf_release(&h.b);
+	return ret < 0 || h.ret < 0 ? -1 : 0;
+}
+
+static int dump_ind(struct buf *b, const json_t *v, int depth, int split)
 {
 	const char *k;
 	json_t *x;
 	size_t i, n, klen;
+	int ret;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
@@ -227,20 +291,11 @@ static int dump_ind(struct buf *b, const json_t *v, int depth)
 		}
 		qsort(m, n, sizeof(*m), cmp_member);
 		buf_putc(b, '{');
-		for (i = 0; i < n; i++) {
-			indent(b, depth + 1);
-			dump_string(b, m[i].key, m[i].len);
-			buf_add(b, ": ", 2);
-			if (dump_ind(b, m[i].value, depth + 1) < 0) {
-				if (m != small)
-					free(m);
-				return -1;
-			}
-			if (i + 1 < n)
-				buf_putc(b, ',');
-		}
+		ret = dump_object_members(b, m, n, depth, split);
 		if (m != small)
 			free(m);
+		if (ret < 0)
+			return -1;
 		indent(b, depth);
 		buf_putc(b, '}');
 		return 0;
@@ -254,7 +309,8 @@ static int dump_ind(struct buf *b, const json_t *v, int depth)
 		buf_putc(b, '[');
 		for (i = 0; i < n; i++) {
 			indent(b, depth + 1);
-			if (dump_ind(b, json_array_get(v, i), depth + 1) < 0)
+			if (dump_ind(b, json_array_get(v, i), depth + 1,
+				     split) < 0)
 				return -1;
 			if (i + 1 < n)
 				buf_putc(b, ',');
@@ -294,5 +350,5 @@ static int dump_ind(struct buf *b, const json_t *v, int depth)
 
 int json_dump_indented(struct buf *b, const json_t *v)
 {
-	return v ? dump_ind(b, v, 0) : -1;
+	return v ? dump_ind(b, v, 0, 1) : -1;
 }

@@ -65,11 +65,49 @@ static void test_json__indented_deep_matches_jansson(void **st)
 			"9223372036854775807,10]");
 }
 
+/* Objects large enough to be dumped on two threads (1,024 members and
+ * more; 1,023 is not split), inside an array and an object, with large
+ * objects nested in their members, and an odd count. */
+static void test_json__indented_large_matches_jansson(void **st)
+{
+	static const int sizes[] = {1023, 1024, 2049};
+	size_t k;
+
+	(void)st;
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		json_t *big = json_object(), *inner = json_object(), *doc;
+		char key[32], *text;
+		int i;
+
+		for (i = 0; i < 1500; i++) {
+			snprintf(key, sizeof(key), "i%04d", (i * 37) % 1500);
+			json_object_set_new(inner, key, json_integer(i));
+		}
+		for (i = 0; i < sizes[k]; i++) {
+			snprintf(key, sizeof(key), "r[%d]", i);
+			json_object_set_new(
+			    big, key,
+			    i == sizes[k] / 2 + 1
+				? json_incref(inner)
+				: json_pack("{s:s,s:[i,{}],s:{s:b}}", "id", key,
+					    "n", i, "o", "t", i % 2));
+		}
+		doc = json_pack("{s:i,s:o,s:[O]}", "serial", 3, "resources",
+				big, "list", big);
+		text = json_dumps(doc, 0);
+		same_as_jansson(text);
+		free(text);
+		json_decref(doc);
+		json_decref(inner);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json__indented_matches_jansson),
 	    cmocka_unit_test(test_json__indented_deep_matches_jansson),
+	    cmocka_unit_test(test_json__indented_large_matches_jansson),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

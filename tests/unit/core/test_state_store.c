@@ -17,6 +17,7 @@
 #include <git2.h>
 
 #include "core/state/lock.h"
+#include "core/state/loose.h"
 #include "core/state/remote.h"
 #include "core/state/store.h"
 #include "core/util/json.h"
@@ -749,6 +750,48 @@ static void test_state_store__pack_interrupted(void **state)
 	state_store_free(st);
 }
 
+/* A version's blob, written by dcform's own loose writer: the id git
+ * gives the same content, read back by libgit2 and by git itself, the
+ * same content twice is one object, and no temporary file is left. */
+static void test_state_store__loose_blob(void **state)
+{
+	struct fixture *fx = *state;
+	char *path = xasprintf("%s/repo.git", fx->dir);
+	git_repository *repo = NULL;
+	git_oid id, want, again;
+	git_blob *blob = NULL;
+	size_t len = 300000, i;
+	char *text = xmalloc(len + 1), hex[41];
+	char *cmd;
+
+	for (i = 0; i < len; i++) /* compressible, not trivially */
+		text[i] = (char)(' ' + (i * 7 + i / 13) % 90);
+	text[len] = '\0';
+	assert_int_equal(git_repository_init(&repo, path, 1), 0);
+	assert_int_equal(git_odb_hash(&want, text, len, GIT_OBJECT_BLOB), 0);
+	assert_int_equal(state_write_blob(repo, text, len, &id), 0);
+	assert_true(git_oid_equal(&id, &want));
+	assert_int_equal(git_blob_lookup(&blob, repo, &id), 0);
+	assert_int_equal(git_blob_rawsize(blob), len);
+	assert_memory_equal(git_blob_rawcontent(blob), text, len);
+	git_blob_free(blob);
+	assert_int_equal(state_write_blob(repo, text, len, &again), 0);
+	assert_true(git_oid_equal(&again, &id));
+	assert_int_equal(state_write_blob(repo, "", 0, &again), 0);
+	assert_int_equal(git_odb_hash(&want, "", 0, GIT_OBJECT_BLOB), 0);
+	assert_true(git_oid_equal(&again, &want));
+	git_oid_tostr(hex, sizeof(hex), &id);
+	cmd = xasprintf("git --git-dir=%s fsck --strict --no-dangling && "
+			"test \"$(git --git-dir=%s cat-file -s %s)\" = %zu && "
+			"test -z \"$(find %s/objects -name 'tmp_*')\"",
+			path, path, hex, len, path);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	git_repository_free(repo);
+	free(text);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -774,6 +817,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_store__packs_versions,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__loose_blob, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_state_store__pack_interrupted,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_store__migrate, setup,
