@@ -17,7 +17,9 @@
  * A state version as a loose blob, written the way git writes one:
  * objects/xx/yyyy... holding zlib("blob <size>\0" <content>), named by the
  * SHA-1 of what is compressed, put in place by a rename so that a reader
- * never sees half a file.  libgit2 does the same, one step after the
+ * never sees half a file, read-only and private to its owner (the state
+ * holds secrets; git's 0444 less dcform's umask of 077 is the same).
+ * libgit2 does the same, one step after the
  * other; here the hash is computed on a second thread while the content
  * is compressed (the two are most of a commit of a 10,000-resource state).
  */
@@ -144,13 +146,13 @@ out_join:
 		git_oid_fromraw(out, j.md);
 		git_oid_tostr(hex, sizeof(hex), out);
 		dst = xasprintf("%s/%.2s", dir, hex);
-		if (mkdir(dst, 0777) < 0 && errno != EEXIST)
+		if (mkdir(dst, 0700) < 0 && errno != EEXIST)
 			ret = -1;
 		free(dst);
 		dst = xasprintf("%s/%.2s/%s", dir, hex, hex + 2);
 		if (ret == 0 && stat(dst, &sb) == 0)
 			; /* there already: the same content */
-		else if (ret == 0 && chmod(tmp, 0444) == 0 &&
+		else if (ret == 0 && chmod(tmp, 0400) == 0 &&
 			 rename(tmp, dst) == 0)
 			placed = 1;
 		else

@@ -763,6 +763,7 @@ static void test_state_store__loose_blob(void **state)
 	size_t len = 300000, i;
 	char *text = xmalloc(len + 1), hex[41];
 	char *cmd;
+	struct stat sb;
 
 	for (i = 0; i < len; i++) /* compressible, not trivially */
 		text[i] = (char)(' ' + (i * 7 + i / 13) % 90);
@@ -781,6 +782,11 @@ static void test_state_store__loose_blob(void **state)
 	assert_int_equal(git_odb_hash(&want, "", 0, GIT_OBJECT_BLOB), 0);
 	assert_true(git_oid_equal(&again, &want));
 	git_oid_tostr(hex, sizeof(hex), &id);
+	/* Read-only, the owner's alone (the state holds secrets). */
+	cmd = xasprintf("%s/objects/%.2s/%s", path, hex, hex + 2);
+	assert_int_equal(stat(cmd, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0400);
+	free(cmd);
 	cmd = xasprintf("git --git-dir=%s fsck --strict --no-dangling && "
 			"test \"$(git --git-dir=%s cat-file -s %s)\" = %zu && "
 			"test -z \"$(find %s/objects -name 'tmp_*')\"",
