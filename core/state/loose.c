@@ -1,7 +1,6 @@
 #include "core/state/loose.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,9 +18,9 @@
  * SHA-1 of what is compressed, put in place by a rename so that a reader
  * never sees half a file, read-only and private to its owner (the state
  * holds secrets; git's 0444 less dcform's umask of 077 is the same).
- * libgit2 does the same, one step after the
- * other; here the hash is computed on a second thread while the content
- * is compressed (the two are most of a commit of a 10,000-resource state).
+ * libgit2 does the same, one step after the other; here the hash is
+ * computed on a second thread while the content is compressed (the two
+ * are most of a commit of a 10,000-resource state).
  */
 
 struct hash_job {
@@ -102,10 +101,19 @@ static int deflate_to(int fd, const char *hdr, size_t hlen, const char *text,
 	return ret;
 }
 
+char *state_loose_path(git_repository *repo, const git_oid *oid)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(hex, sizeof(hex), oid);
+	return xasprintf("%sobjects/%.2s/%s", git_repository_path(repo), hex,
+			 hex + 2);
+}
+
 static int write_loose(git_repository *repo, const char *text, size_t len,
 		       git_oid *out)
 {
-	char hdr[64], hex[GIT_OID_HEXSZ + 1];
+	char hdr[64];
 	struct hash_job j;
 	pthread_t t;
 	int threaded, fd, ret = -1, placed = 0;
@@ -143,13 +151,15 @@ out_join:
 	if (ret == 0 && !j.ok)
 		ret = -1;
 	if (ret == 0) {
+		char *slash;
+
 		git_oid_fromraw(out, j.md);
-		git_oid_tostr(hex, sizeof(hex), out);
-		dst = xasprintf("%s/%.2s", dir, hex);
+		dst = state_loose_path(repo, out);
+		slash = strrchr(dst, '/');
+		*slash = '\0'; /* the fan-out directory first */
 		if (mkdir(dst, 0700) < 0 && errno != EEXIST)
 			ret = -1;
-		free(dst);
-		dst = xasprintf("%s/%.2s/%s", dir, hex, hex + 2);
+		*slash = '/';
 		if (ret == 0 && stat(dst, &sb) == 0)
 			; /* there already: the same content */
 		else if (ret == 0 && chmod(tmp, 0400) == 0 &&

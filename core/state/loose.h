@@ -11,4 +11,8 @@
 int state_write_blob(git_repository *repo, const char *text, size_t len,
 		     git_oid *out);
 
+/* Where `oid` is (or would be) a loose object of `repo`; the caller
+ * frees it. */
+char *state_loose_path(git_repository *repo, const git_oid *oid);
+
 #endif

@@ -288,34 +288,45 @@ out:
 
 static void unlink_loose(git_repository *repo, const git_oid *oid)
 {
-	char hex[GIT_OID_HEXSZ + 1];
-	char *p;
+	char *p = state_loose_path(repo, oid);
 
-	git_oid_tostr(hex, sizeof(hex), oid);
-	p = xasprintf("%sobjects/%.2s/%s", git_repository_path(repo), hex,
-		      hex + 2);
 	remove(p);
 	p[strlen(p) - (GIT_OID_HEXSZ - 2) - 1] = '\0';
 	remove(p); /* the fan-out directory, only when empty */
 	free(p);
 }
 
+/* A walk of the versions from tip down to the last packed one (the
+ * mark, refs/dcform/packed/<workspace>), or NULL. */
+static git_revwalk *walk_unpacked(git_repository *repo, const char *mark,
+				  const git_oid *tip)
+{
+	git_revwalk *w = NULL;
+	git_oid last;
+
+	if (git_revwalk_new(&w, repo) < 0 || git_revwalk_push(w, tip) < 0) {
+		git_revwalk_free(w);
+		return NULL;
+	}
+	if (git_reference_name_to_id(&last, repo, mark) == 0 &&
+	    git_revwalk_hide(w, &last) < 0)
+		git_error_clear();
+	return w;
+}
+
 static void pack_versions(git_repository *repo, const char *workspace,
 			  const git_oid *tip)
 {
 	char *mark = xasprintf("refs/dcform/packed/%s", workspace);
-	git_revwalk *w = NULL;
+	git_revwalk *w = walk_unpacked(repo, mark, tip);
 	git_packbuilder *pb = NULL;
 	git_reference *ref = NULL;
 	git_odb *odb = NULL;
-	git_oid oid, last, *objs = NULL;
+	git_oid oid, *objs = NULL;
 	size_t nobj = 0, aobj = 0, ncommits = 0, i;
 
-	if (git_revwalk_new(&w, repo) < 0 || git_revwalk_push(w, tip) < 0)
+	if (!w)
 		goto out;
-	if (git_reference_name_to_id(&last, repo, mark) == 0 &&
-	    git_revwalk_hide(w, &last) < 0)
-		git_error_clear();
 	while (git_revwalk_next(&oid, w) == 0) {
 		git_commit *c = NULL;
 		git_tree *t = NULL;
@@ -372,18 +383,12 @@ static int count_unpacked(git_repository *repo, const char *workspace,
 			  const git_oid *tip, int limit)
 {
 	char *mark = xasprintf("refs/dcform/packed/%s", workspace);
-	git_revwalk *w = NULL;
-	git_oid oid, last;
+	git_revwalk *w = walk_unpacked(repo, mark, tip);
+	git_oid oid;
 	int n = 0;
 
-	if (git_revwalk_new(&w, repo) < 0 || git_revwalk_push(w, tip) < 0)
-		goto out;
-	if (git_reference_name_to_id(&last, repo, mark) == 0 &&
-	    git_revwalk_hide(w, &last) < 0)
-		git_error_clear();
-	while (n < limit && git_revwalk_next(&oid, w) == 0)
+	while (w && n < limit && git_revwalk_next(&oid, w) == 0)
 		n++;
-out:
 	git_error_clear();
 	git_revwalk_free(w);
 	free(mark);
