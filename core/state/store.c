@@ -592,6 +592,21 @@ int state_store_write(struct state_store *st, const json_t *doc,
 		else
 			ret = git_reference_create(&ref, st->repo, st->ref,
 						   &commit_oid, 0, message);
+		if (ret == GIT_ELOCKED) {
+			/* git's lock of the branch, left by a run killed
+			 * while it moved it (git removes it otherwise). */
+			ret =
+			    err_set(e, DCF_ERROR,
+				    "cannot update the state branch: %s; "
+				    "a run was killed while it wrote the "
+				    "state: if no dcform or git command is "
+				    "using %s, delete that lock file and "
+				    "run again (nothing was written)",
+				    git_error_last() ? git_error_last()->message
+						     : "locked",
+				    st->where);
+			goto out;
+		}
 		if (ret < 0) {
 			ret = git_error_last() && git_error_last()->klass ==
 						      GIT_ERROR_REFERENCE

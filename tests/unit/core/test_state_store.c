@@ -798,6 +798,38 @@ static void test_state_store__loose_blob(void **state)
 	free(path);
 }
 
+/* A ref's lock file left by a run killed while git moved the branch: the
+ * write fails, names the file and says what to do; nothing is written;
+ * once the file is gone, the write goes through. */
+static void test_state_store__stale_ref_lock(void **state)
+{
+	struct fixture *fx = *state;
+	struct state_store *st = NULL;
+	struct err e = ERR_INIT;
+	char c1[41], c2[41], got[41];
+	char *lock =
+	    xasprintf("%s/.dcform/state.git/refs/heads/default.lock", fx->dir);
+	json_t *d;
+	FILE *f;
+
+	assert_int_equal(state_store_open(&st, fx->dir, NULL, &e), 0);
+	write_ok(st, "L", 1, NULL, c1);
+	f = fopen(lock, "w");
+	assert_non_null(f);
+	fclose(f);
+	d = doc("L", 2, "v2");
+	assert_true(state_store_write(st, d, c1, "test write", c2, &e) < 0);
+	assert_non_null(strstr(e.msg, "default.lock"));
+	assert_non_null(strstr(e.msg, "killed"));
+	assert_int_equal(state_store_read(st, &d, got, &e) == 0 ? 0 : -1, 0);
+	assert_string_equal(got, c1);
+	json_decref(d);
+	assert_int_equal(remove(lock), 0);
+	write_ok(st, "L", 2, c1, c2);
+	state_store_free(st);
+	free(lock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -822,6 +854,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_state_store__remote_lock,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_store__packs_versions,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_store__stale_ref_lock,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_store__loose_blob, setup,
 					    teardown),
