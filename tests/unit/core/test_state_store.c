@@ -821,6 +821,7 @@ static void test_state_store__stale_ref_lock(void **state)
 	assert_true(state_store_write(st, d, c1, "test write", c2, &e) < 0);
 	assert_non_null(strstr(e.msg, "default.lock"));
 	assert_non_null(strstr(e.msg, "killed"));
+	json_decref(d);
 	assert_int_equal(state_store_read(st, &d, got, &e) == 0 ? 0 : -1, 0);
 	assert_string_equal(got, c1);
 	json_decref(d);
