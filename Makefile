@@ -25,7 +25,7 @@ CFLAGS   += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 ifneq ($(SAN),)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-	    -fno-sanitize-recover=undefined
+	    -fno-sanitize-recover=undefined -DDCFORM_NO_POOL
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
@@ -101,6 +101,7 @@ deps:
 
 # The sanitizer tree is a separate build; tests run against it.
 test:
+	$(MAKE) all
 	$(MAKE) O=build/asan SAN=1 tests-bin
 	O=build/asan sh tests/run.sh
 
@@ -180,6 +181,7 @@ tsan:
 	build/tsan/tests/unit/core/test_http && \
 	build/tsan/tests/unit/core/test_plan_apply && \
 	build/tsan/tests/unit/core/test_json && \
+	build/tsan/tests/unit/core/test_jpool && \
 	build/tsan/tests/unit/core/test_state_store && \
 	build/tsan/tests/integration/test_emulator_tencent && \
 	bash tests/integration/apply_emulator.sh && \

@@ -119,7 +119,7 @@ static void json_line(const char *type, json_t *obj)
 	char *s;
 
 	json_object_set_new(obj, "type", json_string(type));
-	s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	s = json_dumps_malloc(obj, JSON_COMPACT | JSON_SORT_KEYS);
 	printf("%s\n", s ? s : "{}");
 	fflush(stdout);
 	free(s);

@@ -68,7 +68,7 @@ static int force_unlock_run(int argc, const char **argv)
 		return EXIT_ERR;
 	}
 	if (gopts.json) {
-		char *s = json_dumps(h, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *s = json_dumps_malloc(h, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		printf("%s\n", s ? s : "null");
 		free(s);

@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "commands.h"
+#include "core/util/jpool.h"
 #include "core/util/util.h"
 
 static const struct cmd *const commands[] = {
@@ -100,6 +101,10 @@ int main(int argc, char **argv)
 	 * (docs/performance.md).
 	 */
 	mallopt(M_MXFAST, 0);
+#endif
+#ifndef DCFORM_NO_POOL
+	/* jansson's values in size classes (core/util/jpool.c). */
+	jpool_install();
 #endif
 	const char **args = (const char **)argv + 1;
 	const struct cmd *c;

@@ -34,7 +34,7 @@ static const struct opt *output_options(void)
 
 static void print_value(const json_t *v, int pretty)
 {
-	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_SORT_KEYS |
+	char *s = json_dumps_malloc(v, JSON_ENCODE_ANY | JSON_SORT_KEYS |
 				    (pretty ? JSON_INDENT(2) : JSON_COMPACT));
 
 	printf("%s\n", s ? s : "null");

@@ -6,6 +6,7 @@
 #include "render.h"
 #include "run.h"
 #include "core/util/buf.h"
+#include "core/util/json.h"
 
 static struct run_opts ro;
 static const char *out_file;
@@ -63,7 +64,7 @@ static int plan_run(int argc, const char **argv)
 		goto out;
 	}
 	if (gopts.json) {
-		char *s = json_dumps(plan, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *s = json_dumps_malloc(plan, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("%s\n", s);
 		free(s);
 	} else {

@@ -84,7 +84,7 @@ static int in_list(const json_t *list, const char *s)
 
 static void value_text(struct buf *b, const json_t *v)
 {
-	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	char *s = json_dumps_malloc(v, JSON_ENCODE_ANY | JSON_COMPACT);
 
 	buf_puts(b, s ? s : "null");
 	free(s);
@@ -431,7 +431,7 @@ void render_apply_event(FILE *fp, const json_t *ev)
 void render_json_value(struct buf *b, const json_t *v)
 {
 	char *s =
-	    v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS)
+	    v ? json_dumps_malloc(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS)
 	      : NULL;
 
 	buf_puts(b, s ? s : "(absent)");

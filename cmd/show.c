@@ -7,6 +7,7 @@
 #include "render.h"
 #include "core/plan/plan.h"
 #include "core/util/buf.h"
+#include "core/util/json.h"
 
 static const char *format;
 
@@ -44,7 +45,7 @@ static int show_run(int argc, const char **argv)
 		return EXIT_ERR;
 	}
 	if (!strcmp(f, "json")) {
-		char *s = json_dumps(plan, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *s = json_dumps_malloc(plan, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		printf("%s\n", s);
 		free(s);

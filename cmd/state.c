@@ -64,7 +64,7 @@ int cmd_state_load(const char *dir, struct state_store **st, json_t **doc,
 
 static void print_json(const json_t *v)
 {
-	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+	char *s = json_dumps_malloc(v, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 	printf("%s\n", s);
 	free(s);

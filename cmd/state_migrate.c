@@ -131,7 +131,7 @@ static int migrate_run(int argc, const char **argv)
 		json_t *j = json_pack(
 		    "{s:s,s:s,s:O}", "from", src ? be.shown : "local", "to",
 		    dst ? be.shown : "local", "workspaces", rep);
-		char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *s = json_dumps_malloc(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		printf("%s\n", s);
 		free(s);

@@ -345,9 +345,9 @@ static void print_diff(const json_t *d, const char *from, const char *to)
 		       json_get_str(x, "id", ""),
 		       json_get_str(x, "id", NULL) ? ")" : "");
 		json_array_foreach (json_object_get(x, "paths"), j, p) {
-			char *bv = json_dumps(json_object_get(p, "before"),
+			char *bv = json_dumps_malloc(json_object_get(p, "before"),
 					      JSON_ENCODE_ANY | JSON_COMPACT);
-			char *av = json_dumps(json_object_get(p, "after"),
+			char *av = json_dumps_malloc(json_object_get(p, "after"),
 					      JSON_ENCODE_ANY | JSON_COMPACT);
 
 			printf("      %s: %s -> %s\n",
@@ -386,7 +386,7 @@ static int diff_run(int argc, const char **argv)
 		    "from_serial", (json_int_t)json_get_int(a, "serial", 0),
 		    "to_serial", (json_int_t)json_get_int(b, "serial", 0),
 		    "resources", d);
-		char *s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *s = json_dumps_malloc(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		printf("%s\n", s);
 		free(s);

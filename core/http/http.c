@@ -332,7 +332,7 @@ static void log_body(FILE *fp, const char *dir, const char *b, size_t n)
 	j = json_loadb(b, n, 0, NULL);
 	if (j) {
 		redact(j);
-		s = json_dumps(j, JSON_COMPACT);
+		s = json_dumps_malloc(j, JSON_COMPACT);
 		fprintf(fp, "%s %.4096s%s\n", dir, s,
 			strlen(s) > 4096 ? "…" : "");
 		free(s);

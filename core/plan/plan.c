@@ -1038,7 +1038,7 @@ int plan_preflight_ok(const json_t *plan)
 
 int plan_save(const json_t *plan, const char *path, struct err *e)
 {
-	char *s = json_dumps(plan, JSON_INDENT(1) | JSON_SORT_KEYS);
+	char *s = json_dumps_malloc(plan, JSON_INDENT(1) | JSON_SORT_KEYS);
 	int ret;
 
 	if (!s)

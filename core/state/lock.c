@@ -151,7 +151,7 @@ static int local_acquire(int *out, const char *dir, const json_t *h,
 		if (delay < 1000)
 			delay *= 2;
 	}
-	s = json_dumps(h, JSON_COMPACT);
+	s = json_dumps_malloc(h, JSON_COMPACT);
 	if (ftruncate(fd, 0) == 0 &&
 	    pwrite(fd, s, strlen(s), 0) == (ssize_t)strlen(s))
 		fsync(fd);
@@ -225,7 +225,7 @@ static int make_lock_commit(git_oid *out, git_repository *repo, const char *ref,
 	git_signature *sig = NULL;
 	git_reference *r = NULL;
 	git_oid blob, tid;
-	char *text = json_dumps(h, JSON_INDENT(2) | JSON_SORT_KEYS);
+	char *text = json_dumps_malloc(h, JSON_INDENT(2) | JSON_SORT_KEYS);
 	char *msg = xasprintf(
 	    "lock: %s by %s@%s\n\n%s\n", json_get_str(h, "operation", "?"),
 	    json_get_str(h, "who", "?"), json_get_str(h, "host", "?"), text);

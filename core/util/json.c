@@ -1,4 +1,5 @@
 #include "json.h"
+#include "jpool.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -67,6 +68,17 @@ int json_parse(json_t **out, const char *text, size_t len, const char *what,
 static int dump_cb(const char *buffer, size_t size, void *data)
 {
 	return buf_add(data, buffer, size);
+}
+
+char *json_dumps_malloc(const json_t *v, size_t flags)
+{
+	char *s = json_dumps(v, flags), *copy;
+
+	if (!s || !jpool_owns(s))
+		return s; /* malloc's own */
+	copy = xstrdup(s);
+	jpool_free(s);
+	return copy;
 }
 
 int json_dump_buf(struct buf *b, const json_t *v, size_t flags)
@@ -327,7 +339,7 @@ static int dump_ind(struct buf *b, const json_t *v, int depth, int split)
 	case JSON_REAL: {
 		/* jansson's own form of a real (precision 17, always a '.'
 		 * or an exponent): let it print this one value. */
-		char *t = json_dumps(v, JSON_ENCODE_ANY);
+		char *t = json_dumps_malloc(v, JSON_ENCODE_ANY);
 
 		if (!t)
 			return -1;

@@ -35,6 +35,13 @@ struct json_load_err {
 json_t *json_load_fast(const char *text, size_t len, struct json_load_err *err);
 /* Compact, key-sorted serialisation appended to b. */
 int json_dump_buf(struct buf *b, const json_t *v, size_t flags);
+
+/*
+ * json_dumps whose text is freed with free(): jansson allocates through
+ * dcform's pool (core/util/jpool.c), whose blocks free() must never see.
+ * Use it instead of json_dumps everywhere in dcform.
+ */
+char *json_dumps_malloc(const json_t *v, size_t flags);
 /*
  * Byte for byte json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS), several
  * times faster on large documents (the state of 10,000 objects is

@@ -295,7 +295,7 @@ void tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 		a[i].c = c;
 		a[i].call = &calls[i];
 		a[i].body = calls[i].params
-				? json_dumps(calls[i].params, JSON_COMPACT)
+				? json_dumps_malloc(calls[i].params, JSON_COMPACT)
 				: xstrdup("{}");
 		a[i].url = c->cfg.endpoint
 			       ? xasprintf("%s/", c->cfg.endpoint)

@@ -485,7 +485,7 @@ static int price_of(void *ctx, const char *region, const json_t *props,
 	    p, "Paymode", json_string(prepaid(props) ? "prepaid" : "postpaid"));
 	{
 		struct tc_ctx *x = ctx;
-		char *params = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+		char *params = json_dumps_malloc(p, JSON_COMPACT | JSON_SORT_KEYS);
 		char *key = xasprintf("%s %s", region ? region : "", params);
 		json_t *hit;
 
@@ -1019,7 +1019,7 @@ static int recover_order(void *ctx, struct step_run *r, struct err *e)
 			 json_string_value(json_array_get(cands, 0)));
 		ret = STEP_DONE;
 	} else if (unpaid > 1) {
-		char *list = json_dumps(cands, JSON_COMPACT);
+		char *list = json_dumps_malloc(cands, JSON_COMPACT);
 
 		ret =
 		    err_set(e, DCF_ECONFLICT,

@@ -103,7 +103,7 @@ static int preflight(void *ctx, long long total_fen, json_t **out,
 		for (i = 0; i < 2; i++) {
 			json_t *p = json_object_get(x->findings, names[i]);
 			char *list = json_array_size(p)
-					 ? json_dumps(p, JSON_COMPACT)
+					 ? json_dumps_malloc(p, JSON_COMPACT)
 					 : NULL;
 
 			json_array_append_new(
