@@ -318,7 +318,8 @@ static int drift_run(int argc, const char **argv)
 		goto out;
 	}
 	if (gopts.json) {
-		char *s = json_dumps_malloc(rep, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *s =
+		    json_dumps_malloc(rep, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		printf("%s\n", s);
 		free(s);

@@ -34,8 +34,9 @@ static const struct opt *output_options(void)
 
 static void print_value(const json_t *v, int pretty)
 {
-	char *s = json_dumps_malloc(v, JSON_ENCODE_ANY | JSON_SORT_KEYS |
-				    (pretty ? JSON_INDENT(2) : JSON_COMPACT));
+	char *s =
+	    json_dumps_malloc(v, JSON_ENCODE_ANY | JSON_SORT_KEYS |
+				     (pretty ? JSON_INDENT(2) : JSON_COMPACT));
 
 	printf("%s\n", s ? s : "null");
 	free(s);

@@ -64,7 +64,8 @@ static int plan_run(int argc, const char **argv)
 		goto out;
 	}
 	if (gopts.json) {
-		char *s = json_dumps_malloc(plan, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *s =
+		    json_dumps_malloc(plan, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("%s\n", s);
 		free(s);
 	} else {

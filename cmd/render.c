@@ -430,9 +430,9 @@ void render_apply_event(FILE *fp, const json_t *ev)
 
 void render_json_value(struct buf *b, const json_t *v)
 {
-	char *s =
-	    v ? json_dumps_malloc(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS)
-	      : NULL;
+	char *s = v ? json_dumps_malloc(v, JSON_ENCODE_ANY | JSON_COMPACT |
+					       JSON_SORT_KEYS)
+		    : NULL;
 
 	buf_puts(b, s ? s : "(absent)");
 	free(s);

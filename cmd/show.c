@@ -45,7 +45,8 @@ static int show_run(int argc, const char **argv)
 		return EXIT_ERR;
 	}
 	if (!strcmp(f, "json")) {
-		char *s = json_dumps_malloc(plan, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *s =
+		    json_dumps_malloc(plan, JSON_INDENT(2) | JSON_SORT_KEYS);
 
 		printf("%s\n", s);
 		free(s);

@@ -345,9 +345,11 @@ static void print_diff(const json_t *d, const char *from, const char *to)
 		       json_get_str(x, "id", ""),
 		       json_get_str(x, "id", NULL) ? ")" : "");
 		json_array_foreach (json_object_get(x, "paths"), j, p) {
-			char *bv = json_dumps_malloc(json_object_get(p, "before"),
+			char *bv =
+			    json_dumps_malloc(json_object_get(p, "before"),
 					      JSON_ENCODE_ANY | JSON_COMPACT);
-			char *av = json_dumps_malloc(json_object_get(p, "after"),
+			char *av =
+			    json_dumps_malloc(json_object_get(p, "after"),
 					      JSON_ENCODE_ANY | JSON_COMPACT);
 
 			printf("      %s: %s -> %s\n",

@@ -416,7 +416,8 @@ void jd_call_many(struct jd_client *c, struct jd_call *calls, size_t n)
 		k->ret = 0;
 		a[i].c = c;
 		a[i].call = k;
-		a[i].body = k->body ? json_dumps_malloc(k->body, JSON_COMPACT) : NULL;
+		a[i].body =
+		    k->body ? json_dumps_malloc(k->body, JSON_COMPACT) : NULL;
 		path = xasprintf("/%s/regions/%s%s", ver,
 				 k->region && *k->region ? k->region
 							 : jd_client_region(c),

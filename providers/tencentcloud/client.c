@@ -294,9 +294,9 @@ void tc_call_many(struct tc_client *c, struct tc_call *calls, size_t n)
 		calls[i].response = NULL;
 		a[i].c = c;
 		a[i].call = &calls[i];
-		a[i].body = calls[i].params
-				? json_dumps_malloc(calls[i].params, JSON_COMPACT)
-				: xstrdup("{}");
+		a[i].body = calls[i].params ? json_dumps_malloc(calls[i].params,
+								JSON_COMPACT)
+					    : xstrdup("{}");
 		a[i].url = c->cfg.endpoint
 			       ? xasprintf("%s/", c->cfg.endpoint)
 			       : xasprintf("https://%s.tencentcloudapi.com/",

@@ -485,7 +485,8 @@ static int price_of(void *ctx, const char *region, const json_t *props,
 	    p, "Paymode", json_string(prepaid(props) ? "prepaid" : "postpaid"));
 	{
 		struct tc_ctx *x = ctx;
-		char *params = json_dumps_malloc(p, JSON_COMPACT | JSON_SORT_KEYS);
+		char *params =
+		    json_dumps_malloc(p, JSON_COMPACT | JSON_SORT_KEYS);
 		char *key = xasprintf("%s %s", region ? region : "", params);
 		json_t *hit;
 
