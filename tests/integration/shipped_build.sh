@@ -10,6 +10,11 @@ b="$DCFORM_SRC/build"
 [ -x "$b/dcform" ] && [ -x "$b/dcform-emulator" ] ||
 	{ echo "FAIL: no shipped build in $b (run make)"; exit 1; }
 export DCFORM="$b/dcform" DCFORM_EMULATOR="$b/dcform-emulator"
+# jansson's text comes from the pool there: free() must only see
+# json_dumps_malloc's (core/util/json.h).
+raw=$(cd "$DCFORM_SRC" && grep -n 'json_dumps(' cmd/*.c core/*/*.c providers/*/*.c |
+	grep -v '^core/util/json.c:')
+[ -z "$raw" ] || { echo "FAIL: json_dumps in dcform (use json_dumps_malloc):"; echo "$raw"; exit 1; }
 for s in apply_emulator.sh state_cmds_emulator.sh jd_emulator.sh; do
 	sh "$DCFORM_SRC/tests/integration/$s" >"${TMPDIR:-/tmp}/shipped.$$.log" 2>&1 ||
 		{ echo "FAIL: $s on the shipped build:"; tail -20 "${TMPDIR:-/tmp}/shipped.$$.log";
