@@ -25,8 +25,14 @@ CFLAGS   += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 ifneq ($(SAN),)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-	    -fno-sanitize-recover=undefined -DDCFORM_NO_POOL
+	    -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
+POOL     := 0
+endif
+# POOL=0: jansson's values from malloc, not dcform's pool
+# (core/util/jpool.c), for the tools that watch malloc (ASan, memcheck).
+ifeq ($(POOL),0)
+CFLAGS   += -DDCFORM_NO_POOL
 endif
 
 LIB_SRC  := $(sort $(wildcard core/*.c core/*/*.c providers/*.c \
@@ -137,7 +143,7 @@ soak: all
 valgrind:
 	@command -v valgrind >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind; }
-	$(MAKE) O=build/vg tests-bin
+	$(MAKE) O=build/vg POOL=0 tests-bin
 	O=build/vg VALGRIND=1 sh tests/run.sh
 
 docs: $(O)/dcform

@@ -15,10 +15,10 @@
  * from.  Chunks are never returned: the process is a command, not a
  * server.
  *
- * dcform installs it at start; AddressSanitizer builds do not
- * (DCFORM_NO_POOL), so that ASan and LeakSanitizer still see every JSON
- * value.  tests/unit/core/test_jpool.c tests it under ASan all the same,
- * and `make tsan` runs dcform's threads on it.
+ * dcform installs it at start; its AddressSanitizer and memcheck builds
+ * do not (make POOL=0, DCFORM_NO_POOL), so that those tools still see
+ * every JSON value.  tests/unit/core/test_jpool.c tests it under ASan all the
+ * same, and `make tsan` runs dcform's threads on it.
  */
 #include <pthread.h>
 #include <stdatomic.h>

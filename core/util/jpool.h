@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 /* jansson's allocator (core/util/jpool.c): call before any other jansson
- * function.  dcform does unless built with DCFORM_NO_POOL (ASan). */
+ * function.  dcform does unless built with POOL=0 (ASan, memcheck). */
 void jpool_install(void);
 
 /* A block as jansson gets one (tests). */
