@@ -2,6 +2,7 @@
  * lock.c: the flock state lock.  See lock.h.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -27,6 +28,38 @@ struct state_lock {
 	char *out_ref;		 /* the local ref pushed to remote_ref */
 	git_oid oid;		 /* our lock commit */
 };
+
+/*
+ * The local locks this process holds, by their file: a state store
+ * removes a lock file git left behind (a run killed while it moved a
+ * branch) only under one of them, when no other dcform can be writing.
+ */
+static pthread_mutex_t held_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct held {
+	dev_t dev;
+	ino_t ino;
+} held[16];
+static size_t nheld;
+
+static void held_note(int fd, int add)
+{
+	struct stat sb;
+	size_t i;
+
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		return;
+	pthread_mutex_lock(&held_mutex);
+	for (i = 0; i < nheld; i++)
+		if (held[i].dev == sb.st_dev && held[i].ino == sb.st_ino)
+			break;
+	if (add && i == nheld && nheld < ARRAY_SIZE(held)) {
+		held[nheld].dev = sb.st_dev;
+		held[nheld++].ino = sb.st_ino;
+	} else if (!add && i < nheld) {
+		held[i] = held[--nheld];
+	}
+	pthread_mutex_unlock(&held_mutex);
+}
 
 static char *lock_path(const char *dir, struct err *e, int create)
 {
@@ -345,6 +378,7 @@ int state_lock_acquire_backend(struct state_lock **out, const char *dir,
 	json_decref(h);
 	if (ret < 0)
 		goto fail;
+	held_note(lk->fd, 1);
 	*out = lk;
 	return 0;
 fail:
@@ -382,6 +416,7 @@ int state_lock_release_checked(struct state_lock *lk, struct err *e)
 		git_reference_free(r);
 	}
 	if (lk->fd >= 0) {
+		held_note(lk->fd, 0);
 		if (ftruncate(lk->fd, 0) < 0) {
 			/* The holder info stays; the flock goes anyway. */
 		}
@@ -393,6 +428,24 @@ int state_lock_release_checked(struct state_lock *lk, struct err *e)
 	free(lk->out_ref);
 	free(lk);
 	return ret;
+}
+
+int state_lock_held_here(const char *dir)
+{
+	char *path = lock_path(dir, NULL, 0);
+	struct stat sb;
+	size_t i;
+	int found = 0;
+
+	if (path && stat(path, &sb) == 0) {
+		pthread_mutex_lock(&held_mutex);
+		for (i = 0; i < nheld; i++)
+			found |= held[i].dev == sb.st_dev &&
+				 held[i].ino == sb.st_ino;
+		pthread_mutex_unlock(&held_mutex);
+	}
+	free(path);
+	return found;
 }
 
 void state_lock_release(struct state_lock *lk)

@@ -44,6 +44,9 @@ void state_lock_release(struct state_lock *lk);
  * no longer ours).  Frees lk in every case. */
 int state_lock_release_checked(struct state_lock *lk, struct err *e);
 
+/* Whether this process holds the local lock of dir. */
+int state_lock_held_here(const char *dir);
+
 /* The local holder (*out new ref); DCF_ENOTFOUND when not locked. */
 int state_lock_info(const char *dir, json_t **out, struct err *e);
 /* The holder for backend and workspace (remote: the lock ref). */

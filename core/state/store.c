@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <git2.h>
 
+#include "core/state/lock.h"
 #include "core/state/loose.h"
 #include "core/state/remote.h"
 #include "core/state/store.h"
@@ -23,6 +24,7 @@ struct state_store {
 	struct state_backend be; /* be.url NULL: the local repository */
 	char *remote_ref; /* "refs/heads/<branch>[--<ws>]" on the remote */
 	char *where;	  /* for messages */
+	char *dir;	  /* the configuration's directory */
 	/* The version this store last read or wrote: a write on top of it
 	 * checks lineage and serial without reading it back from git. */
 	int have_last;
@@ -96,6 +98,7 @@ int state_store_open_backend(struct state_store **out, const char *dir,
 		return ret;
 	}
 	st->workspace = xstrdup(workspace);
+	st->dir = xstrdup(dir);
 	if (st->be.url) {
 		st->ref = xasprintf("refs/dcform/cache/%s", workspace);
 		st->remote_ref =
@@ -137,6 +140,7 @@ void state_store_free(struct state_store *st)
 	free(st->ref);
 	free(st->remote_ref);
 	free(st->where);
+	free(st->dir);
 	free(st->last_lineage);
 	free(st);
 }
@@ -466,6 +470,38 @@ static void pack_finish(struct state_store *st)
 	st->pack_pending = 0;
 }
 
+/* Move the local branch to oid, from tip when there is one (the
+ * compare-and-swap). */
+static int move_branch(struct state_store *st, git_reference **ref,
+		       const git_oid *oid, const git_oid *tip,
+		       const char *message)
+{
+	git_reference_free(*ref);
+	*ref = NULL;
+	if (tip)
+		return git_reference_create_matching(ref, st->repo, st->ref,
+						     oid, 1, tip, message);
+	return git_reference_create(ref, st->repo, st->ref, oid, 0, message);
+}
+
+/*
+ * The branch's lock file, left by a run killed while git moved the
+ * branch: removed when this process holds dcform's lock of the state, so
+ * that no other dcform can be writing it.  1 when it was removed.
+ */
+static int clear_branch_lock(struct state_store *st)
+{
+	char *path;
+	int ok;
+
+	if (!state_lock_held_here(st->dir))
+		return 0;
+	path = xasprintf("%s%s.lock", git_repository_path(st->repo), st->ref);
+	ok = remove(path) == 0;
+	free(path);
+	return ok;
+}
+
 int state_store_write(struct state_store *st, const json_t *doc,
 		      const char *parent, const char *message,
 		      char commit_out[41], struct err *e)
@@ -585,13 +621,11 @@ int state_store_write(struct state_store *st, const json_t *doc,
 		if (ret < 0)
 			goto out;
 	} else {
-		if (pc)
-			ret = git_reference_create_matching(
-			    &ref, st->repo, st->ref, &commit_oid, 1, &tip,
-			    message);
-		else
-			ret = git_reference_create(&ref, st->repo, st->ref,
-						   &commit_oid, 0, message);
+		ret = move_branch(st, &ref, &commit_oid, pc ? &tip : NULL,
+				  message);
+		if (ret == GIT_ELOCKED && clear_branch_lock(st))
+			ret = move_branch(st, &ref, &commit_oid,
+					  pc ? &tip : NULL, message);
 		if (ret == GIT_ELOCKED) {
 			/* git's lock of the branch, left by a run killed
 			 * while it moved it (git removes it otherwise). */

@@ -805,6 +805,7 @@ static void test_state_store__stale_ref_lock(void **state)
 {
 	struct fixture *fx = *state;
 	struct state_store *st = NULL;
+	struct state_lock *lk = NULL;
 	struct err e = ERR_INIT;
 	char c1[41], c2[41], got[41];
 	char *lock =
@@ -827,6 +828,23 @@ static void test_state_store__stale_ref_lock(void **state)
 	json_decref(d);
 	assert_int_equal(remove(lock), 0);
 	write_ok(st, "L", 2, c1, c2);
+	/* Under dcform's own lock of the state no other dcform can be
+	 * writing: the left lock file is removed and the write goes on. */
+	f = fopen(lock, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(state_lock_acquire(&lk, fx->dir, "test", 0, &e), 0);
+	write_ok(st, "L", 3, c2, got);
+	assert_int_equal(access(lock, F_OK), -1);
+	state_lock_release(lk);
+	/* Released: refused again. */
+	f = fopen(lock, "w");
+	assert_non_null(f);
+	fclose(f);
+	d = doc("L", 4, "v4");
+	assert_true(state_store_write(st, d, got, "test write", c2, &e) < 0);
+	json_decref(d);
+	assert_int_equal(remove(lock), 0);
 	state_store_free(st);
 	free(lock);
 }
