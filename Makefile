@@ -107,7 +107,7 @@ deps:
 
 # The sanitizer tree is a separate build; tests run against it.
 test:
-	$(MAKE) all
+	$(MAKE) O=build all
 	$(MAKE) O=build/asan SAN=1 tests-bin
 	O=build/asan sh tests/run.sh
 
