@@ -2,8 +2,8 @@
  * lock.c: the flock state lock.  See lock.h.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>

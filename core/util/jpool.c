@@ -3,7 +3,7 @@
  * class carved out of 64 KiB chunks of its own, with a free list per
  * thread.  A plan of 10,000 objects makes and frees millions of small
  * JSON values (an object is three allocations, a member one, a string
- * two); glibc's malloc spends a third of the plan's CPU time on them
+ * two); glibc's malloc and free took a quarter of the plan's CPU time
  * (docs/performance.md).
  *
  * A block's class is found from its address: chunks are aligned to their
@@ -17,8 +17,8 @@
  *
  * dcform installs it at start; its AddressSanitizer and memcheck builds
  * do not (make POOL=0, DCFORM_NO_POOL), so that those tools still see
- * every JSON value.  tests/unit/core/test_jpool.c tests it under ASan all the
- * same, and `make tsan` runs dcform's threads on it.
+ * every JSON value.  tests/unit/core/test_jpool.c tests it under ASan
+ * all the same, and `make tsan` runs dcform's threads on it.
  */
 #include <pthread.h>
 #include <stdatomic.h>
