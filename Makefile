@@ -180,7 +180,8 @@ clean:
 # workers (unit tests and an apply against the emulator), the emulator.
 tsan:
 	$(MAKE) O=build/tsan CC="$(CC) -fsanitize=thread" tests-bin
-	TSAN_OPTIONS="halt_on_error=1 report_signal_unsafe=0" \
+	TSAN_OPTIONS="halt_on_error=1 report_signal_unsafe=0 \
+	suppressions=$(CURDIR)/tests/tsan.supp" \
 	DCFORM=$(CURDIR)/build/tsan/dcform \
 	DCFORM_EMULATOR=$(CURDIR)/build/tsan/dcform-emulator \
 	DCFORM_SRC=$(CURDIR) NO_COLOR=1 sh -c ' \
