@@ -99,29 +99,46 @@ static void *make_and_free(void *arg)
 	return NULL;
 }
 
+struct probe {
+	size_t size;
+	void *got;
+};
+
+/* A new thread's first block of a size (given back at once). */
 static void *first_block(void *arg)
 {
-	*(void **)arg = jpool_alloc(40);
-	jpool_free(*(void **)arg);
+	struct probe *p = arg;
+
+	p->got = jpool_alloc(p->size);
+	jpool_free(p->got);
 	return NULL;
+}
+
+/* The next thread's first block of size is one of blocks[64]: a thread
+ * that ended left its free list to the others. */
+static void assert_next_thread_reuses(void *const *blocks, size_t size)
+{
+	struct probe p = {size, NULL};
+	pthread_t t;
+	int i, found = 0;
+
+	assert_int_equal(pthread_create(&t, NULL, first_block, &p), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	for (i = 0; i < 64; i++)
+		found |= p.got == blocks[i];
+	assert_true(found);
 }
 
 static void test_jpool__threads(void **state)
 {
 	struct handoff h;
 	pthread_t t;
-	void *got = NULL;
-	int i, found = 0;
 
 	(void)state;
 	/* A thread frees its blocks and ends: the next thread gets them. */
 	assert_int_equal(pthread_create(&t, NULL, make_and_free, &h), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
-	assert_int_equal(pthread_create(&t, NULL, first_block, &got), 0);
-	assert_int_equal(pthread_join(t, NULL), 0);
-	for (i = 0; i < 64; i++)
-		found |= got == h.blocks[i];
-	assert_true(found);
+	assert_next_thread_reuses(h.blocks, 40);
 	/* A value made in one thread is read and freed in another. */
 	assert_string_equal(json_string_value(json_object_get(h.doc, "name")),
 			    "made here");
@@ -139,30 +156,19 @@ static void *free_only(void *arg)
 	return NULL;
 }
 
-static void *first_big_block(void *arg)
-{
-	*(void **)arg = jpool_alloc(232);
-	jpool_free(*(void **)arg);
-	return NULL;
-}
-
 /* A thread that only frees (blocks made by another) gives them up too. */
 static void test_jpool__free_only_thread(void **state)
 {
-	void *blocks[64], *got = NULL;
+	void *blocks[64];
 	pthread_t t;
-	int i, found = 0;
+	int i;
 
 	(void)state;
 	for (i = 0; i < 64; i++)
 		blocks[i] = jpool_alloc(232);
 	assert_int_equal(pthread_create(&t, NULL, free_only, blocks), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
-	assert_int_equal(pthread_create(&t, NULL, first_big_block, &got), 0);
-	assert_int_equal(pthread_join(t, NULL), 0);
-	for (i = 0; i < 64; i++)
-		found |= got == blocks[i];
-	assert_true(found);
+	assert_next_thread_reuses(blocks, 232);
 }
 
 struct churn {

@@ -798,9 +798,18 @@ static void test_state_store__loose_blob(void **state)
 	free(path);
 }
 
+static void touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fclose(f);
+}
+
 /* A ref's lock file left by a run killed while git moved the branch: the
  * write fails, names the file and says what to do; nothing is written;
- * once the file is gone, the write goes through. */
+ * once the file is gone, the write goes through.  Under dcform's own lock
+ * of the state the write removes the file itself and goes on. */
 static void test_state_store__stale_ref_lock(void **state)
 {
 	struct fixture *fx = *state;
@@ -811,13 +820,10 @@ static void test_state_store__stale_ref_lock(void **state)
 	char *lock =
 	    xasprintf("%s/.dcform/state.git/refs/heads/default.lock", fx->dir);
 	json_t *d;
-	FILE *f;
 
 	assert_int_equal(state_store_open(&st, fx->dir, NULL, &e), 0);
 	write_ok(st, "L", 1, NULL, c1);
-	f = fopen(lock, "w");
-	assert_non_null(f);
-	fclose(f);
+	touch(lock);
 	d = doc("L", 2, "v2");
 	assert_true(state_store_write(st, d, c1, "test write", c2, &e) < 0);
 	assert_non_null(strstr(e.msg, "default.lock"));
@@ -830,17 +836,13 @@ static void test_state_store__stale_ref_lock(void **state)
 	write_ok(st, "L", 2, c1, c2);
 	/* Under dcform's own lock of the state no other dcform can be
 	 * writing: the left lock file is removed and the write goes on. */
-	f = fopen(lock, "w");
-	assert_non_null(f);
-	fclose(f);
+	touch(lock);
 	assert_int_equal(state_lock_acquire(&lk, fx->dir, "test", 0, &e), 0);
 	write_ok(st, "L", 3, c2, got);
 	assert_int_equal(access(lock, F_OK), -1);
 	state_lock_release(lk);
 	/* Released: refused again. */
-	f = fopen(lock, "w");
-	assert_non_null(f);
-	fclose(f);
+	touch(lock);
 	d = doc("L", 4, "v4");
 	assert_true(state_store_write(st, d, got, "test write", c2, &e) < 0);
 	json_decref(d);
